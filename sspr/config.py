@@ -1,0 +1,337 @@
+"""The YAML configuration, validated at start-up into typed objects."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sspr.domain.policy import PRESETS, PasswordPolicy
+
+CHANNELS = ("question",)
+LANGUAGES = ("fr", "en")
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A user-facing text in French (required) and English (optional)."""
+
+    fr: str = Field(min_length=1)
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        """Return the text in `lang`, falling back to French."""
+        return (self.en if lang == "en" else None) or self.fr
+
+
+class TlsConfig(Strict):
+    """How sspr checks the directory's certificate."""
+
+    start_tls: bool = False
+    verify: bool = True
+    ca_file: Path | None = None
+
+
+class AttributeNames(Strict):
+    """The LDAP attribute names sspr reads and writes."""
+
+    login: str = "uid"
+    mail: str = "mail"
+    mobile: list[str] = Field(default_factory=lambda: ["mobile"])
+    answers: str = "ssprRecoveryAnswer"
+    display_name: str = "cn"
+    name_parts: list[str] = Field(default_factory=lambda: ["givenName", "sn"])
+
+
+class DirectoryConfig(Strict):
+    """Where the directory is and how sspr binds to it."""
+
+    urls: list[str] = Field(min_length=1)
+    kind: Literal["openldap", "ad"] = "openldap"
+    tls: TlsConfig = TlsConfig()
+    bind_dn: str
+    bind_password_env: str = "SSPR_LDAP_PASSWORD"
+    base_dn: str
+    user_object_class: str = "inetOrgPerson"
+    connect_timeout: float = Field(default=5.0, gt=0)
+    operation_timeout: float = Field(default=10.0, gt=0)
+    attributes: AttributeNames = AttributeNames()
+
+    @field_validator("urls")
+    @classmethod
+    def _ldap_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not re.match(r"^ldaps?://[^/\s]+/?$", url):
+                raise ValueError(f'"{url}" is not an ldap:// or ldaps:// URL')
+        return urls
+
+    def bind_password(self) -> str:
+        """Read the service account's password from the environment."""
+        return os.environ.get(self.bind_password_env, "")
+
+
+class StoreConfig(Strict):
+    """Where short-lived state lives."""
+
+    backend: Literal["sqlite"] = "sqlite"
+    path: Path = Path("/var/lib/sspr/store.sqlite3")
+
+
+class Question(Strict):
+    """One security question of the admin's list."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    text: Text
+
+
+class AnswerHashing(Strict):
+    """argon2id cost for stored answers (see docs/security-answers.md)."""
+
+    time_cost: int = Field(default=2, ge=1, le=10)
+    memory_kib: int = Field(default=19456, ge=8192, le=1048576)
+    parallelism: int = Field(default=1, ge=1, le=8)
+
+
+class AttemptLimit(Strict):
+    """How many failed proofs an account may make before a temporary lock."""
+
+    max_failures: int = Field(default=5, ge=1)
+    window_seconds: int = Field(default=900, ge=1)
+    lockout_seconds: int = Field(default=900, ge=1)
+
+
+class PolicyConfig(Strict):
+    """A named password policy: a preset, rules, or a preset with overrides."""
+
+    preset: str | None = None
+    min_length: int | None = Field(default=None, ge=1)
+    max_length: int | None = Field(default=None, ge=1)
+    min_lower: int | None = Field(default=None, ge=0)
+    min_upper: int | None = Field(default=None, ge=0)
+    min_digit: int | None = Field(default=None, ge=0)
+    min_special: int | None = Field(default=None, ge=0)
+    min_letters: int | None = Field(default=None, ge=0)
+    min_special_or_accented: int | None = Field(default=None, ge=0)
+    min_classes: int | None = Field(default=None, ge=0, le=4)
+    forbidden_chars: str | None = None
+    forbid_user_parts: bool | None = None
+    forbidden_words_file: Path | None = None
+    not_current: bool | None = None
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, preset: str | None) -> str | None:
+        if preset is not None and preset not in PRESETS:
+            known = ", ".join(sorted(PRESETS))
+            raise ValueError(f'unknown preset "{preset}" (known: {known})')
+        return preset
+
+    @model_validator(mode="after")
+    def _lengths_ordered(self) -> PolicyConfig:
+        policy = self.build(load_words=False)
+        if policy.max_length is not None and policy.max_length < policy.min_length:
+            raise ValueError("max_length is smaller than min_length")
+        if self.forbidden_words_file is not None and not self.forbidden_words_file.is_file():
+            raise ValueError(f"forbidden_words_file: no such file {self.forbidden_words_file}")
+        return self
+
+    def build(self, *, load_words: bool = True) -> PasswordPolicy:
+        """Turn this config into the domain's policy object."""
+        base = PRESETS[self.preset] if self.preset else PasswordPolicy()
+        overrides: dict[str, Any] = {
+            name: value
+            for name, value in self.model_dump(exclude={"preset", "forbidden_words_file"}).items()
+            if value is not None
+        }
+        if load_words and self.forbidden_words_file is not None:
+            overrides["forbidden_words"] = load_forbidden_words(self.forbidden_words_file)
+        return base.with_changes(**overrides)
+
+
+def load_forbidden_words(path: Path) -> frozenset[str]:
+    """Read one forbidden word a line; blank lines and # comments are skipped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")
+    )
+
+
+class NotEnrolledConfig(Strict):
+    """What an account with nothing to prove itself with is told."""
+
+    # False keeps the neutral response, so nobody learns which accounts exist.
+    explicit: bool = False
+    text: Text = Text(
+        fr="Vous n'avez pas configuré votre compte : contactez le support.",
+        en="You have not set up your account: please contact support.",
+    )
+
+
+IdentifierKindName = Literal["login", "email"]
+
+
+class Profile(Strict):
+    """A kind of user, with its own part of the directory, channels and policy."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    label: Text
+    description: Text | None = None
+    base: str
+    filter: str = "(objectClass=*)"
+    identifier: list[IdentifierKindName] = Field(default_factory=lambda: ["login"], min_length=1)
+    channels: list[str] = Field(min_length=1)
+    policy: str
+    return_url: HttpUrl | None = None
+    questions_asked: int = Field(default=1, ge=1, le=5)
+    not_enrolled: NotEnrolledConfig = NotEnrolledConfig()
+
+    @field_validator("channels")
+    @classmethod
+    def _known_channels(cls, channels: list[str]) -> list[str]:
+        for index, channel in enumerate(channels):
+            if channel not in CHANNELS:
+                raise ValueError(f'[{index}]: unknown channel "{channel}"')
+        return channels
+
+    @field_validator("filter")
+    @classmethod
+    def _parenthesised(cls, ldap_filter: str) -> str:
+        if not (ldap_filter.startswith("(") and ldap_filter.endswith(")")):
+            raise ValueError("an LDAP filter must be enclosed in parentheses")
+        if ldap_filter.count("(") != ldap_filter.count(")"):
+            raise ValueError("unbalanced parentheses in the LDAP filter")
+        return ldap_filter
+
+
+class Support(Strict):
+    """The "J'ai besoin de support" entry of the chooser."""
+
+    label: Text = Text(fr="J'ai besoin de support", en="I need support")
+    text: Text
+    email: str | None = None
+    phone: str | None = None
+    url: HttpUrl | None = None
+
+
+class Branding(Strict):
+    """Name, logo and colours shown on every page."""
+
+    name: str = "Mot de passe oublié"
+    logo_url: str | None = None
+    primary_color: str = Field(default="#000091", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class Settings(Strict):
+    """The whole configuration of one sspr instance."""
+
+    public_url: HttpUrl
+    secret_key_env: str = "SSPR_SECRET_KEY"
+    demo: bool = False
+    default_language: Literal["fr", "en"] = "fr"
+    branding: Branding = Branding()
+    directory: DirectoryConfig
+    store: StoreConfig = StoreConfig()
+    questions: list[Question] = Field(default_factory=list)
+    answer_hashing: AnswerHashing = AnswerHashing()
+    answer_attempts: AttemptLimit = AttemptLimit()
+    flow_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    policies: dict[str, PolicyConfig] = Field(min_length=1)
+    profiles: Annotated[list[Profile], Field(min_length=1)]
+    support: Support | None = None
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Settings:
+        errors = list(self._reference_errors())
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def _reference_errors(self) -> list[str]:
+        errors: list[str] = []
+        seen: set[str] = set()
+        for index, profile in enumerate(self.profiles):
+            where = f"profiles[{index}]"
+            if profile.id in seen:
+                errors.append(f'{where}.id: duplicate profile id "{profile.id}"')
+            seen.add(profile.id)
+            if profile.policy not in self.policies:
+                errors.append(f'{where}.policy: unknown policy "{profile.policy}"')
+            if "question" in profile.channels and not self.questions:
+                errors.append(f"{where}.channels: the question channel needs questions")
+        question_ids = [question.id for question in self.questions]
+        for qid in {q for q in question_ids if question_ids.count(q) > 1}:
+            errors.append(f'questions: duplicate question id "{qid}"')
+        return errors
+
+    def profile(self, profile_id: str) -> Profile | None:
+        """Return the profile with this id, if any."""
+        return next((p for p in self.profiles if p.id == profile_id), None)
+
+    def question(self, question_id: str) -> Question | None:
+        """Return the question with this id, if any."""
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def secret_key(self) -> str:
+        """Read the key that signs sessions from the environment."""
+        return os.environ.get(self.secret_key_env, "")
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; `errors` lists every problem with its path."""
+
+    def __init__(self, source: str, errors: list[str]) -> None:
+        super().__init__(f"{source}: " + "; ".join(errors))
+        self.source = source
+        self.errors = errors
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate a YAML file; raise ConfigError listing every problem."""
+    source = str(path)
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot read the file: {exc.strerror}"]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [f"not valid YAML: {exc}"]) from exc
+    return parse_settings(raw, source)
+
+
+def parse_settings(raw: object, source: str = "<config>") -> Settings:
+    """Validate already-parsed YAML data into Settings."""
+    if not isinstance(raw, dict):
+        raise ConfigError(source, ["the file must hold a mapping of settings"])
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(source, [_describe(error) for error in exc.errors()]) from exc
+
+
+def _describe(error: Any) -> str:
+    """Render one pydantic error as `path: message`, the way admins read paths."""
+    path = ""
+    for part in error["loc"]:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if message.startswith("["):
+        # A list validator names the failing item itself: profiles[2].channels[0]: …
+        index, _, rest = message.partition(": ")
+        return f"{path}{index}: {rest}"
+    return f"{path}: {message}" if path else message

@@ -1,0 +1,94 @@
+"""The collaborators the domain receives: directory, store and clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+IdentifierKind = Literal["login", "email"]
+
+
+@dataclass(frozen=True)
+class UserEntry:
+    """What the domain knows of one directory account, read in a single search."""
+
+    dn: str
+    login: str
+    display_name: str = ""
+    mails: tuple[str, ...] = ()
+    mobiles: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
+    name_parts: tuple[str, ...] = ()
+    # Raw pwdChangedTime: it changes whenever the password does, so proofs bind to it.
+    password_changed_at: str = ""
+    locked: bool = False
+    must_change: bool = False
+    extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class Directory(Protocol):
+    """The directory as the domain sees it; sspr.directory implements it over LDAP."""
+
+    def find_users(
+        self, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+    ) -> list[UserEntry]:
+        """Return up to `limit` accounts whose identifier of one of `kinds` equals `value`."""
+        ...
+
+    def memberships(self, dn: str, candidates: Iterable[tuple[str, str, str]]) -> set[str]:
+        """Return the ids of the (id, base, filter) candidates whose base and filter hold `dn`."""
+        ...
+
+    def read_user(self, dn: str) -> UserEntry | None:
+        """Read one account by DN, or None when it no longer exists."""
+        ...
+
+    def is_current_password(self, dn: str, password: str) -> bool:
+        """Tell whether `password` is the current one, without reading any hash."""
+        ...
+
+    def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
+        """Write a new password as the service account, unlocking the account."""
+        ...
+
+
+class Store(Protocol):
+    """Short-lived shared state: every key expires after its time to live (seconds)."""
+
+    def get(self, key: str) -> bytes | None:
+        """Return the value, or None when absent or expired."""
+        ...
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        """Store a value that expires after `ttl` seconds."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove a key if present."""
+        ...
+
+    def incr(self, key: str, ttl: float) -> int:
+        """Add one to a counter and return it; a new counter expires after `ttl` seconds."""
+        ...
+
+    def ttl(self, key: str) -> float | None:
+        """Seconds left before the key expires, or None when absent."""
+        ...
+
+
+class Clock(Protocol):
+    """A source of time, injected so tests can move it."""
+
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+
+class SystemClock:
+    """The real wall clock."""
+
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        return time.time()
