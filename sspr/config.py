@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -238,6 +239,13 @@ class Branding(Strict):
     primary_color: str = Field(default="#000091", pattern=r"^#[0-9a-fA-F]{6}$")
 
 
+class AuditConfig(Strict):
+    """Where audit events go: a JSON-lines file, standard output, or both."""
+
+    file: Path | None = None
+    stdout: bool = True
+
+
 class Settings(Strict):
     """The whole configuration of one sspr instance."""
 
@@ -255,30 +263,14 @@ class Settings(Strict):
     policies: dict[str, PolicyConfig] = Field(min_length=1)
     profiles: Annotated[list[Profile], Field(min_length=1)]
     support: Support | None = None
+    audit: AuditConfig = AuditConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
-        errors = list(self._reference_errors())
+        errors = reference_errors(self.model_dump(mode="json"))
         if errors:
             raise ValueError("; ".join(errors))
         return self
-
-    def _reference_errors(self) -> list[str]:
-        errors: list[str] = []
-        seen: set[str] = set()
-        for index, profile in enumerate(self.profiles):
-            where = f"profiles[{index}]"
-            if profile.id in seen:
-                errors.append(f'{where}.id: duplicate profile id "{profile.id}"')
-            seen.add(profile.id)
-            if profile.policy not in self.policies:
-                errors.append(f'{where}.policy: unknown policy "{profile.policy}"')
-            if "question" in profile.channels and not self.questions:
-                errors.append(f"{where}.channels: the question channel needs questions")
-        question_ids = [question.id for question in self.questions]
-        for qid in {q for q in question_ids if question_ids.count(q) > 1}:
-            errors.append(f'questions: duplicate question id "{qid}"')
-        return errors
 
     def profile(self, profile_id: str) -> Profile | None:
         """Return the profile with this id, if any."""
@@ -291,6 +283,37 @@ class Settings(Strict):
     def secret_key(self) -> str:
         """Read the key that signs sessions from the environment."""
         return os.environ.get(self.secret_key_env, "")
+
+
+def reference_errors(raw: Mapping[str, Any]) -> list[str]:
+    """Errors between sections (a profile naming an unknown policy…), read from raw data.
+
+    Working on raw data lets them be reported together with the field errors.
+    """
+    errors: list[str] = []
+    policies = raw.get("policies")
+    policy_names = set(policies) if isinstance(policies, dict) else set()
+    questions = raw.get("questions") if isinstance(raw.get("questions"), list) else []
+    question_ids = [q.get("id") for q in questions if isinstance(q, dict)]
+    for qid in sorted({str(q) for q in question_ids if question_ids.count(q) > 1}):
+        errors.append(f'questions: duplicate question id "{qid}"')
+    profiles = raw.get("profiles") if isinstance(raw.get("profiles"), list) else []
+    seen: set[str] = set()
+    for index, profile in enumerate(profiles):
+        if not isinstance(profile, dict):
+            continue
+        where = f"profiles[{index}]"
+        profile_id = profile.get("id")
+        if isinstance(profile_id, str) and profile_id in seen:
+            errors.append(f'{where}.id: duplicate profile id "{profile_id}"')
+        seen.add(str(profile_id))
+        policy = profile.get("policy")
+        if isinstance(policy, str) and policies is not None and policy not in policy_names:
+            errors.append(f'{where}.policy: unknown policy "{policy}"')
+        channels = profile.get("channels")
+        if isinstance(channels, list) and "question" in channels and not question_ids:
+            errors.append(f"{where}.channels: the question channel needs a list of questions")
+    return errors
 
 
 class ConfigError(Exception):
@@ -321,7 +344,9 @@ def parse_settings(raw: object, source: str = "<config>") -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(source, [_describe(error) for error in exc.errors()]) from exc
+        # The whole-model error repeats reference_errors; they are added from raw data below.
+        field_errors = [_describe(error) for error in exc.errors() if error["loc"]]
+        raise ConfigError(source, field_errors + reference_errors(raw)) from exc
 
 
 def _describe(error: Any) -> str:

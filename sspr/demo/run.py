@@ -1,0 +1,74 @@
+"""`sspr demo`: a private slapd seeded with demo users, and the app in front of it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import yaml
+
+from sspr.config import Settings, parse_settings
+from sspr.demo.data import DEMO_ACCOUNTS, demo_ldif
+from sspr.demo.slapd import Slapd
+from sspr.domain.answers import AnswerHasher
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def demo_config_path() -> Path:
+    """config/demo.yaml, from the wheel or from the repository."""
+    installed = PACKAGE_DIR / "demo.yaml"
+    return installed if installed.is_file() else PACKAGE_DIR.parent.parent / "config" / "demo.yaml"
+
+
+def demo_settings(slapd: Slapd, workdir: Path, public_url: str) -> Settings:
+    """The demo configuration pointed at this run's slapd, store and address."""
+    raw: dict[str, Any] = yaml.safe_load(demo_config_path().read_text(encoding="utf-8"))
+    raw["public_url"] = public_url
+    raw["directory"]["urls"] = [slapd.url]
+    raw["directory"]["bind_dn"] = slapd.service_dn
+    raw["store"]["path"] = str(workdir / "store.sqlite3")
+    os.environ[raw["directory"].get("bind_password_env", "SSPR_LDAP_PASSWORD")] = (
+        slapd.service_password
+    )
+    return parse_settings(raw, str(demo_config_path()))
+
+
+def print_accounts() -> None:
+    """Show the demo accounts so a newcomer can walk every flow."""
+    print("\nDemo accounts (password of each: see the table in README.md):")
+    for account in DEMO_ACCOUNTS:
+        print(f"  {account.profile:<12} {account.login:<16} {account.notes}")
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
+    """Start slapd, serve the app until Ctrl-C, then stop everything that was started."""
+    from werkzeug.serving import run_simple
+
+    from sspr.web.app import create_app
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    with tempfile.TemporaryDirectory(prefix="sspr-demo-") as tmp:
+        workdir = Path(tmp)
+        slapd = Slapd(workdir / "slapd")
+        try:
+            slapd.start(seed_ldif=demo_ldif(slapd.suffix, AnswerHasher()))
+            settings = demo_settings(slapd, workdir, f"http://{host}:{port}")
+            app = create_app(settings)
+            print(f"sspr demo: directory {slapd.url}, app http://{host}:{port}/")
+            print_accounts()
+            run_simple(host, port, app, threaded=True, use_reloader=False)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            slapd.stop()
+            print("sspr demo: stopped")
+    return 0

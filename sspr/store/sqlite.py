@@ -1,0 +1,113 @@
+"""The embedded store: one SQLite file shared by every worker of a host."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from sspr.domain.ports import Clock, SystemClock
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID
+"""
+
+# One statement, so concurrent workers never lose an increment: SQLite serialises writers,
+# and the upsert reads and writes the row inside that single write.
+_INCR = """
+INSERT INTO entries (key, value, expires_at) VALUES (?1, 1, ?2 + ?3)
+ON CONFLICT (key) DO UPDATE SET
+    value = CASE WHEN expires_at <= ?2 THEN 1 ELSE CAST(value AS INTEGER) + 1 END,
+    expires_at = CASE WHEN expires_at <= ?2 THEN ?2 + ?3 ELSE expires_at END
+RETURNING CAST(value AS INTEGER)
+"""
+
+_PURGE_EVERY = 500
+
+
+class SqliteStore:
+    """Store backed by SQLite in WAL mode; expired rows are ignored, then purged in passing."""
+
+    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock or SystemClock()
+        self._local = threading.local()
+        self._writes = 0
+        with self._connection() as conn:
+            conn.execute(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        # One connection per thread: sqlite3 connections must not cross threads.
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, timeout=10.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def get(self, key: str) -> bytes | None:
+        """Return the value, or None when absent or expired."""
+        row = (
+            self._connection()
+            .execute(
+                "SELECT value FROM entries WHERE key = ? AND expires_at > ?",
+                (key, self._clock.now()),
+            )
+            .fetchone()
+        )
+        return None if row is None else _as_bytes(row[0])
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        """Store a value that expires after `ttl` seconds."""
+        self._write(
+            "INSERT OR REPLACE INTO entries (key, value, expires_at) VALUES (?, ?, ?)",
+            (key, value, self._clock.now() + ttl),
+        )
+
+    def delete(self, key: str) -> None:
+        """Remove a key if present."""
+        self._write("DELETE FROM entries WHERE key = ?", (key,))
+
+    def incr(self, key: str, ttl: float) -> int:
+        """Add one to a counter and return it; a new counter expires after `ttl` seconds."""
+        # fetchall() steps the statement to its end, which releases the write lock.
+        rows = self._write(_INCR, (key, self._clock.now(), ttl)).fetchall()
+        return int(rows[0][0])
+
+    def ttl(self, key: str) -> float | None:
+        """Seconds left before the key expires, or None when absent."""
+        now = self._clock.now()
+        row = (
+            self._connection()
+            .execute("SELECT expires_at FROM entries WHERE key = ? AND expires_at > ?", (key, now))
+            .fetchone()
+        )
+        return None if row is None else float(row[0]) - now
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _write(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
+        cursor = self._connection().execute(sql, params)
+        self._writes += 1
+        if self._writes % _PURGE_EVERY == 0:
+            self._connection().execute(
+                "DELETE FROM entries WHERE expires_at <= ?", (self._clock.now(),)
+            )
+        return cursor
+
+
+def _as_bytes(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode()

@@ -1,0 +1,95 @@
+"""Flask-WTF forms of the reset journey (every one carries a CSRF token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, PasswordField, StringField, SubmitField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+MAX_IDENTIFIER = 256
+MAX_ANSWER = 256
+MAX_PASSWORD = 256
+
+
+class FormError(Exception):
+    """An error to show on one field of a form (or on the whole form when field is None)."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+    def populate_form(self, form: FlaskForm) -> None:
+        """Attach the message to its field, so the template shows it in place."""
+        target: Field | None = form[self.field] if self.field else None
+        if target is None:
+            form.form_errors.append(self.message)
+        else:
+            target.errors = [*target.errors, self.message]
+
+
+class IdentifyForm(FlaskForm):
+    """The identifier the profile asks for."""
+
+    identifier = StringField(
+        _l("Identifiant"),
+        validators=[
+            InputRequired(message=_l("Saisissez votre identifiant.")),
+            Length(max=MAX_IDENTIFIER, message=_l("Cet identifiant est trop long.")),
+        ],
+    )
+    submit = SubmitField(_l("Poursuivre"))
+
+
+class AnswerForm(FlaskForm):
+    """One answer field per question asked."""
+
+    submit = SubmitField(_l("Valider"))
+
+    def answers(self, question_ids: list[str]) -> dict[str, str]:
+        """The typed answers, keyed by question id."""
+        return {qid: self[f"answer_{index}"].data or "" for index, qid in enumerate(question_ids)}
+
+
+def answer_form(count: int, **kwargs: Any) -> AnswerForm:
+    """An AnswerForm with `count` answer fields."""
+
+    class Answers(AnswerForm):
+        pass
+
+    for index in range(count):
+        setattr(
+            Answers,
+            f"answer_{index}",
+            StringField(
+                _l("Votre réponse"),
+                validators=[
+                    InputRequired(message=_l("Saisissez votre réponse.")),
+                    Length(max=MAX_ANSWER, message=_l("Cette réponse est trop longue.")),
+                ],
+            ),
+        )
+    return Answers(**kwargs)
+
+
+class NewPasswordForm(FlaskForm):
+    """The new password, typed twice."""
+
+    password = PasswordField(
+        _l("Nouveau mot de passe"),
+        validators=[
+            InputRequired(message=_l("Saisissez un nouveau mot de passe.")),
+            Length(max=MAX_PASSWORD, message=_l("Ce mot de passe est trop long.")),
+        ],
+    )
+    confirmation = PasswordField(
+        _l("Confirmez le nouveau mot de passe"),
+        validators=[
+            InputRequired(message=_l("Saisissez à nouveau le mot de passe.")),
+            EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
+        ],
+    )
+    submit = SubmitField(_l("Réinitialiser"))

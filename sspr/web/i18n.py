@@ -1,0 +1,44 @@
+"""Language choice: a visible switch first, then the browser's Accept-Language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, request, session
+from flask_babel import get_locale
+from werkzeug.wrappers import Response
+
+LANGUAGES = {"fr": "Français", "en": "English"}
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    """The user's choice, else the best Accept-Language match, else the default."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    best = request.accept_languages.best_match(list(LANGUAGES))
+    return best or str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def current_language() -> str:
+    """The language the current page is rendered in."""
+    locale = get_locale()
+    return locale.language if locale else "fr"
+
+
+@bp.get("/lang/<code>")
+def switch(code: str) -> Response:
+    """Remember a language and go back to the page the user came from."""
+    if code in LANGUAGES:
+        session["lang"] = code
+    return redirect(_local_path(request.args.get("next", "/")))
+
+
+def _local_path(target: str) -> str:
+    """Only a path on this site: never an open redirect."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target

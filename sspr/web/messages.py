@@ -1,0 +1,109 @@
+"""User-facing sentences for domain results, in the user's language."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from sspr.domain.errors import PasswordRefusal
+from sspr.domain.policy import Rule
+
+
+def rule_text(rule: Rule) -> str:
+    """Describe one password rule, as the seeds' guides word it."""
+    value = rule.value
+    count = value if isinstance(value, int) else 0
+    match rule.code:
+        case "not_current":
+            return _("être différent de l'ancien")
+        case "length" if isinstance(value, tuple):
+            return _("comporter entre %(low)d et %(high)d caractères", low=value[0], high=value[1])
+        case "min_length":
+            return ngettext(
+                "comporter au moins %(num)d caractère",
+                "comporter au moins %(num)d caractères",
+                count,
+            )
+        case "min_letters":
+            return ngettext(
+                "comporter au moins %(num)d lettre (majuscule ou minuscule)",
+                "comporter au moins %(num)d lettres (majuscules ou minuscules)",
+                count,
+            )
+        case "min_upper":
+            return ngettext(
+                "comporter au moins %(num)d majuscule",
+                "comporter au moins %(num)d majuscules",
+                count,
+            )
+        case "min_lower":
+            return ngettext(
+                "comporter au moins %(num)d minuscule",
+                "comporter au moins %(num)d minuscules",
+                count,
+            )
+        case "min_digit":
+            return ngettext(
+                "comporter au moins %(num)d chiffre", "comporter au moins %(num)d chiffres", count
+            )
+        case "min_special":
+            return ngettext(
+                "comporter au moins %(num)d caractère spécial",
+                "comporter au moins %(num)d caractères spéciaux",
+                count,
+            )
+        case "min_special_or_accented":
+            return ngettext(
+                "comporter au moins %(num)d caractère spécial ou un caractère accentué",
+                "comporter au moins %(num)d caractères spéciaux ou accentués",
+                count,
+            )
+        case "min_classes":
+            return _(
+                "mélanger au moins %(num)d types de caractères parmi : minuscules, majuscules, "
+                "chiffres, caractères spéciaux",
+                num=count,
+            )
+        case "forbidden_chars":
+            return _(
+                "ne pas contenir les caractères suivants : %(chars)s", chars=" ".join(str(value))
+            )
+        case "no_user_parts":
+            return _("ne contenir ni votre identifiant ni votre nom")
+        case "forbidden_words":
+            return _("ne pas être un mot de passe courant ou interdit")
+    return rule.code
+
+
+def refusal_text(reason: PasswordRefusal) -> str:
+    """Explain why the directory refused a password."""
+    match reason:
+        case PasswordRefusal.TOO_SHORT:
+            return _("L'annuaire juge ce mot de passe trop court. Choisissez-en un plus long.")
+        case PasswordRefusal.IN_HISTORY:
+            return _(
+                "Ce mot de passe a déjà été utilisé récemment. Choisissez-en un que vous n'avez "
+                "jamais utilisé."
+            )
+        case PasswordRefusal.QUALITY:
+            return _("L'annuaire juge ce mot de passe trop faible. Choisissez-en un plus robuste.")
+        case PasswordRefusal.TOO_YOUNG:
+            return _(
+                "Votre mot de passe a été changé trop récemment pour être changé à nouveau. "
+                "Réessayez plus tard."
+            )
+        case PasswordRefusal.LOCKED:
+            return _("Ce compte est verrouillé. Contactez le support.")
+        case PasswordRefusal.NOT_ALLOWED:
+            return _("Le changement de ce mot de passe n'est pas autorisé. Contactez le support.")
+    return _("L'annuaire a refusé ce mot de passe. Choisissez-en un autre.")
+
+
+def wait_text(seconds: float) -> str:
+    """Say how long a block lasts, rounded up to the minute."""
+    minutes = max(1, int((seconds + 59) // 60))
+    return ngettext(
+        "Trop de tentatives infructueuses. Réessayez dans %(num)d minute.",
+        "Trop de tentatives infructueuses. Réessayez dans %(num)d minutes.",
+        minutes,
+    )

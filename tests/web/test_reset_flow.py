@@ -1,0 +1,375 @@
+"""The reset journey through the Flask test client, against the real slapd."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import ldap3
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from sspr.config import Settings
+from sspr.demo.slapd import Slapd, free_port
+from sspr.web.app import create_app
+from tests.web.conftest import Account, csrf_token, submit
+
+GOOD_PASSWORD = "Nouveau-Mot2passe!"
+
+
+def can_bind(slapd: Slapd, dn: str, password: str) -> bool:
+    server = ldap3.Server(slapd.url, connect_timeout=3)
+    conn = ldap3.Connection(server, dn, password)
+    try:
+        return bool(conn.bind())
+    finally:
+        conn.unbind()
+
+
+def audit_events(audit_lines: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in audit_lines.getvalue().splitlines()]
+
+
+def identify(client: FlaskClient, identifier: str, profile: str = "usager"):  # type: ignore[no-untyped-def]
+    return submit(client, f"/reset/{profile}", {"identifier": identifier})
+
+
+def answer(client: FlaskClient, text: str):  # type: ignore[no-untyped-def]
+    return submit(client, "/reset/question", {"answer_0": text})
+
+
+def choose(client: FlaskClient, password: str, confirmation: str | None = None):  # type: ignore[no-untyped-def]
+    data = {"password": password, "confirmation": confirmation or password}
+    return submit(client, "/reset/password", data)
+
+
+# -- chooser and language -------------------------------------------------------------------
+
+
+def test_chooser_lists_profiles_and_support_in_french(client: FlaskClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert '<html lang="fr">' in page.text
+    assert "Je suis un usager des services de la Région" in page.text
+    assert "Exemples : demandeur d&#39;aide, gestionnaire d&#39;un lycée" in page.text
+    assert "Je suis un agent du siège" in page.text
+    assert "J&#39;ai besoin de support" in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_english_from_accept_language_and_from_the_switch(client: FlaskClient) -> None:
+    page = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in page.text
+    assert "I use the Region&#39;s services" in page.text
+    assert "Forgot your password?" in page.text
+    client.get("/lang/fr?next=/")
+    page = client.get("/", headers={"Accept-Language": "en"})
+    assert '<html lang="fr">' in page.text
+
+
+def test_language_switch_never_redirects_off_site(client: FlaskClient) -> None:
+    for target in ("https://evil.example", "//evil.example", "javascript:alert(1)"):
+        response = client.get("/lang/en", query_string={"next": target})
+        assert response.headers["Location"] == "/"
+
+
+def test_support_page(client: FlaskClient) -> None:
+    page = client.get("/support")
+    assert "support@example.org" in page.text
+    assert "05 00 00 00 00" in page.text
+
+
+def test_profile_parameter_skips_the_chooser_and_keeps_the_login_hint(client: FlaskClient) -> None:
+    response = client.get("/?profile=elu&login_hint=claire.petit")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert 'value="claire.petit"' in page.text
+    assert "Nom d&#39;utilisateur" in page.text
+
+
+def test_unknown_profile_is_a_404_page(client: FlaskClient) -> None:
+    page = client.get("/reset/nope")
+    assert page.status_code == 404
+    assert "Page introuvable" in page.text
+
+
+# -- the whole journey ----------------------------------------------------------------------
+
+
+def test_full_reset_with_the_security_question(
+    client: FlaskClient, make_account: Any, slapd: Slapd, audit_lines: io.StringIO
+) -> None:
+    account: Account = make_account("usager", {"birth_city": "Saint-Étienne"})
+    response = identify(client, account.login)
+    assert response.status_code == 302 and response.headers["Location"] == "/reset/question"
+
+    page = client.get("/reset/question")
+    assert "Dans quelle ville êtes-vous né(e) ?" in page.text
+    assert "n&#39;est sensible ni aux majuscules, ni aux accents" in page.text
+
+    response = answer(client, "  SAINT etienne ".replace("etienne", "-ÉTIENNE").strip())
+    assert response.headers["Location"] == "/reset/password"
+
+    page = client.get("/reset/password")
+    for rule in (
+        "être différent de l&#39;ancien",
+        "comporter au moins 10 caractères",
+        "comporter au moins 1 majuscule",
+        "comporter au moins 1 minuscule",
+        "comporter au moins 1 caractère spécial",
+    ):
+        assert rule in page.text
+    response = choose(client, GOOD_PASSWORD)
+    assert response.headers["Location"] == "/reset/done"
+    page = client.get("/reset/done")
+    assert "Votre mot de passe est modifié" in page.text
+    assert 'href="https://www.example.org/connexion"' in page.text
+    assert can_bind(slapd, account.dn, GOOD_PASSWORD)
+    assert not can_bind(slapd, account.dn, account.password)
+
+    events = [(e["event"], e["outcome"]) for e in audit_events(audit_lines)]
+    assert events == [
+        ("reset.requested", "success"),
+        ("proof.succeeded", "success"),
+        ("password.changed", "success"),
+    ]
+    assert GOOD_PASSWORD not in audit_lines.getvalue()
+    assert "tienne" not in audit_lines.getvalue()
+
+
+def test_identify_by_email_when_the_profile_allows_it(
+    client: FlaskClient, make_account: Any
+) -> None:
+    account: Account = make_account("usager", {"first_pet": "Médor"})
+    identify(client, account.mail.upper())
+    assert "premier animal de compagnie" in client.get("/reset/question").text
+
+
+def test_a_flow_ends_after_success(client: FlaskClient, make_account: Any) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    answer(client, "paris")
+    choose(client, GOOD_PASSWORD)
+    page = client.get("/reset/password")
+    assert page.status_code == 400
+    assert "Démarche expirée" in page.text
+
+
+# -- server-side checks of the new password -----------------------------------------------
+
+
+def test_every_failing_rule_is_listed_at_once(client: FlaskClient, make_account: Any) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    answer(client, "Paris")
+    page = choose(client, "abc")
+    assert page.status_code == 200
+    failed = page.text.count('class="rule-failed')
+    assert failed == 3  # length, upper, special (lower holds)
+    assert "ne respecte pas toutes les règles" in page.text
+
+
+def test_the_current_password_is_refused_through_the_directory(
+    client: FlaskClient, make_account: Any
+) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"}, password="Ancien-Passw0rd")
+    identify(client, account.login)
+    answer(client, "Paris")
+    page = choose(client, "Ancien-Passw0rd")
+    assert 'data-rule="not_current" class="rule-failed' in page.text
+
+
+def test_confirmation_must_match(client: FlaskClient, make_account: Any) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    answer(client, "Paris")
+    page = choose(client, GOOD_PASSWORD, GOOD_PASSWORD + "x")
+    assert "Les deux mots de passe ne sont pas identiques." in page.text
+
+
+def test_a_password_in_the_directory_history_is_refused_clearly(
+    client: FlaskClient, make_account: Any, slapd: Slapd
+) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    for password in (GOOD_PASSWORD, "Second-Passw0rd!"):
+        identify(client, account.login)
+        answer(client, "Paris")
+        choose(client, password)
+    identify(client, account.login)
+    answer(client, "Paris")
+    page = choose(client, GOOD_PASSWORD)
+    assert "déjà été utilisé récemment" in page.text
+    assert can_bind(slapd, account.dn, "Second-Passw0rd!")
+
+
+def test_the_proof_dies_when_the_password_changes_meanwhile(
+    client: FlaskClient, make_account: Any, slapd: Slapd
+) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    answer(client, "Paris")
+    other = FlaskClient(client.application)
+    identify(other, account.login)
+    answer(other, "Paris")
+    choose(other, GOOD_PASSWORD)
+    page = choose(client, "Autre-Passw0rd!!")
+    assert "Démarche expirée" in page.text
+    assert can_bind(slapd, account.dn, GOOD_PASSWORD)
+
+
+# -- guards -------------------------------------------------------------------------------
+
+
+def test_no_skipping_to_the_new_password_without_the_proof(
+    client: FlaskClient, make_account: Any
+) -> None:
+    assert client.get("/reset/password").status_code == 400
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    response = client.get("/reset/password")
+    assert response.headers["Location"] == "/reset/question"
+    token = csrf_token(client.get("/reset/question").text)
+    response = client.post(
+        "/reset/password",
+        data={"csrf_token": token, "password": GOOD_PASSWORD, "confirmation": GOOD_PASSWORD},
+    )
+    assert response.headers["Location"] == "/reset/question"
+
+
+def test_csrf_is_enforced(client: FlaskClient, make_account: Any) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    client.get("/reset/usager")
+    page = client.post("/reset/usager", data={"identifier": account.login})
+    assert page.status_code == 400
+    assert "Votre session a expiré" in page.text
+    page = client.post("/reset/usager", data={"identifier": account.login, "csrf_token": "forged"})
+    assert page.status_code == 400
+
+
+# -- neutral answers ----------------------------------------------------------------------
+
+
+def neutral_page(client: FlaskClient, identifier: str, profile: str = "usager") -> str:
+    response = identify(client, identifier, profile)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/reset/question"
+    page = client.get("/reset/question")
+    assert page.status_code == 200
+    return page.text
+
+
+def test_unknown_account_gets_a_question_like_any_other(client: FlaskClient) -> None:
+    text = neutral_page(client, "nobody.here")
+    assert any(
+        q in text for q in ("Dans quelle ville", "premier animal", "établissement", "jeune fille")
+    )
+    page = answer(client, "anything")
+    assert "Réponse incorrecte. Il vous reste 4 essais." in page.text
+
+
+def test_decoy_question_is_stable_per_identifier(app: Flask) -> None:
+    def question_of(identifier: str) -> str:
+        client = app.test_client()
+        text = neutral_page(client, identifier)
+        return text.split('class="label"', 2)[1].split("</label>")[0]
+
+    assert question_of("nobody.here") == question_of("NOBODY.here")
+
+
+def test_account_in_another_profile_is_neutral(client: FlaskClient, make_account: Any) -> None:
+    account: Account = make_account("elu", {"birth_city": "Paris"})
+    neutral_page(client, account.login, "usager")
+    page = answer(client, "Paris")
+    assert "Réponse incorrecte" in page.text
+
+
+def test_identifier_matching_several_entries_is_neutral(
+    client: FlaskClient, make_account: Any
+) -> None:
+    first: Account = make_account("usager", {"birth_city": "Paris"}, mail="shared@example.org")
+    make_account("usager", {"birth_city": "Paris"}, mail="shared@example.org")
+    neutral_page(client, "shared@example.org")
+    assert "Réponse incorrecte" in answer(client, "Paris").text
+    neutral_page(client, first.login)  # by login it is unambiguous
+    assert answer(client, "Paris").headers["Location"] == "/reset/password"
+
+
+def test_user_found_in_several_profiles_is_neutral(
+    settings: Settings, make_account: Any, audit_lines: io.StringIO
+) -> None:
+    overlapping = settings.model_dump(mode="json")
+    wide = dict(overlapping["profiles"][0], id="tous", base="ou=people,dc=example,dc=org")
+    overlapping["profiles"].append(wide)
+    app = create_app(
+        Settings.model_validate(overlapping), audit_streams=[audit_lines], testing=True
+    )
+    client = app.test_client()
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    neutral_page(client, account.login, "usager")
+    assert "Réponse incorrecte" in answer(client, "Paris").text
+
+
+def test_not_enrolled_gets_the_profile_text_when_explicit(
+    client: FlaskClient, make_account: Any
+) -> None:
+    account: Account = make_account("usager", {})
+    page = identify(client, account.login)
+    assert page.status_code == 200
+    assert "Vous n&#39;avez pas configuré votre compte : contactez le service SIG." in page.text
+
+
+def test_not_enrolled_is_neutral_by_default(client: FlaskClient, make_account: Any) -> None:
+    account: Account = make_account("elu", {})
+    neutral_page(client, account.login, "elu")
+
+
+# -- attempts and lock --------------------------------------------------------------------
+
+
+def test_five_wrong_answers_lock_temporarily(
+    client: FlaskClient, make_account: Any, audit_lines: io.StringIO
+) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    for left in (4, 3, 2):
+        assert f"Il vous reste {left} essais." in answer(client, "Lyon").text
+    assert "Il vous reste 1 essai avant un blocage temporaire." in answer(client, "Lyon").text
+    page = answer(client, "Lyon")
+    assert page.status_code == 429
+    assert "Réessayez dans 15 minutes." in page.text
+    # Even the right answer, through a new flow, is refused while blocked.
+    page = identify(client, account.login)
+    assert page.status_code == 429
+    events = [e["event"] for e in audit_events(audit_lines)]
+    assert events.count("proof.failed") == 5
+    assert "account.blocked" in events
+
+
+def test_unknown_accounts_lock_the_same_way(client: FlaskClient) -> None:
+    identify(client, "ghost.user")
+    for _ in range(4):
+        answer(client, "x")
+    assert answer(client, "x").status_code == 429
+    assert identify(client, "ghost.user").status_code == 429
+
+
+# -- the directory is down ----------------------------------------------------------------
+
+
+def test_directory_down_gives_a_clear_503(settings: Settings, audit_lines: io.StringIO) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["directory"]["urls"] = [f"ldap://127.0.0.1:{free_port()}"]
+    raw["directory"]["connect_timeout"] = 1
+    app = create_app(Settings.model_validate(raw), audit_streams=[audit_lines], testing=True)
+    client = app.test_client()
+    page = identify(client, "jeanne.martin")
+    assert page.status_code == 503
+    assert "Service temporairement indisponible" in page.text
+    assert "Aucune modification" in page.text
+
+
+@pytest.mark.parametrize("path", ["/reset/question", "/reset/password", "/reset/done"])
+def test_steps_without_a_flow_never_fail(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code in (302, 400)
