@@ -60,6 +60,8 @@ def create_app(
         static_folder=str(Path(__file__).parent / "static"),
     )
     _configure(app, settings, testing)
+    # Before CSRFProtect's own hook, so even a refused post has a request id.
+    app.before_request(_assign_request_id)
     CSRFProtect(app)
     Babel(app, locale_selector=i18n.select_locale)
     app.extensions["sspr"] = _build_services(settings, directory, store, audit_streams)
@@ -97,7 +99,7 @@ def _build_services(
     audit_streams: list[IO[str]] | None,
 ) -> Services:
     directory = directory or LdapDirectory(settings.directory)
-    store = store or open_store(settings.store.backend, str(settings.store.path))
+    store = store or open_store(settings.store.backend, path=str(settings.store.path))
     audit = AuditLog(_audit_streams(settings, audit_streams), context=_request_context)
     costs = settings.answer_hashing
     hasher = AnswerHasher(
@@ -138,7 +140,6 @@ def _register(app: Flask) -> None:
 
     app.register_blueprint(reset.bp)
     app.register_blueprint(i18n.bp)
-    app.before_request(_assign_request_id)
     app.after_request(_no_store)
     app.context_processor(_template_globals)
     app.register_error_handler(DirectoryUnavailable, _directory_unavailable)

@@ -182,14 +182,10 @@ def _password_page(
 ) -> Page:
     rules = _services().reset.policy_for(profile).rules()
     shown = [(rule, rule_text(rule)) for rule in rules]
-    status = 200 if not failed else 422
-    return (
-        render_template(
-            "password.html",
-            form=form,
-            rules=shown,
-            failed=failed or [],
-            rules_data=describe_for_browser(rules),
-        ),
-        status,
+    return render_template(
+        "password.html",
+        form=form,
+        rules=shown,
+        failed=failed or [],
+        rules_data=describe_for_browser(rules),
     )

@@ -16,6 +16,7 @@ from sspr.config import Settings
 from sspr.demo.run import demo_settings
 from sspr.demo.slapd import Slapd, free_port
 from sspr.web.app import create_app
+from tests.web.conftest import make_account  # noqa: F401  (shared fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SSPR_CHROMIUM", "/usr/bin/chromium")

@@ -52,9 +52,18 @@ def app(settings: Settings, audit_lines: io.StringIO) -> Iterator[Flask]:
     application.extensions["sspr"].directory.close()
 
 
+def https_client(app: Flask) -> FlaskClient:
+    """A test client speaking https, since the session cookie is Secure."""
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    # Flask-WTF checks the Referer of https posts; pages send it to their own origin only.
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
+    return client
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    return https_client(app)
 
 
 @pytest.fixture
