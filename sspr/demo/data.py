@@ -1,0 +1,109 @@
+"""The demo directory's people: one table for the LDIF and for the README."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sspr.demo.slapd import ldif_attr, ssha
+from sspr.domain.answers import AnswerHasher
+
+DEMO_PASSWORD = "Demo-Passw0rd!"
+MAIL_DOMAIN = "demo.sspr.test"
+
+DEMO_QUESTIONS: dict[str, str] = {
+    "birth_city": "Dans quelle ville êtes-vous né(e) ?",
+    "first_pet": "Quel était le nom de votre premier animal de compagnie ?",
+    "school": "Quel est le nom de votre premier établissement scolaire ?",
+    "mother_maiden": "Quel est le nom de jeune fille de votre mère ?",
+}
+
+# Profile id → the organisational unit under ou=people that holds its accounts.
+PROFILE_UNITS: dict[str, str] = {
+    "usager": "usagers",
+    "elu": "elus",
+    "agent-lycee": "lycees",
+    "agent-siege": "siege",
+}
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """One demo user, as seeded and as the README lists it."""
+
+    profile: str
+    login: str
+    given_name: str
+    surname: str
+    question_id: str | None
+    answer: str | None
+    mobile: str | None
+    notes: str
+    password: str = DEMO_PASSWORD
+
+    @property
+    def email(self) -> str:
+        """The demo mail address, one per login."""
+        return f"{self.login}@{MAIL_DOMAIN}"
+
+    def dn(self, suffix: str) -> str:
+        """Where the account lives for its profile."""
+        return f"uid={self.login},ou={PROFILE_UNITS[self.profile]},ou=people,{suffix}"
+
+
+DEMO_ACCOUNTS: list[DemoAccount] = [
+    DemoAccount(
+        "usager", "jeanne.martin", "Jeanne", "Martin", "birth_city", "Saint-Étienne", None,
+        "enrolled; the answer matches without accents or case (saint etienne)",
+    ),
+    DemoAccount(
+        "usager", "paul.durand", "Paul", "Durand", None, None, None,
+        "no answers at all: not enrolled",
+    ),
+    DemoAccount(
+        "usager", "lucie.bernard", "Lucie", "Bernard", "first_pet", "Médor", None,
+        "enrolled with another question",
+    ),
+    DemoAccount(
+        "elu", "claire.petit", "Claire", "Petit", "birth_city", "Bordeaux", "06 12 34 56 78",
+        "elected member, with a mobile number",
+    ),
+    DemoAccount(
+        "agent-lycee", "marc.leroy", "Marc", "Leroy", "school", "Lycée Montaigne", "0611223344",
+        "school staff, with a mobile number",
+    ),
+    DemoAccount(
+        "agent-siege", "sophie.moreau", "Sophie", "Moreau", "birth_city", "Limoges",
+        "07 98 76 54 32", "head-office staff, with a mobile number",
+    ),
+]  # fmt: skip
+
+
+def demo_ldif(suffix: str, hasher: AnswerHasher) -> str:
+    """Return the LDIF of the profile units and every demo account."""
+    units = [
+        f"dn: ou={unit},ou=people,{suffix}\nobjectClass: organizationalUnit\nou: {unit}"
+        for unit in PROFILE_UNITS.values()
+    ]
+    accounts = [_account_ldif(account, suffix, hasher) for account in DEMO_ACCOUNTS]
+    return "\n\n".join(units + accounts) + "\n"
+
+
+def _account_ldif(account: DemoAccount, suffix: str, hasher: AnswerHasher) -> str:
+    """One inetOrgPerson + ssprAccount entry; the password is stored as {SSHA}."""
+    lines = [
+        f"dn: {account.dn(suffix)}",
+        "objectClass: inetOrgPerson",
+        "objectClass: ssprAccount",
+        f"uid: {account.login}",
+        ldif_attr("cn", f"{account.given_name} {account.surname}"),
+        ldif_attr("givenName", account.given_name),
+        ldif_attr("sn", account.surname),
+        f"mail: {account.email}",
+        f"userPassword: {ssha(account.password)}",
+    ]
+    if account.mobile:
+        lines.append(ldif_attr("mobile", account.mobile))
+    if account.question_id and account.answer:
+        stored = hasher.store(account.question_id, account.answer).encode()
+        lines.append(ldif_attr("ssprRecoveryAnswer", stored))
+    return "\n".join(lines)

@@ -1,0 +1,414 @@
+"""A private slapd (Debian's package) for the demo and the tests: ppolicy on, real ACLs."""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import hashlib
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+
+SLAPD = "/usr/sbin/slapd"
+MODULE_PATH = "/usr/lib/ldap"
+SYSTEM_SCHEMAS = ("core", "cosine", "inetorgperson")
+SCHEMA_DIR = Path("/etc/ldap/schema")
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+# Attributes the service account writes: password, recovery data, and the ppolicy
+# state it resets when it unlocks an account.
+SERVICE_WRITES = (
+    "ssprRecoveryAnswer",
+    "ssprReminderSnoozedUntil",
+    "mobile",
+    "mail",
+    "pager",
+    "pwdReset",
+    "pwdAccountLockedTime",
+    "pwdFailureTime",
+    "objectClass",
+)
+
+
+class SlapdError(RuntimeError):
+    """slapd or one of the OpenLDAP tools failed; the message holds their output."""
+
+
+def free_port() -> int:
+    """Return a loopback TCP port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def sspr_schema_ldif() -> str:
+    """Return the sspr schema in cn=config LDIF, as shipped inside the package."""
+    return resources.files("sspr.demo").joinpath("ldap/sspr-schema.ldif").read_text("utf-8")
+
+
+def ssha(password: str) -> str:
+    """Hash a password as {SSHA}, which slapd verifies on bind."""
+    salt = secrets.token_bytes(8)
+    digest = hashlib.sha1(password.encode("utf-8") + salt, usedforsecurity=False).digest()
+    return "{SSHA}" + base64.b64encode(digest + salt).decode("ascii")
+
+
+def ldif_attr(name: str, value: str) -> str:
+    """Render one LDIF attribute line, base64 when the value is not plain ASCII."""
+    plain = value.isascii() and value.isprintable() and not value.startswith((" ", ":", "<"))
+    if plain and not value.endswith(" "):
+        return f"{name}: {value}"
+    return f"{name}:: {base64.b64encode(value.encode('utf-8')).decode('ascii')}"
+
+
+class Slapd:
+    """One slapd process listening on ldap://127.0.0.1:PORT, with its data in `workdir`."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        suffix: str = "dc=example,dc=org",
+        port: int | None = None,
+        tls: bool = False,
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.suffix = suffix
+        self.port = port or free_port()
+        self.url = f"ldap://127.0.0.1:{self.port}"
+        # With tls, a private CA signs a certificate for 127.0.0.1: StartTLS on `url`,
+        # and ldaps:// on a second port.
+        self.tls = tls
+        self.ldaps_url = f"ldaps://127.0.0.1:{free_port()}" if tls else None
+        self.ca_file = self.workdir / "tls" / "ca.pem" if tls else None
+        self.root_dn = f"cn=admin,{suffix}"
+        self.root_password = secrets.token_urlsafe(18)
+        self.service_dn = f"cn=sspr,ou=services,{suffix}"
+        self.service_password = secrets.token_urlsafe(18)
+        self._process: subprocess.Popen[bytes] | None = None
+        # A crashed caller must not leave an orphan slapd behind.
+        atexit.register(self.stop)
+
+    @property
+    def pid(self) -> int | None:
+        """The running slapd's process id, for tests that pause it."""
+        return self._process.pid if self._process else None
+
+    def start(self, seed_ldif: str = "") -> None:
+        """Build a fresh configuration and database, load `seed_ldif`, and serve."""
+        self.stop()
+        self._provision(seed_ldif)
+        self._launch()
+
+    def stop(self) -> None:
+        """Stop slapd gracefully, killing it if it lingers; safe to call twice."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def restart(self) -> None:
+        """Stop and serve again on the same port and data."""
+        self.stop()
+        self._launch()
+
+    def add(self, ldif: str) -> None:
+        """Add entries as the rootDN."""
+        self._tool("ldapadd", input_text=ldif)
+
+    def modify(self, ldif: str) -> None:
+        """Apply an LDIF of changes as the rootDN."""
+        self._tool("ldapmodify", input_text=ldif)
+
+    def search(self, base: str, filt: str, *attrs: str) -> str:
+        """Return ldapsearch's unwrapped LDIF; ask for "+" or names to see operational ones."""
+        return self._tool("ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-b", base, filt, *attrs)
+
+    def __enter__(self) -> Slapd:
+        """Start with no seed beyond the base entries."""
+        if self._process is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the server."""
+        self.stop()
+
+    def _provision(self, seed_ldif: str) -> None:
+        """Write cn=config and the database from scratch with slapadd."""
+        for name in ("slapd.d", "data"):
+            shutil.rmtree(self.workdir / name, ignore_errors=True)
+            (self.workdir / name).mkdir(parents=True)
+        self._password_file.write_text(self.root_password, encoding="utf-8")
+        self._password_file.chmod(0o600)
+        if self.tls:
+            make_certificates(self.workdir / "tls")
+        self._slapadd("-n0", config_ldif(self))
+        self._slapadd("-b", self.suffix, base_ldif(self) + "\n" + seed_ldif)
+
+    def _slapadd(self, *args_and_ldif: str) -> None:
+        """Run slapadd offline on this instance's configuration."""
+        *args, ldif = args_and_ldif
+        command = ["slapadd", "-q", "-F", str(self.workdir / "slapd.d"), *args]
+        result = subprocess.run(command, input=ldif.encode(), capture_output=True, check=False)
+        if result.returncode != 0:
+            raise SlapdError(f"slapadd {' '.join(args)} failed: {_text(result.stderr)}")
+
+    def _launch(self) -> None:
+        """Run slapd in the foreground and wait until it answers a search."""
+        log = self.workdir / "slapd.log"
+        with log.open("ab") as log_file:
+            # Any -d keeps slapd in the foreground (no fork), so we own its pid;
+            # "none" logs only the errors that explain a failed start (0 logs nothing).
+            self._process = subprocess.Popen(
+                [SLAPD, "-d", "none", "-F", str(self.workdir / "slapd.d"), "-h", self._listeners],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self._wait_ready(self._process, log)
+
+    def _wait_ready(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        """Poll with a real search until slapd answers, or fail with its log."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                self._process = None
+                raise SlapdError(f"slapd exited at start-up:\n{_tail(log)}")
+            if self._answers():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise SlapdError(f"slapd did not answer within {START_TIMEOUT} s:\n{_tail(log)}")
+
+    def _answers(self) -> bool:
+        """Tell whether slapd serves the suffix yet."""
+        try:
+            self._tool(
+                "ldapsearch",
+                "-o",
+                "nettimeout=1",
+                "-s",
+                "base",
+                "-b",
+                self.suffix,
+                "1.1",
+                timeout=2,
+            )
+        except SlapdError:
+            return False
+        return True
+
+    @property
+    def _listeners(self) -> str:
+        return " ".join(f"{url}/" for url in (self.url, self.ldaps_url) if url)
+
+    @property
+    def _password_file(self) -> Path:
+        return self.workdir / "rootpw"
+
+    def _tool(
+        self, tool: str, *args: str, input_text: str | None = None, timeout: float = 30
+    ) -> str:
+        """Run an ldap-utils tool as the rootDN; the password travels in a file, not argv."""
+        command = [tool, "-x", "-H", self.url, "-D", self.root_dn, "-y", str(self._password_file)]
+        try:
+            result = subprocess.run(
+                [*command, *args],
+                input=input_text.encode() if input_text is not None else None,
+                capture_output=True,
+                check=False,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise SlapdError(f"{tool} got no answer within {timeout} s") from exc
+        if result.returncode != 0:
+            raise SlapdError(f"{tool} failed ({result.returncode}): {_text(result.stderr)}")
+        return _text(result.stdout)
+
+
+def config_ldif(slapd: Slapd) -> str:
+    """The cn=config tree: modules, schemas, the mdb database, ACLs and ppolicy."""
+    schemas = [(SCHEMA_DIR / f"{name}.ldif").read_text("utf-8") for name in SYSTEM_SCHEMAS]
+    global_entry = _GLOBAL + (_tls_settings(slapd.workdir / "tls") if slapd.tls else "")
+    return "\n\n".join(
+        [global_entry, _MODULES, _SCHEMA_ROOT, *schemas, sspr_schema_ldif(), _database(slapd)]
+    )
+
+
+def _tls_settings(directory: Path) -> str:
+    return (
+        f"\nolcTLSCACertificateFile: {directory / 'ca.pem'}"
+        f"\nolcTLSCertificateFile: {directory / 'server.pem'}"
+        f"\nolcTLSCertificateKeyFile: {directory / 'server.key'}"
+    )
+
+
+def make_certificates(directory: Path) -> None:
+    """A throw-away CA, and a server certificate it signs for 127.0.0.1 and localhost."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    signed = ["-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2"]
+    commands = [
+        ["req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=sspr CA"],
+        ["req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", "server.csr", *signed, "-out", "server.pem", "-extfile", "san.ext"],
+    ]
+    for command in commands:
+        result = subprocess.run(
+            ["openssl", *command], cwd=directory, capture_output=True, check=False
+        )
+        if result.returncode != 0:
+            raise SlapdError(f"openssl {command[0]} failed: {_text(result.stderr)}")
+
+
+_GLOBAL = """dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcLogLevel: none"""
+
+_MODULES = f"""dn: cn=module{{0}},cn=config
+objectClass: olcModuleList
+cn: module{{0}}
+olcModulePath: {MODULE_PATH}
+olcModuleLoad: back_mdb
+olcModuleLoad: ppolicy
+
+dn: olcDatabase={{-1}}frontend,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcFrontendConfig
+olcDatabase: {{-1}}frontend
+olcAccess: {{0}}to dn.base="" by * read
+olcAccess: {{1}}to dn.base="cn=Subschema" by * read
+
+dn: olcDatabase={{0}}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {{0}}config
+olcAccess: {{0}}to * by * none"""
+
+_SCHEMA_ROOT = """dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema"""
+
+
+def _database(slapd: Slapd) -> str:
+    """The mdb database of the suffix, its ACLs and the ppolicy overlay."""
+    suffix, service = slapd.suffix, slapd.service_dn
+    acls = [
+        # The service account writes passwords and checks a candidate (auth), but never
+        # reads a hash.
+        f'to attrs=userPassword by dn.exact="{service}" =wx by self write'
+        " by anonymous auth by * none",
+        # Old hashes are ppolicy's business only (it bypasses ACLs internally).
+        "to attrs=pwdHistory by * none",
+        f'to attrs={",".join(SERVICE_WRITES)} by dn.exact="{service}" write by self read by * none',
+        f'to dn.subtree="{suffix}" by dn.exact="{service}" read by self read by * none',
+    ]
+    lines = [
+        "dn: olcDatabase={1}mdb,cn=config",
+        "objectClass: olcDatabaseConfig",
+        "objectClass: olcMdbConfig",
+        "olcDatabase: {1}mdb",
+        f"olcSuffix: {suffix}",
+        f"olcDbDirectory: {slapd.workdir / 'data'}",
+        f"olcRootDN: {slapd.root_dn}",
+        f"olcRootPW: {ssha(slapd.root_password)}",
+        # A throw-away database: skipping fsync keeps the tests fast.
+        "olcDbEnvFlags: nosync",
+        "olcDbIndex: objectClass eq",
+        "olcDbIndex: uid,mail eq",
+        *(f"olcAccess: {{{index}}}{acl}" for index, acl in enumerate(acls)),
+        "",
+        "dn: olcOverlay={0}ppolicy,olcDatabase={1}mdb,cn=config",
+        "objectClass: olcOverlayConfig",
+        "objectClass: olcPPolicyConfig",
+        "olcOverlay: {0}ppolicy",
+        f"olcPPolicyDefault: cn=default,ou=policies,{suffix}",
+        "olcPPolicyHashCleartext: TRUE",
+        "olcPPolicyUseLockout: TRUE",
+    ]
+    return "\n".join(lines)
+
+
+def base_ldif(slapd: Slapd) -> str:
+    """The suffix, its organisational units, the service account and the policies."""
+    suffix = slapd.suffix
+    entries = [
+        _suffix_entry(suffix),
+        *(
+            f"dn: ou={ou},{suffix}\nobjectClass: organizationalUnit\nou: {ou}"
+            for ou in ("people", "services", "policies")
+        ),
+        f"dn: {slapd.service_dn}\nobjectClass: organizationalRole\n"
+        f"objectClass: simpleSecurityObject\ncn: sspr\n"
+        f"description: sspr service account\nuserPassword: {ssha(slapd.service_password)}",
+        _policy(suffix, "default", min_age=0),
+        _policy(suffix, "young", min_age=3600),
+    ]
+    return "\n\n".join(entries) + "\n"
+
+
+def _suffix_entry(suffix: str) -> str:
+    """The top entry, whose object classes depend on its naming attribute."""
+    attr, _, value = suffix.split(",", 1)[0].partition("=")
+    classes = {
+        "dc": ["dcObject", "organization"],
+        "o": ["organization"],
+        "ou": ["organizationalUnit"],
+    }.get(attr.strip().lower())
+    if classes is None:
+        raise SlapdError(f"unsupported suffix {suffix!r}: start it with dc=, o= or ou=")
+    lines = [f"dn: {suffix}", *(f"objectClass: {name}" for name in classes)]
+    lines.append(ldif_attr(attr.strip(), value.strip()))
+    if attr.strip().lower() == "dc":
+        lines.append("o: sspr demo")
+    return "\n".join(lines)
+
+
+def _policy(suffix: str, name: str, *, min_age: int) -> str:
+    """A ppolicy entry; sspr's own engine checks the profile rules first."""
+    return f"""dn: cn={name},ou=policies,{suffix}
+objectClass: organizationalRole
+objectClass: pwdPolicy
+cn: {name}
+pwdAttribute: userPassword
+pwdMinLength: 6
+pwdMinAge: {min_age}
+pwdInHistory: 5
+pwdLockout: TRUE
+pwdMaxFailure: 5
+pwdLockoutDuration: 900
+pwdFailureCountInterval: 900
+pwdMustChange: FALSE
+pwdAllowUserChange: TRUE
+pwdSafeModify: FALSE
+pwdCheckQuality: 1"""
+
+
+def _text(output: bytes) -> str:
+    return output.decode("utf-8", errors="replace").strip()
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    """The end of slapd's log, which says why it failed."""
+    try:
+        return "\n".join(log.read_text("utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

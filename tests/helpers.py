@@ -1,0 +1,122 @@
+"""Shared test helpers: throw-away accounts in the test slapd, and direct LDAP checks."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from ldap3 import NONE, Connection, Server
+
+from sspr.config import DirectoryConfig
+from sspr.demo.slapd import Slapd, ldif_attr
+from sspr.domain.answers import AnswerHasher
+
+# The cheapest argon2id cost the config allows: tests hash, they do not defend.
+FAST_HASHER = AnswerHasher(time_cost=1, memory_kib=8192, parallelism=1)
+PASSWORD_ENV = "SSPR_TEST_LDAP_PASSWORD"
+TEST_UNIT = "tests"
+DEFAULT_PASSWORD = "Initial-Passw0rd"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A test account: where it is and how to log in."""
+
+    dn: str
+    login: str
+    password: str
+    mail: str
+
+
+def accounts_base(suffix: str) -> str:
+    """The unit that holds the per-test accounts."""
+    return f"ou={TEST_UNIT},ou=people,{suffix}"
+
+
+def accounts_unit_ldif(suffix: str) -> str:
+    """Seed for the organisational unit of the per-test accounts."""
+    return f"dn: {accounts_base(suffix)}\nobjectClass: organizationalUnit\nou: {TEST_UNIT}\n"
+
+
+def account_ldif(
+    account: Account,
+    *,
+    policy_dn: str | None = None,
+    answers: tuple[str, ...] = (),
+    mobile: str | None = None,
+) -> str:
+    """One inetOrgPerson + ssprAccount entry; ppolicy hashes the cleartext password on add."""
+    lines = [
+        f"dn: {account.dn}",
+        "objectClass: inetOrgPerson",
+        "objectClass: ssprAccount",
+        f"uid: {account.login}",
+        f"cn: Test {account.login}",
+        "givenName: Test",
+        ldif_attr("sn", account.login),
+        f"mail: {account.mail}",
+        ldif_attr("userPassword", account.password),
+    ]
+    lines += [ldif_attr("ssprRecoveryAnswer", answer) for answer in answers]
+    if mobile:
+        lines.append(ldif_attr("mobile", mobile))
+    if policy_dn:
+        lines.append(f"pwdPolicySubentry: {policy_dn}")
+    return "\n".join(lines) + "\n"
+
+
+def new_account(
+    slapd: Slapd,
+    *,
+    password: str = DEFAULT_PASSWORD,
+    mail: str | None = None,
+    policy: str | None = None,
+    answers: tuple[str, ...] = (),
+    mobile: str | None = None,
+) -> Account:
+    """Add a uniquely named account under ou=tests and return it."""
+    login = f"t-{uuid.uuid4().hex[:10]}"
+    account = Account(
+        dn=f"uid={login},{accounts_base(slapd.suffix)}",
+        login=login,
+        password=password,
+        mail=mail or f"{login}@tests.sspr.test",
+    )
+    policy_dn = f"cn={policy},ou=policies,{slapd.suffix}" if policy else None
+    slapd.add(account_ldif(account, policy_dn=policy_dn, answers=answers, mobile=mobile))
+    return account
+
+
+def directory_config_for(slapd: Slapd, *urls: str, **overrides: object) -> DirectoryConfig:
+    """A DirectoryConfig for the test slapd's service account (password in PASSWORD_ENV)."""
+    values: dict[str, object] = {
+        "urls": list(urls) or [slapd.url],
+        "bind_dn": slapd.service_dn,
+        "bind_password_env": PASSWORD_ENV,
+        "base_dn": f"ou=people,{slapd.suffix}",
+        "connect_timeout": 2.0,
+        "operation_timeout": 3.0,
+    }
+    values.update(overrides)
+    return DirectoryConfig.model_validate(values)
+
+
+def can_bind(url: str, dn: str, password: str) -> bool:
+    """Bind as a user with ldap3 directly; bytes skip SASLprep, so the password is exact."""
+    exact: Any = password.encode("utf-8")  # ldap3 takes bytes, though its stubs say str
+    conn = Connection(Server(url, get_info=NONE), user=dn, password=exact)
+    try:
+        return bool(conn.bind())
+    finally:
+        conn.unbind()
+
+
+def operational(slapd: Slapd, dn: str, *names: str) -> dict[str, list[str]]:
+    """Read attributes (operational ones included) as the rootDN, for assertions."""
+    values: dict[str, list[str]] = {}
+    for line in slapd.search(dn, "(objectClass=*)", *(names or ("+",))).splitlines():
+        name, sep, value = line.partition(": ")
+        if sep and not line.startswith("dn: "):
+            values.setdefault(name, []).append(value)
+    return values
