@@ -91,9 +91,9 @@ def serve_with_gunicorn(config: str, bind: str, workers: int) -> int:
     """Validate the configuration, then run it under gunicorn."""
     if check_config(config, offline=True) != 0:
         return 1
-    from gunicorn.app.wsgiapp import run
-
     import os
+
+    from gunicorn.app.wsgiapp import run
 
     os.environ["SSPR_CONFIG"] = str(Path(config).resolve())
     sys.argv = ["gunicorn", "--bind", bind, "--workers", str(workers), "sspr.wsgi:app"]

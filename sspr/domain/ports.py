@@ -77,6 +77,14 @@ class Store(Protocol):
         """Seconds left before the key expires, or None when absent."""
         ...
 
+    def take(self, key: str) -> bytes | None:
+        """Return the value and delete it atomically: of concurrent takers, only one gets it."""
+        ...
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        """Store a value only if the key is absent or expired; tell whether this call stored it."""
+        ...
+
 
 class Clock(Protocol):
     """A source of time, injected so tests can move it."""
@@ -92,3 +100,30 @@ class SystemClock:
     def now(self) -> float:
         """Seconds since the epoch."""
         return time.time()
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """One message to send; `text` is always sent, `html` as an alternative when given."""
+
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    reply_to: str | None = None
+
+
+class Mailer(Protocol):
+    """Sends email; sspr.delivery.smtp implements it over SMTP."""
+
+    def send(self, message: OutgoingMail) -> None:
+        """Send one message, or raise DeliveryFailed."""
+        ...
+
+
+class SmsSender(Protocol):
+    """Sends text messages; sspr.delivery.sms implements it over Twilio."""
+
+    def send(self, to_e164: str, body: str) -> None:
+        """Send one SMS to an E.164 number, or raise DeliveryFailed."""
+        ...

@@ -1,4 +1,4 @@
-"""Short-lived shared state: codes, attempt counters, flows and snoozes."""
+"""Short-lived shared state: codes, attempt counters, cooldowns, flows and snoozes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,23 @@ from sspr.domain.ports import Clock, Store
 from sspr.store.sqlite import SqliteStore
 
 
-def open_store(backend: str, path: str, clock: Clock | None = None) -> Store:
-    """Open the configured store backend."""
+def open_store(
+    backend: str,
+    *,
+    path: str | None = None,
+    url: str | None = None,
+    clock: Clock | None = None,
+) -> Store:
+    """Open the configured store backend: "sqlite" needs `path`, "redis" needs `url`."""
     if backend == "sqlite":
+        if not path:
+            raise ValueError('the "sqlite" store backend needs a file path')
         return SqliteStore(path, clock)
+    if backend == "redis":
+        if not url:
+            raise ValueError('the "redis" store backend needs a URL')
+        # Imported here so SQLite-only installs never load the Redis client.
+        from sspr.store.redis import RedisStore
+
+        return RedisStore(url, clock)
     raise ValueError(f"unknown store backend {backend!r}")

@@ -26,6 +26,19 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING CAST(value AS INTEGER)
 """
 
+# Single statements again: the delete decides who wins a race, and RETURNING hands the value
+# to that one caller only; an expired row is left for the purge and counts as absent.
+_TAKE = "DELETE FROM entries WHERE key = ?1 AND expires_at > ?2 RETURNING value"
+
+# The DO UPDATE only fires over an expired row; RETURNING yields a row only when this call
+# inserted or replaced, so an empty result means a live value was already there.
+_ADD = """
+INSERT INTO entries (key, value, expires_at) VALUES (?1, ?2, ?3 + ?4)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+    WHERE entries.expires_at <= ?3
+RETURNING 1
+"""
+
 _PURGE_EVERY = 500
 
 
@@ -89,6 +102,16 @@ class SqliteStore:
             .fetchone()
         )
         return None if row is None else float(row[0]) - now
+
+    def take(self, key: str) -> bytes | None:
+        """Return the value and delete it atomically: of concurrent takers, only one gets it."""
+        rows = self._write(_TAKE, (key, self._clock.now())).fetchall()
+        return _as_bytes(rows[0][0]) if rows else None
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        """Store a value only if the key is absent or expired; tell whether this call stored it."""
+        rows = self._write(_ADD, (key, value, self._clock.now(), ttl)).fetchall()
+        return bool(rows)
 
     def close(self) -> None:
         """Close this thread's connection."""
