@@ -53,7 +53,7 @@ class DemoAccount:
 DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount(
         "usager", "jeanne.martin", "Jeanne", "Martin", "birth_city", "Saint-Étienne", None,
-        "enrolled; the answer matches without accents or case (saint etienne)",
+        "enrolled; saint-etienne or SAINT-ÉTIENNE match too",
     ),
     DemoAccount(
         "usager", "paul.durand", "Paul", "Durand", None, None, None,

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from sspr.config import Settings, parse_settings
-from sspr.demo.data import DEMO_ACCOUNTS, demo_ldif
+from sspr.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_ldif
 from sspr.demo.slapd import Slapd
 from sspr.domain.answers import AnswerHasher
 
@@ -40,9 +40,10 @@ def demo_settings(slapd: Slapd, workdir: Path, public_url: str) -> Settings:
 
 def print_accounts() -> None:
     """Show the demo accounts so a newcomer can walk every flow."""
-    print("\nDemo accounts (password of each: see the table in README.md):")
+    print(f"\nDemo accounts (every password: {DEMO_PASSWORD}):")
     for account in DEMO_ACCOUNTS:
-        print(f"  {account.profile:<12} {account.login:<16} {account.notes}")
+        answer = f"answer: {account.answer}" if account.answer else "no answer registered"
+        print(f"  {account.profile:<12} {account.login:<16} {answer:<28} {account.notes}")
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -55,6 +56,8 @@ def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
 
     from sspr.web.app import create_app
 
+    # Ctrl-C must stop slapd even when a parent shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="sspr-demo-") as tmp:
         workdir = Path(tmp)

@@ -1,0 +1,119 @@
+"""The `sspr` command: check-config against the real slapd, and the demo's life cycle."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sspr.cli import main
+from sspr.demo.slapd import Slapd, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def demo_config_for(slapd: Slapd, tmp_path: Path, **changes: object) -> Path:
+    raw = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    raw["directory"]["urls"] = [slapd.url]
+    raw["directory"]["bind_dn"] = slapd.service_dn
+    raw["store"]["path"] = str(tmp_path / "store.sqlite3")
+    raw.update(changes)
+    path = tmp_path / "sspr.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_check_config_binds_and_searches_each_profile(
+    slapd: Slapd,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SSPR_LDAP_PASSWORD", slapd.service_password)
+    assert main(["check-config", str(demo_config_for(slapd, tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "configuration is valid (4 profiles)" in out
+    assert re.search(r"directory: service bind\s+OK", out)
+    for profile in ("usager", "elu", "agent-lycee", "agent-siege"):
+        assert re.search(rf"profile {profile}: search\s+OK", out)
+
+
+def test_check_config_reports_an_empty_profile(
+    slapd: Slapd,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SSPR_LDAP_PASSWORD", slapd.service_password)
+    path = demo_config_for(slapd, tmp_path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["profiles"][1]["filter"] = "(employeeType=nobody)"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert main(["check-config", str(path)]) == 2
+    assert re.search(r"profile elu: search\s+FAIL\s+no account matches", capsys.readouterr().out)
+
+
+def test_check_config_reports_a_wrong_service_password(
+    slapd: Slapd,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SSPR_LDAP_PASSWORD", "not-the-password")
+    assert main(["check-config", str(demo_config_for(slapd, tmp_path))]) == 2
+    out = capsys.readouterr().out
+    assert re.search(r"directory: service bind\s+FAIL.*invalid credentials", out)
+    assert "not-the-password" not in out
+
+
+def test_demo_serves_french_and_ctrl_c_stops_everything() -> None:
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "sspr.cli", "demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        slapd_url = ""
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            if match := re.search(r"directory (ldap://\S+),", line):
+                slapd_url = match.group(1)
+            if "Demo accounts" in line:
+                break
+        page = ""
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert '<html lang="fr">' in page
+        assert "Je suis un usager des services de la Région" in page
+        slapd_port = slapd_url.rsplit(":", 1)[1]
+        assert _listening(int(slapd_port))
+    finally:
+        demo.send_signal(signal.SIGINT)
+        output, _ = demo.communicate(timeout=20)
+    assert demo.returncode == 0
+    assert "sspr demo: stopped" in output
+    assert not _listening(int(slapd_port))
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
