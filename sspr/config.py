@@ -201,6 +201,8 @@ class Profile(Strict):
     policy: str
     return_url: HttpUrl | None = None
     questions_asked: int = Field(default=1, ge=1, le=5)
+    # Sets pwdReset after a reset, so the portal makes the user change it at the next login.
+    must_change_after_reset: bool = False
     not_enrolled: NotEnrolledConfig = NotEnrolledConfig()
 
     @field_validator("channels")
@@ -251,7 +253,6 @@ class Settings(Strict):
 
     public_url: HttpUrl
     secret_key_env: str = "SSPR_SECRET_KEY"
-    demo: bool = False
     default_language: Literal["fr", "en"] = "fr"
     branding: Branding = Branding()
     directory: DirectoryConfig

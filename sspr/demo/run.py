@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import tempfile
 from pathlib import Path
@@ -35,6 +36,8 @@ def demo_settings(slapd: Slapd, workdir: Path, public_url: str) -> Settings:
     os.environ[raw["directory"].get("bind_password_env", "SSPR_LDAP_PASSWORD")] = (
         slapd.service_password
     )
+    # A fresh key per demo run: the demo is one process, and its sessions die with it.
+    os.environ.setdefault(raw.get("secret_key_env", "SSPR_SECRET_KEY"), secrets.token_hex(32))
     return parse_settings(raw, str(demo_config_path()))
 
 

@@ -219,7 +219,9 @@ class ResetService:
     def _write(self, flow: Flow, profile: Profile, password: str) -> None:
         assert flow.dn is not None
         try:
-            self._directory.set_password(flow.dn, password)
+            self._directory.set_password(
+                flow.dn, password, must_change=profile.must_change_after_reset
+            )
         except PasswordRefused as refused:
             self._audit.record(
                 "password.changed",

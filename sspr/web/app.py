@@ -70,7 +70,8 @@ def create_app(
 
 
 def _configure(app: Flask, settings: Settings, testing: bool) -> None:
-    secret = settings.secret_key() or (secrets.token_hex(32) if settings.demo or testing else "")
+    # Every worker must sign with the same key, so only tests may make one up.
+    secret = settings.secret_key() or (secrets.token_hex(32) if testing else "")
     if not secret:
         raise RuntimeError(
             f"environment variable {settings.secret_key_env} must hold the session signing key"

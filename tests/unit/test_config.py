@@ -100,3 +100,20 @@ def test_check_config_rejects_unreadable_and_invalid_yaml(tmp_path: Path) -> Non
     broken.write_text("a: [unclosed\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_settings(broken)
+
+
+def test_forbidden_words_file_is_loaded(demo_raw: dict[str, Any], tmp_path: Path) -> None:
+    words = tmp_path / "words.txt"
+    words.write_text("# common passwords\nAzerty\n\nSoleil\n", encoding="utf-8")
+    raw = copy.deepcopy(demo_raw)
+    raw["policies"]["dgfip"]["forbidden_words_file"] = str(words)
+    policy = parse_settings(raw).policies["dgfip"].build()
+    assert policy.forbidden_words == frozenset({"azerty", "soleil"})
+    assert {r.code for r in policy.check("azerty12!x")} == {"forbidden_words"}
+
+
+def test_missing_forbidden_words_file_is_an_error(demo_raw: dict[str, Any], tmp_path: Path) -> None:
+    raw = copy.deepcopy(demo_raw)
+    raw["policies"]["dgfip"]["forbidden_words_file"] = str(tmp_path / "nope.txt")
+    with pytest.raises(ConfigError, match="no such file"):
+        parse_settings(raw)

@@ -373,3 +373,31 @@ def test_directory_down_gives_a_clear_503(settings: Settings, audit_lines: io.St
 @pytest.mark.parametrize("path", ["/reset/question", "/reset/password", "/reset/done"])
 def test_steps_without_a_flow_never_fail(client: FlaskClient, path: str) -> None:
     assert client.get(path).status_code in (302, 400)
+
+
+def test_must_change_after_reset_sets_pwd_reset(
+    settings: Settings, make_account: Any, slapd: Slapd, audit_lines: io.StringIO
+) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["profiles"][0]["must_change_after_reset"] = True
+    app = create_app(Settings.model_validate(raw), audit_streams=[audit_lines], testing=True)
+    client = https_client(app)
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    answer(client, "Paris")
+    assert choose(client, GOOD_PASSWORD).headers["Location"] == "/reset/done"
+    assert "pwdReset: TRUE" in slapd.search(account.dn, "(objectClass=*)", "pwdReset")
+
+
+def test_a_reset_unlocks_an_account_locked_by_ppolicy(
+    client: FlaskClient, make_account: Any, slapd: Slapd
+) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    for _ in range(6):
+        assert not can_bind(slapd, account.dn, "wrong password")
+    assert "pwdAccountLockedTime" in slapd.search(account.dn, "(objectClass=*)", "+")
+    identify(client, account.login)
+    answer(client, "Paris")
+    choose(client, GOOD_PASSWORD)
+    assert "pwdAccountLockedTime" not in slapd.search(account.dn, "(objectClass=*)", "+")
+    assert can_bind(slapd, account.dn, GOOD_PASSWORD)
