@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
+from typing import Any
 
 from sspr.domain.ports import Clock, SystemClock
 
@@ -42,6 +45,38 @@ RETURNING 1
 _PURGE_EVERY = 500
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that records its process and thread, so a fork can close it first."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pid = os.getpid()
+        self.thread = threading.get_ident()
+        self.usable = True
+        _OPEN.add(self)
+
+
+# SQLite must not have a database open across fork(): the child reuses the parent's in-memory
+# lock records without holding the locks, so when the parent later closes its connection (or
+# the cycle collector does it) it believes it is the last one, checkpoints and deletes the WAL
+# under the workers' feet, and their increments are lost. The forking thread's connections
+# are therefore closed just before any fork and reopened on next use. Other threads'
+# connections cannot be closed safely from here: forking while they use the store is
+# unsupported (gunicorn's master is single-threaded).
+_OPEN: weakref.WeakSet[_Connection] = weakref.WeakSet()
+
+
+def _close_before_fork() -> None:
+    here = (os.getpid(), threading.get_ident())
+    for conn in list(_OPEN):
+        if (conn.pid, conn.thread) == here:
+            conn.usable = False
+            conn.close()
+
+
+os.register_at_fork(before=_close_before_fork)
+
+
 class SqliteStore:
     """Store backed by SQLite in WAL mode; expired rows are ignored, then purged in passing."""
 
@@ -51,17 +86,24 @@ class SqliteStore:
         self._clock = clock or SystemClock()
         self._local = threading.local()
         self._writes = 0
-        with self._connection() as conn:
+        conn = self._open()
+        try:
             conn.execute(_SCHEMA)
+        finally:
+            conn.close()
 
     def _connection(self) -> sqlite3.Connection:
-        # One connection per thread: sqlite3 connections must not cross threads.
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self._path, timeout=10.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+        # One connection per thread and per process: connections cross neither.
+        conn: _Connection | None = getattr(self._local, "conn", None)
+        if conn is None or not conn.usable or conn.pid != os.getpid():
+            conn = self._open()
             self._local.conn = conn
+        return conn
+
+    def _open(self) -> _Connection:
+        conn = sqlite3.connect(self._path, timeout=10.0, isolation_level=None, factory=_Connection)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
     def get(self, key: str) -> bytes | None:
@@ -115,10 +157,11 @@ class SqliteStore:
 
     def close(self) -> None:
         """Close this thread's connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        conn: _Connection | None = getattr(self._local, "conn", None)
+        # A connection inherited through fork is left alone: only its owner may close it.
+        if conn is not None and conn.pid == os.getpid():
             conn.close()
-            self._local.conn = None
+        self._local.conn = None
 
     def _write(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
         cursor = self._connection().execute(sql, params)

@@ -1,0 +1,1 @@
+"""How codes leave sspr: email over SMTP, SMS through Twilio."""

@@ -1,0 +1,357 @@
+"""One-time codes sent by email or SMS: the rules every code follows, and the email link.
+
+Rules: single use, short-lived, at most `max_attempts` tries, a resend cooldown, a cap of sends
+per hour and per destination, a new code revokes the previous one, and a code is bound to the
+account and to its password state. Codes are stored as HMACs and never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous.timed import TimestampSigner
+
+from sspr.domain.errors import SsprError
+from sspr.domain.ports import Clock, Store, SystemClock
+
+# No look-alikes: 0/O and 1/I/L are left out, so a code read aloud or from a phone screen is
+# typed right. 2/Z, 5/S and 8/B stay: they differ in every UI font, and each letter dropped
+# costs entropy. 31 symbols, 6 characters: about 8.9e8 codes against 5 tries.
+EMAIL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# Digits only: phones offer a numeric keypad for SMS codes.
+SMS_ALPHABET = "0123456789"
+
+SEND_WINDOW = 3600.0  # the per-destination cap counts the sends of the last hour
+_REVOKED_KEPT = 4  # previous codes remembered, so typing one says "replaced", not "wrong"
+_DASHES = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+
+
+class CodeInvalid(SsprError):
+    """The code typed is wrong; `attempts_left` more tries before it dies."""
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"{attempts_left} attempts left")
+        self.attempts_left = attempts_left
+
+
+class CodeExpired(SsprError):
+    """No live code: absent, expired, used, revoked, out of tries, or the password changed.
+
+    `reason` is one of "expired", "attempts", "revoked", "password_changed".
+    """
+
+    def __init__(self, reason: str = "expired") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ResendTooSoon(SsprError):
+    """A code was sent less than the cooldown ago."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class TooManySends(SsprError):
+    """The destination has received its hourly quota of codes."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class DeliveryFailed(SsprError):
+    """The mail or SMS could not be handed over; `reason` never holds a code or a secret."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def normalize_code(typed: str) -> str:
+    """Drop spaces and dashes and fold case, so " t3a-8xq " reads as "T3A8XQ"."""
+    return _DASHES.sub("", unicodedata.normalize("NFKC", typed)).upper()
+
+
+@dataclass(frozen=True)
+class CodePolicy:
+    """How codes of one channel look and live."""
+
+    length: int
+    alphabet: str
+    ttl: float
+    max_attempts: int = 5
+    resend_cooldown: float = 60
+    max_per_hour_per_destination: int = 5
+
+    def __post_init__(self) -> None:
+        if not 4 <= self.length <= 32:
+            raise ValueError("a code has 4 to 32 characters")
+        if len(set(self.alphabet)) != len(self.alphabet) or len(self.alphabet) < 2:
+            raise ValueError("the alphabet needs at least two distinct characters")
+        # A symbol normalisation changes could never be typed back.
+        if any(normalize_code(char) != char for char in self.alphabet):
+            raise ValueError("the alphabet holds only upper-case letters and digits")
+        if self.ttl <= 0 or self.max_attempts < 1 or self.resend_cooldown < 0:
+            raise ValueError("ttl and max_attempts must be positive, the cooldown not negative")
+        if self.max_per_hour_per_destination < 1:
+            raise ValueError("at least one send per hour is allowed")
+
+
+EMAIL_POLICY = CodePolicy(length=6, alphabet=EMAIL_ALPHABET, ttl=15 * 60)
+SMS_POLICY = CodePolicy(length=6, alphabet=SMS_ALPHABET, ttl=10 * 60)
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """What the page may show once a code is sent: when it dies and when to offer a resend."""
+
+    expires_at: float
+    resend_at: float
+
+
+def generate_code(policy: CodePolicy) -> str:
+    """A fresh random code from the policy's alphabet."""
+    return "".join(secrets.choice(policy.alphabet) for _ in range(policy.length))
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What the store holds for a live code: MACs only, never the code."""
+
+    nonce: str
+    mac: str
+    state: str
+    max_attempts: int
+    ttl: float
+    revoked: tuple[str, ...] = field(default=())
+
+    def encode(self) -> bytes:
+        return json.dumps(
+            [self.nonce, self.mac, self.state, self.max_attempts, self.ttl, list(self.revoked)]
+        ).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> _Record:
+        nonce, mac, state, max_attempts, ttl, revoked = json.loads(raw)
+        return cls(nonce, mac, state, int(max_attempts), float(ttl), tuple(revoked))
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    """The cooldown and quota slot one issue holds, so a failed delivery can give them back."""
+
+    cooldown_key: str
+    slot_key: str
+    token: bytes
+
+
+class CodeService:
+    """Issues and checks one-time codes, keeping only keyed hashes in the shared store.
+
+    Codes are hashed with HMAC-SHA256 under a key derived from the server secret, not with
+    argon2: a 6-character code has too few values for a slow hash to matter, the attempt limit
+    is what stops online guessing, and the key is what stops offline guessing from a dumped
+    store (without the key, a dumped MAC cannot be checked against candidate codes).
+    """
+
+    def __init__(self, store: Store, clock: Clock, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the code secret must hold at least 16 bytes")
+        self._store = store
+        self._clock = clock
+        self._mac_key = _derive(secret, b"code-mac")
+        self._id_key = _derive(secret, b"store-key")
+
+    def issue(
+        self,
+        *,
+        subject: str,
+        channel: str,
+        destination: str,
+        password_state: str,
+        policy: CodePolicy,
+        deliver: Callable[[str], None],
+    ) -> IssuedCode:
+        """Send a new code through `deliver`; if it raises, nothing is counted and it propagates.
+
+        The new code replaces the previous one only once delivered, so a failed resend leaves
+        the code the user already has working.
+        """
+        reservation = self._reserve(subject, channel, destination, policy)
+        code = generate_code(policy)
+        try:
+            deliver(code)
+        except BaseException:
+            self._release(reservation)
+            raise
+        self._store_code(subject, channel, code, password_state, policy)
+        now = self._clock.now()
+        return IssuedCode(expires_at=now + policy.ttl, resend_at=now + policy.resend_cooldown)
+
+    def verify(self, *, subject: str, channel: str, code: str, password_state: str) -> None:
+        """Consume the code if right; raise CodeInvalid or CodeExpired otherwise."""
+        key = self._code_key(subject, channel)
+        raw = self._store.get(key)
+        if raw is None:
+            raise CodeExpired("expired")
+        record = _Record.decode(raw)
+        state = self._mac("state", subject, channel, password_state)
+        if not hmac.compare_digest(record.state, state):
+            self._store.delete(key)
+            raise CodeExpired("password_changed")
+        # Counted before comparing: parallel guesses cannot exceed the limit between checks.
+        tries_key = f"{key}:tries:{record.nonce}"
+        tries = self._store.incr(tries_key, record.ttl)
+        if tries > record.max_attempts:
+            self._store.delete(key)
+            raise CodeExpired("attempts")
+        typed = self._mac("code", subject, channel, normalize_code(code))
+        if hmac.compare_digest(typed, record.mac):
+            self._consume(key, raw, tries_key)
+            return
+        if tries >= record.max_attempts:
+            self._store.delete(key)
+            raise CodeExpired("attempts")
+        if any(hmac.compare_digest(typed, old) for old in record.revoked):
+            raise CodeExpired("revoked")
+        raise CodeInvalid(attempts_left=record.max_attempts - tries)
+
+    def cancel(self, *, subject: str, channel: str) -> None:
+        """Revoke the live code of this account and channel, if any."""
+        self._store.delete(self._code_key(subject, channel))
+
+    def _reserve(
+        self, subject: str, channel: str, destination: str, policy: CodePolicy
+    ) -> _Reservation:
+        """Take the cooldown, then a free slot of the destination's hourly quota."""
+        token = secrets.token_bytes(16)
+        cooldown_key = f"{self._code_key(subject, channel)}:cooldown"
+        if not self._store.add(cooldown_key, token, policy.resend_cooldown):
+            raise ResendTooSoon(self._store.ttl(cooldown_key) or 0.0)
+        # One key per send, each living an hour: `add` claims a slot atomically, the quota
+        # slides with time, and a failed delivery frees exactly the slot it took.
+        slots = [
+            f"dest:{self._id(destination.strip().casefold())}:{index}"
+            for index in range(policy.max_per_hour_per_destination)
+        ]
+        for slot_key in slots:
+            if self._store.add(slot_key, token, SEND_WINDOW):
+                return _Reservation(cooldown_key, slot_key, token)
+        self._store.delete(cooldown_key)
+        left = [self._store.ttl(slot) for slot in slots]
+        raise TooManySends(min((t for t in left if t is not None), default=0.0))
+
+    def _release(self, reservation: _Reservation) -> None:
+        """Give back what _reserve took, unless it expired and someone else holds it now."""
+        for key in (reservation.slot_key, reservation.cooldown_key):
+            if self._store.get(key) == reservation.token:
+                self._store.delete(key)
+
+    def _store_code(
+        self, subject: str, channel: str, code: str, password_state: str, policy: CodePolicy
+    ) -> None:
+        key = self._code_key(subject, channel)
+        state = self._mac("state", subject, channel, password_state)
+        previous = self._store.get(key)
+        revoked: tuple[str, ...] = ()
+        if previous is not None:
+            old = _Record.decode(previous)
+            if hmac.compare_digest(old.state, state):
+                revoked = (old.mac, *old.revoked)[:_REVOKED_KEPT]
+        record = _Record(
+            nonce=secrets.token_hex(8),
+            mac=self._mac("code", subject, channel, code),
+            state=state,
+            max_attempts=policy.max_attempts,
+            ttl=policy.ttl,
+            revoked=revoked,
+        )
+        self._store.set(key, record.encode(), policy.ttl)
+
+    def _consume(self, key: str, raw: bytes, tries_key: str) -> None:
+        """Take the code; only the one caller whose take returns it has succeeded."""
+        taken = self._store.take(key)
+        self._store.delete(tries_key)
+        # Another request used it, or a newer code replaced it since we read it: fail closed.
+        if taken != raw:
+            raise CodeExpired("expired")
+
+    def _code_key(self, subject: str, channel: str) -> str:
+        return f"code:{self._id(subject, channel)}"
+
+    def _id(self, *parts: str) -> str:
+        # Keyed, so a dumped store reveals neither accounts nor addresses: a phone number's
+        # plain hash falls to enumerating every number.
+        return hmac.new(self._id_key, "\0".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _mac(self, label: str, subject: str, channel: str, value: str) -> str:
+        message = "\0".join((label, subject, channel, value)).encode()
+        return hmac.new(self._mac_key, message, hashlib.sha256).hexdigest()
+
+
+class LinkSigner:
+    """Signed email links that carry the code, bound to one account, channel and password."""
+
+    def __init__(self, secret: bytes, clock: Clock | None = None) -> None:
+        if len(secret) < 16:
+            raise ValueError("the link secret must hold at least 16 bytes")
+        self._state_key = _derive(secret, b"link-state")
+        self._serializer = URLSafeTimedSerializer(
+            secret, salt="sspr.email-link.v1", signer=_clock_signer(clock or SystemClock())
+        )
+
+    def make(self, subject: str, channel: str, code: str, password_state: str) -> str:
+        """A URL-safe token for the link in the email."""
+        return self._serializer.dumps([subject, channel, code, self._state_tag(password_state)])
+
+    def read(
+        self,
+        token: str,
+        max_age: float,
+        *,
+        channel: str = "email",
+        password_state: str | None = None,
+    ) -> tuple[str, str]:
+        """Return (subject, code) from a genuine, fresh token, or raise CodeExpired."""
+        try:
+            # BadData covers a bad signature, an expired one and a malformed payload.
+            payload = self._serializer.loads(token, max_age=int(max_age))
+            subject, token_channel, code, state = payload
+        except (BadData, ValueError, TypeError) as exc:
+            raise CodeExpired("expired") from exc
+        if not all(isinstance(part, str) for part in payload) or token_channel != channel:
+            raise CodeExpired("expired")
+        if password_state is not None and not hmac.compare_digest(
+            state, self._state_tag(password_state)
+        ):
+            raise CodeExpired("password_changed")
+        return subject, code
+
+    def _state_tag(self, password_state: str) -> str:
+        digest = hmac.new(self._state_key, password_state.encode(), hashlib.sha256)
+        return digest.hexdigest()[:16]
+
+
+def _clock_signer(clock: Clock) -> type[TimestampSigner]:
+    """A TimestampSigner that reads the injected clock, so link expiry is testable."""
+
+    class ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock.now())
+
+    return ClockSigner
+
+
+def _derive(secret: bytes, purpose: bytes) -> bytes:
+    """A separate key per use of the one server secret."""
+    return hmac.new(secret, b"sspr.codes.v1:" + purpose, hashlib.sha256).digest()

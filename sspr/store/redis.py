@@ -1,0 +1,148 @@
+"""The shared store for several hosts: Redis, with expiry decided by the injected clock.
+
+Design
+------
+Every key is a Redis hash with two fields: ``v`` (the value) and ``e`` (the absolute expiry,
+in seconds since the epoch by the *injected* clock, written as a decimal string).
+
+* Expiry is decided by comparing ``e`` with the clock's ``now()``, which the caller passes to
+  every script. The same contract tests therefore move time with a fake clock on both
+  backends, and every host decides expiry the same way the SQLite store does.
+* Each key also gets a real Redis TTL of ``ttl + CLEANUP_MARGIN`` seconds (relative, so a
+  fake clock in 1970 cannot make Redis drop a key early). It only reclaims memory: the margin
+  is larger than any sane clock skew between hosts, so the stored expiry always wins.
+* Everything that reads then writes (incr, take, add, set) is a Lua script, which Redis runs
+  atomically: no lost increment and a single winner for ``take``, whatever the number of
+  hosts and workers. The absolute expiry is computed in Python and passed as a string, because
+  Lua numbers would round it when written back.
+"""
+
+from __future__ import annotations
+
+import math
+
+import redis
+
+from sspr.domain.ports import Clock, SystemClock
+
+# Longer than any clock skew between hosts we tolerate; it only delays memory reclaim.
+CLEANUP_MARGIN = 300.0
+
+# KEYS[1] key; ARGV: now, value, expires_at, cleanup ms.
+_SET = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'e', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+# KEYS[1] key; ARGV: now, expires_at of a new window, cleanup ms.
+_INCR = """
+local e = redis.call('HGET', KEYS[1], 'e')
+if e and tonumber(e) > tonumber(ARGV[1]) then
+    return redis.call('HINCRBY', KEYS[1], 'v', 1)
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', 1, 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# KEYS[1] key; ARGV: now. Deletes even an expired entry, which is dead anyway.
+_TAKE = """
+local entry = redis.call('HMGET', KEYS[1], 'v', 'e')
+redis.call('DEL', KEYS[1])
+if entry[2] and tonumber(entry[2]) > tonumber(ARGV[1]) then
+    return entry[1]
+end
+return false
+"""
+
+# KEYS[1] key; ARGV: now, value, expires_at, cleanup ms.
+_ADD = """
+local e = redis.call('HGET', KEYS[1], 'e')
+if e and tonumber(e) > tonumber(ARGV[1]) then
+    return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'e', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+
+class RedisStore:
+    """Store backed by Redis; see the module docstring for how expiry works."""
+
+    def __init__(
+        self,
+        url: str,
+        clock: Clock | None = None,
+        *,
+        prefix: str = "sspr:",
+        timeout: float = 5.0,
+    ) -> None:
+        self._clock = clock or SystemClock()
+        self._prefix = prefix
+        self._client: redis.Redis = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        self._set = self._client.register_script(_SET)
+        self._incr = self._client.register_script(_INCR)
+        self._take = self._client.register_script(_TAKE)
+        self._add = self._client.register_script(_ADD)
+
+    def get(self, key: str) -> bytes | None:
+        """Return the value, or None when absent or expired."""
+        value, expires_at = self._client.hmget(self._key(key), ["v", "e"])
+        if value is None or expires_at is None or float(expires_at) <= self._clock.now():
+            return None
+        return _as_bytes(value)
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        """Store a value that expires after `ttl` seconds."""
+        now = self._clock.now()
+        self._set(keys=[self._key(key)], args=[repr(now), value, *self._expiry(now, ttl)])
+
+    def delete(self, key: str) -> None:
+        """Remove a key if present."""
+        self._client.delete(self._key(key))
+
+    def incr(self, key: str, ttl: float) -> int:
+        """Add one to a counter and return it; a new counter expires after `ttl` seconds."""
+        now = self._clock.now()
+        return int(self._incr(keys=[self._key(key)], args=[repr(now), *self._expiry(now, ttl)]))
+
+    def ttl(self, key: str) -> float | None:
+        """Seconds left before the key expires, or None when absent."""
+        expires_at = self._client.hget(self._key(key), "e")
+        left = None if expires_at is None else float(expires_at) - self._clock.now()
+        return left if left is not None and left > 0 else None
+
+    def take(self, key: str) -> bytes | None:
+        """Return the value and delete it atomically: of concurrent takers, only one gets it."""
+        value = self._take(keys=[self._key(key)], args=[repr(self._clock.now())])
+        return None if value is None else _as_bytes(value)
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        """Store a value only if the key is absent or expired; tell whether this call stored it."""
+        now = self._clock.now()
+        added = self._add(keys=[self._key(key)], args=[repr(now), value, *self._expiry(now, ttl)])
+        return bool(added)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._client.close()
+
+    def _key(self, key: str) -> str:
+        return self._prefix + key
+
+    @staticmethod
+    def _expiry(now: float, ttl: float) -> tuple[str, int]:
+        """The absolute expiry for the clock, and the real Redis TTL (ms) for cleanup only."""
+        return repr(now + ttl), math.ceil((ttl + CLEANUP_MARGIN) * 1000)
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    # The client is built without decode_responses, so this is bytes unless a caller changed it.
+    return value if isinstance(value, bytes) else value.encode()

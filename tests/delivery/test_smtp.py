@@ -1,0 +1,300 @@
+"""SmtpMailer against a real SMTP server (aiosmtpd): plain, STARTTLS, implicit TLS, AUTH."""
+
+from __future__ import annotations
+
+import datetime
+import email
+import email.message
+import email.policy
+import email.utils
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from sspr.delivery.smtp import SmtpMailer
+from sspr.domain.codes import DeliveryFailed
+from sspr.domain.ports import OutgoingMail
+from tests.store.conftest import free_port
+
+SENDER = "SSPR <no-reply@example.org>"
+USER = "sspr-mailer"
+PASSWORD = "s3cret-Pa55"
+MAIL = OutgoingMail(
+    to="jeanne.martin@example.org",
+    subject="Votre code de vérification",
+    text="Votre code : T3A8XQ\n",
+    html="<p>Votre code : <strong>T3A8XQ</strong></p>",
+)
+
+
+@dataclass
+class Received:
+    """One message as the server got it."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    tls: bool
+    login: bytes | None
+
+    def parsed(self) -> email.message.EmailMessage:
+        message = email.message_from_bytes(self.content, policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
+        return message
+
+
+@dataclass
+class Keeper:
+    """An aiosmtpd handler that keeps every message, and checks AUTH against one account."""
+
+    messages: list[Received] = field(default_factory=list)
+    mechanisms: list[str] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        ssl_object = server.transport.get_extra_info("ssl_object")
+        auth = session.auth_data
+        self.messages.append(
+            Received(
+                mail_from=envelope.mail_from,
+                rcpt_tos=list(envelope.rcpt_tos),
+                content=envelope.original_content,
+                tls=ssl_object is not None or session.ssl is not None,
+                login=auth.login if isinstance(auth, LoginPassword) else None,
+            )
+        )
+        return "250 Message accepted for delivery"
+
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        self.mechanisms.append(mechanism)
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            USER.encode(),
+            PASSWORD.encode(),
+        )
+        # handled=False: aiosmtpd answers 535 itself on failure.
+        return AuthResult(success=ok, handled=False, auth_data=data)
+
+
+@dataclass(frozen=True)
+class Tls:
+    """A self-signed certificate for 127.0.0.1, and contexts for both ends."""
+
+    server: ssl.SSLContext
+    client: ssl.SSLContext
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    directory = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    return Tls(server=server, client=ssl.create_default_context(cafile=str(cert_file)))
+
+
+Start = Callable[..., tuple[int, Keeper]]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Start]:
+    """Start aiosmtpd servers with the given SMTP options; all stop at teardown."""
+    controllers: list[Controller] = []
+
+    def start(**options: Any) -> tuple[int, Keeper]:
+        keeper = Keeper()
+        if options.pop("auth", False):
+            options["authenticator"] = keeper.authenticate
+        port = free_port()
+        controller = Controller(keeper, hostname="127.0.0.1", port=port, **options)
+        controller.start()
+        controllers.append(controller)
+        return port, keeper
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+def mailer(port: int, **options: Any) -> SmtpMailer:
+    settings: dict[str, Any] = {
+        "security": "none",
+        "username": None,
+        "password": None,
+        "timeout": 5.0,
+        "sender": SENDER,
+    }
+    settings.update(options)
+    return SmtpMailer("127.0.0.1", port, **settings)
+
+
+def test_plain_delivery_with_headers_and_both_parts(smtp_server: Start) -> None:
+    port, keeper = smtp_server()
+    mailer(port, reply_to="support@example.org").send(MAIL)
+    [received] = keeper.messages
+    assert received.mail_from == "no-reply@example.org"
+    assert received.rcpt_tos == ["jeanne.martin@example.org"]
+    assert not received.tls
+    message = received.parsed()
+    assert message["From"] == SENDER
+    assert message["To"] == "jeanne.martin@example.org"
+    assert message["Subject"] == "Votre code de vérification"
+    assert message["Reply-To"] == "support@example.org"
+    assert message["Message-ID"].endswith("@example.org>")
+    sent_at = email.utils.parsedate_to_datetime(message["Date"])
+    assert abs(sent_at.timestamp() - time.time()) < 60
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and text.get_content().replace("\r\n", "\n") == MAIL.text
+    assert html is not None and "<strong>T3A8XQ</strong>" in html.get_content()
+
+
+def test_text_only_and_per_message_reply_to(smtp_server: Start) -> None:
+    port, keeper = smtp_server()
+    message = OutgoingMail(to="a@example.org", subject="s", text="t", reply_to="r@example.org")
+    mailer(port, reply_to="default@example.org").send(message)
+    parsed = keeper.messages[0].parsed()
+    assert parsed.get_content_type() == "text/plain"
+    assert parsed["Reply-To"] == "r@example.org"
+
+
+def test_starttls(smtp_server: Start, tls: Tls) -> None:
+    port, keeper = smtp_server(tls_context=tls.server, require_starttls=True)
+    mailer(port, security="starttls", ssl_context=tls.client).send(MAIL)
+    assert keeper.messages[0].tls
+
+
+def test_no_clear_text_fallback_when_starttls_is_required(smtp_server: Start) -> None:
+    port, keeper = smtp_server()  # a server that does not offer STARTTLS
+    with pytest.raises(DeliveryFailed):
+        mailer(port, security="starttls").send(MAIL)
+    assert keeper.messages == []
+
+
+def test_implicit_tls(smtp_server: Start, tls: Tls) -> None:
+    port, keeper = smtp_server(ssl_context=tls.server)
+    mailer(port, security="tls", ssl_context=tls.client).send(MAIL)
+    assert keeper.messages[0].tls
+
+
+def test_untrusted_certificate_is_refused(smtp_server: Start, tls: Tls) -> None:
+    port, keeper = smtp_server(ssl_context=tls.server)
+    with pytest.raises(DeliveryFailed):
+        mailer(port, security="tls").send(MAIL)  # the system CAs do not know this cert
+    assert keeper.messages == []
+
+
+@pytest.mark.parametrize("mechanism", ["LOGIN", "PLAIN"])
+def test_auth_over_starttls(smtp_server: Start, tls: Tls, mechanism: str) -> None:
+    other = "PLAIN" if mechanism == "LOGIN" else "LOGIN"
+    port, keeper = smtp_server(
+        tls_context=tls.server,
+        require_starttls=True,
+        auth=True,
+        auth_required=True,
+        auth_require_tls=True,
+        auth_exclude_mechanism=[other],
+    )
+    mailer(
+        port, security="starttls", ssl_context=tls.client, username=USER, password=PASSWORD
+    ).send(MAIL)
+    assert keeper.mechanisms == [mechanism]
+    assert keeper.messages[0].login == USER.encode()
+
+
+def test_auth_over_implicit_tls(smtp_server: Start, tls: Tls) -> None:
+    # aiosmtpd only counts STARTTLS as TLS, so it would hide AUTH on an implicit TLS port;
+    # the connection is TLS all the same, as the received message shows.
+    port, keeper = smtp_server(ssl_context=tls.server, auth=True, auth_require_tls=False)
+    mailer(port, security="tls", ssl_context=tls.client, username=USER, password=PASSWORD).send(
+        MAIL
+    )
+    assert keeper.messages[0].login == USER.encode()
+    assert keeper.messages[0].tls
+
+
+def test_wrong_password_fails_without_revealing_it(smtp_server: Start, tls: Tls) -> None:
+    port, keeper = smtp_server(
+        tls_context=tls.server, require_starttls=True, auth=True, auth_required=True
+    )
+    with pytest.raises(DeliveryFailed) as failed:
+        mailer(
+            port, security="starttls", ssl_context=tls.client, username=USER, password="wrong-one"
+        ).send(MAIL)
+    assert "wrong-one" not in str(failed.value) and "T3A8XQ" not in str(failed.value)
+    assert "535" in failed.value.reason
+    assert keeper.messages == []
+
+
+def test_authentication_needs_tls() -> None:
+    with pytest.raises(ValueError):
+        mailer(25, username=USER, password=PASSWORD)
+
+
+def test_server_down_fails_at_once() -> None:
+    started = time.monotonic()
+    with pytest.raises(DeliveryFailed) as failed:
+        mailer(free_port()).send(MAIL)
+    assert time.monotonic() - started < 2
+    assert "T3A8XQ" not in str(failed.value)
+
+
+def test_silent_server_times_out() -> None:
+    # Accepts the TCP connection (the kernel does it) but never greets: only the timeout helps.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(DeliveryFailed) as failed:
+            mailer(port, timeout=0.5).send(MAIL)
+        elapsed = time.monotonic() - started
+    assert 0.4 < elapsed < 3
+    assert "timeout after 0.5 s" in failed.value.reason
+
+
+def test_header_injection_is_refused(smtp_server: Start) -> None:
+    port, keeper = smtp_server()
+    evil = OutgoingMail(to="a@example.org\r\nBcc: victim@example.org", subject="s", text="t")
+    with pytest.raises(DeliveryFailed):
+        mailer(port).send(evil)
+    assert keeper.messages == []

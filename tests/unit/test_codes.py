@@ -1,0 +1,392 @@
+"""One-time code rules, each with an injected clock and a real SQLite store."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from sspr.domain.codes import (
+    EMAIL_ALPHABET,
+    EMAIL_POLICY,
+    SMS_POLICY,
+    CodeExpired,
+    CodeInvalid,
+    CodePolicy,
+    CodeService,
+    DeliveryFailed,
+    LinkSigner,
+    ResendTooSoon,
+    TooManySends,
+)
+from sspr.store.sqlite import SqliteStore
+from tests.store.conftest import FakeClock
+
+SECRET = b"0123456789abcdef0123456789abcdef"
+ALICE = "dn:alice"
+BOB = "dn:bob"
+STATE = "state-1"
+MAIL = "alice@example.org"
+MOBILE = "+33612345678"
+
+
+class Outbox:
+    """Collects the codes a deliver callback receives, or fails like a dead SMTP server."""
+
+    def __init__(self) -> None:
+        self.codes: list[str] = []
+        self.down = False
+
+    def __call__(self, code: str) -> None:
+        if self.down:
+            raise DeliveryFailed("smtp: connection refused")
+        self.codes.append(code)
+
+    @property
+    def last(self) -> str:
+        return self.codes[-1]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> SqliteStore:
+    return SqliteStore(tmp_path / "codes.sqlite3", clock)
+
+
+@pytest.fixture
+def service(store: SqliteStore, clock: FakeClock) -> CodeService:
+    return CodeService(store, clock, SECRET)
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox()
+
+
+def send_email(
+    service: CodeService, outbox: Outbox, subject: str = ALICE, **changes: object
+) -> str:
+    args: dict[str, object] = {
+        "subject": subject,
+        "channel": "email",
+        "destination": MAIL,
+        "password_state": STATE,
+        "policy": EMAIL_POLICY,
+        "deliver": outbox,
+    }
+    args.update(changes)
+    service.issue(**args)  # type: ignore[arg-type]
+    return outbox.last
+
+
+def send_sms(service: CodeService, outbox: Outbox, **changes: object) -> str:
+    changes = {"channel": "sms", "destination": MOBILE, "policy": SMS_POLICY, **changes}
+    return send_email(service, outbox, **changes)
+
+
+def verify(
+    service: CodeService,
+    code: str,
+    *,
+    subject: str = ALICE,
+    channel: str = "email",
+    state: str = STATE,
+) -> None:
+    service.verify(subject=subject, channel=channel, code=code, password_state=state)
+
+
+# -- shape -----------------------------------------------------------------------------------
+
+
+def test_email_codes_use_the_alphabet_without_look_alikes(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    for _ in range(20):
+        code = send_email(service, outbox)
+        assert len(code) == 6 and set(code) <= set(EMAIL_ALPHABET)
+        clock.advance(3600)
+    assert not set("0O1IL") & set(EMAIL_ALPHABET)
+
+
+def test_sms_codes_are_six_digits_by_default_and_length_is_configurable(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    code = send_sms(service, outbox)
+    assert len(code) == 6 and code.isdigit()
+    clock.advance(60)
+    code = send_sms(service, outbox, policy=replace(SMS_POLICY, length=8))
+    assert len(code) == 8 and code.isdigit()
+
+
+def test_policy_rejects_untypable_alphabets() -> None:
+    with pytest.raises(ValueError):
+        CodePolicy(length=6, alphabet="abc", ttl=60)
+    with pytest.raises(ValueError):
+        CodePolicy(length=6, alphabet="AAB", ttl=60)
+
+
+# -- single use, expiry, attempts ------------------------------------------------------------
+
+
+def test_a_code_is_single_use(service: CodeService, outbox: Outbox) -> None:
+    code = send_email(service, outbox)
+    verify(service, code)
+    with pytest.raises(CodeExpired):
+        verify(service, code)
+
+
+def test_typed_code_is_normalised(service: CodeService, outbox: Outbox) -> None:
+    code = send_email(service, outbox)
+    verify(service, f" {code[:3].lower()}-{code[3:].lower()} ")
+
+
+def test_email_code_lives_fifteen_minutes(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    code = send_email(service, outbox)
+    clock.advance(15 * 60 - 1)
+    verify(service, code)
+    clock.advance(60)
+    code = send_email(service, outbox)
+    clock.advance(15 * 60)
+    with pytest.raises(CodeExpired):
+        verify(service, code)
+
+
+def test_sms_code_lives_ten_minutes(service: CodeService, outbox: Outbox, clock: FakeClock) -> None:
+    code = send_sms(service, outbox)
+    clock.advance(10 * 60)
+    with pytest.raises(CodeExpired):
+        verify(service, code, channel="sms")
+    code = send_sms(service, outbox)
+    clock.advance(10 * 60 - 1)
+    verify(service, code, channel="sms")
+
+
+def test_ttl_is_configurable(service: CodeService, outbox: Outbox, clock: FakeClock) -> None:
+    code = send_email(service, outbox, policy=replace(EMAIL_POLICY, ttl=120))
+    clock.advance(120)
+    with pytest.raises(CodeExpired):
+        verify(service, code)
+
+
+def test_five_wrong_tries_kill_the_code(service: CodeService, outbox: Outbox) -> None:
+    code = send_email(service, outbox)
+    wrong = "22222" + ("3" if code[-1] != "3" else "4")
+    left = []
+    for _ in range(4):
+        with pytest.raises(CodeInvalid) as invalid:
+            verify(service, wrong)
+        left.append(invalid.value.attempts_left)
+    assert left == [4, 3, 2, 1]
+    with pytest.raises(CodeExpired) as dead:
+        verify(service, wrong)
+    assert dead.value.reason == "attempts"
+    with pytest.raises(CodeExpired):
+        verify(service, code)  # even the right code is refused now
+
+
+def test_right_code_after_some_wrong_tries(service: CodeService, outbox: Outbox) -> None:
+    code = send_email(service, outbox)
+    for _ in range(4):
+        with pytest.raises(CodeInvalid):
+            verify(service, "WRONG2")
+    verify(service, code)
+
+
+def test_cancel_revokes_the_code(service: CodeService, outbox: Outbox) -> None:
+    code = send_email(service, outbox)
+    service.cancel(subject=ALICE, channel="email")
+    with pytest.raises(CodeExpired):
+        verify(service, code)
+
+
+# -- resend ----------------------------------------------------------------------------------
+
+
+def test_resend_waits_for_the_cooldown(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    send_email(service, outbox)
+    clock.advance(59)
+    with pytest.raises(ResendTooSoon) as too_soon:
+        send_email(service, outbox)
+    assert too_soon.value.retry_after == pytest.approx(1)
+    clock.advance(1)
+    send_email(service, outbox)
+    assert len(outbox.codes) == 2
+
+
+def test_a_new_code_revokes_the_previous_one(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    first = send_email(service, outbox)
+    clock.advance(60)
+    second = send_email(service, outbox)
+    if first != second:
+        with pytest.raises(CodeExpired) as revoked:
+            verify(service, first)
+        assert revoked.value.reason == "revoked"
+    verify(service, second)
+
+
+def test_sends_per_destination_are_capped_per_hour(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    for _ in range(5):
+        send_sms(service, outbox)
+        clock.advance(60)
+    # Another account with the same mobile shares the cap: it is the phone we protect.
+    with pytest.raises(TooManySends) as capped:
+        send_sms(service, outbox, subject=BOB)
+    assert capped.value.retry_after == pytest.approx(3600 - 300)
+    send_sms(service, outbox, subject=BOB, destination="+33698765432")  # another phone is fine
+    clock.advance(3600 - 300)  # the oldest send leaves the window
+    send_sms(service, outbox)
+    with pytest.raises(TooManySends):
+        send_sms(service, outbox, subject=BOB)
+
+
+def test_cap_per_hour_is_configurable(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    policy = replace(EMAIL_POLICY, max_per_hour_per_destination=2, resend_cooldown=0)
+    send_email(service, outbox, policy=policy)
+    send_email(service, outbox, policy=policy)
+    with pytest.raises(TooManySends):
+        send_email(service, outbox, policy=policy, destination=MAIL.upper())
+
+
+# -- delivery failure ------------------------------------------------------------------------
+
+
+def test_failed_delivery_counts_nothing(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    code = send_email(service, outbox)
+    clock.advance(60)
+    outbox.down = True
+    with pytest.raises(DeliveryFailed):
+        send_email(service, outbox)
+    outbox.down = False
+    # No cooldown was taken, and the hourly quota still has its four free sends.
+    for _ in range(4):
+        send_email(service, outbox, subject=BOB)
+        clock.advance(60)
+    with pytest.raises(TooManySends):
+        send_email(service, outbox)
+    verify(service, code)  # the code the user already had still works
+
+
+def test_failed_delivery_does_not_revoke_the_live_code(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    code = send_email(service, outbox)
+    clock.advance(60)
+    outbox.down = True
+    with pytest.raises(DeliveryFailed):
+        send_email(service, outbox)
+    verify(service, code)
+
+
+# -- binding ---------------------------------------------------------------------------------
+
+
+def test_code_dies_when_the_password_changes(service: CodeService, outbox: Outbox) -> None:
+    code = send_email(service, outbox)
+    with pytest.raises(CodeExpired) as changed:
+        verify(service, code, state="state-2")
+    assert changed.value.reason == "password_changed"
+    with pytest.raises(CodeExpired):
+        verify(service, code)
+
+
+def test_code_is_bound_to_the_account_and_channel(service: CodeService, outbox: Outbox) -> None:
+    code = send_email(service, outbox)
+    with pytest.raises(CodeExpired):
+        verify(service, code, subject=BOB)
+    with pytest.raises(CodeExpired):
+        verify(service, code, channel="sms")
+    send_email(service, outbox, subject=BOB, destination="bob@example.org")
+    with pytest.raises(CodeInvalid):
+        verify(service, code, subject=BOB)
+    verify(service, code)
+
+
+def test_codes_are_stored_hashed(
+    service: CodeService, outbox: Outbox, store: SqliteStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    codes = []
+    for _ in range(3):
+        codes.append(send_email(service, outbox))
+        # Long numeric codes, so no digit run of a MAC or a float matches one by chance.
+        codes.append(send_sms(service, outbox, policy=replace(SMS_POLICY, length=16)))
+        clock.advance(60)
+    store.close()
+    dumped = b"".join(path.read_bytes() for path in tmp_path.glob("codes.sqlite3*"))
+    assert dumped  # the database and its WAL hold the records…
+    for secret in [*codes, MAIL, MOBILE, ALICE]:
+        assert secret.encode() not in dumped  # …but neither codes nor whom they were sent to
+
+
+def test_codes_never_reach_the_logs(
+    service: CodeService, outbox: Outbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    code = send_email(service, outbox)
+    with pytest.raises(CodeInvalid):
+        verify(service, "WRONG2")
+    verify(service, code)
+    assert code not in caplog.text
+
+
+# -- email link ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def signer(clock: FakeClock) -> LinkSigner:
+    return LinkSigner(SECRET, clock)
+
+
+def test_link_carries_the_proof(service: CodeService, outbox: Outbox, signer: LinkSigner) -> None:
+    code = send_email(service, outbox)
+    token = signer.make(ALICE, "email", code, STATE)
+    subject, carried = signer.read(token, max_age=900, password_state=STATE)
+    assert subject == ALICE
+    verify(service, carried, subject=subject)
+
+
+def test_link_cannot_be_used_for_another_account(
+    service: CodeService, outbox: Outbox, signer: LinkSigner
+) -> None:
+    alice_code = send_email(service, outbox)
+    send_email(service, outbox, subject=BOB, destination="bob@example.org")
+    token = signer.make(ALICE, "email", alice_code, STATE)
+    # Its code is useless for Bob…
+    _, carried = signer.read(token, max_age=900)
+    with pytest.raises(CodeInvalid):
+        verify(service, carried, subject=BOB)
+    # …and its subject cannot be swapped without breaking the signature.
+    forged = LinkSigner(b"another secret, 32 bytes long!!!").make(BOB, "email", alice_code, STATE)
+    with pytest.raises(CodeExpired):
+        signer.read(forged, max_age=900)
+    payload, _, signature = token.partition(".")
+    with pytest.raises(CodeExpired):
+        signer.read(payload[:-2] + "xx." + signature, max_age=900)
+
+
+def test_link_expires_and_follows_the_password(signer: LinkSigner, clock: FakeClock) -> None:
+    token = signer.make(ALICE, "email", "T3A8XQ", STATE)
+    with pytest.raises(CodeExpired):
+        signer.read(token, max_age=900, password_state="state-2")
+    with pytest.raises(CodeExpired):
+        signer.read(token, max_age=900, channel="sms")
+    clock.advance(901)
+    with pytest.raises(CodeExpired):
+        signer.read(token, max_age=900)
