@@ -21,7 +21,8 @@ from pydantic import (
 
 from sspr.domain.policy import PRESETS, PasswordPolicy
 
-CHANNELS = ("question",)
+CHANNELS = ("question", "email", "sms")
+CODE_CHANNELS = ("email", "sms")
 LANGUAGES = ("fr", "en")
 
 
@@ -89,10 +90,91 @@ class DirectoryConfig(Strict):
 
 
 class StoreConfig(Strict):
-    """Where short-lived state lives."""
+    """Where short-lived state lives: SQLite for one host, Redis for several."""
 
-    backend: Literal["sqlite"] = "sqlite"
+    backend: Literal["sqlite", "redis"] = "sqlite"
     path: Path = Path("/var/lib/sspr/store.sqlite3")
+    url_env: str = "SSPR_REDIS_URL"
+
+    def url(self) -> str:
+        """Read the Redis URL (it may hold a password) from the environment."""
+        return os.environ.get(self.url_env, "")
+
+
+class SmtpConfig(Strict):
+    """The SMTP server that sends codes and notifications."""
+
+    host: str = "localhost"
+    port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "starttls"
+    username: str | None = None
+    password_env: str = "SSPR_SMTP_PASSWORD"
+    timeout: float = Field(default=10.0, gt=0)
+
+    def password(self) -> str | None:
+        """Read the SMTP password from the environment, if a username is set."""
+        return os.environ.get(self.password_env) if self.username else None
+
+
+class MailConfig(Strict):
+    """Sender, texts and server of the mails sspr sends."""
+
+    smtp: SmtpConfig = SmtpConfig()
+    sender: str = Field(min_length=3)
+    reply_to: str | None = None
+    signature: Text = Text(fr="L'équipe technique", en="The technical team")
+    legal_notice: Text | None = None
+    # A folder whose mail/<profile id>/code.txt (…) override the shipped mail templates.
+    templates_dir: Path | None = None
+
+
+class SmsConfig(Strict):
+    """Twilio settings and the SMS text; credentials come from the environment."""
+
+    account_sid_env: str = "SSPR_TWILIO_ACCOUNT_SID"
+    auth_token_env: str = "SSPR_TWILIO_AUTH_TOKEN"
+    from_number: str | None = None
+    messaging_service_sid: str | None = None
+    default_region: str = Field(default="FR", pattern=r"^[A-Z]{2}$")
+    timeout: float = Field(default=10.0, gt=0)
+    text: Text = Text(
+        fr="Votre code de vérification : {code}. Il expire dans {minutes} min. "
+        "Ne le communiquez à personne.",
+        en="Your verification code: {code}. It expires in {minutes} min. Never share it.",
+    )
+
+    @model_validator(mode="after")
+    def _one_sender(self) -> SmsConfig:
+        if bool(self.from_number) == bool(self.messaging_service_sid):
+            raise ValueError("set exactly one of from_number and messaging_service_sid")
+        for text in (self.text.fr, self.text.en or ""):
+            if text and "{code}" not in text:
+                raise ValueError("text must contain {code}")
+        return self
+
+    def credentials(self) -> tuple[str, str]:
+        """Read the Twilio account SID and auth token from the environment."""
+        return (
+            os.environ.get(self.account_sid_env, ""),
+            os.environ.get(self.auth_token_env, ""),
+        )
+
+
+class CodeRules(Strict):
+    """Rules of one code channel."""
+
+    length: int = Field(default=6, ge=4, le=12)
+    ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    resend_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
+    max_per_hour: int = Field(default=5, ge=1, le=100)
+
+
+class CodesConfig(Strict):
+    """Rules of the email and SMS codes."""
+
+    email: CodeRules = CodeRules(ttl_seconds=900)
+    sms: CodeRules = CodeRules(ttl_seconds=600)
 
 
 class Question(Strict):
@@ -183,6 +265,8 @@ class NotEnrolledConfig(Strict):
         fr="Vous n'avez pas configuré votre compte : contactez le support.",
         en="You have not set up your account: please contact support.",
     )
+    # Shown instead of `text` when the missing proof is a mobile number (seed 003).
+    no_mobile: Text | None = None
 
 
 IdentifierKindName = Literal["login", "email"]
@@ -197,21 +281,38 @@ class Profile(Strict):
     base: str
     filter: str = "(objectClass=*)"
     identifier: list[IdentifierKindName] = Field(default_factory=lambda: ["login"], min_length=1)
-    channels: list[str] = Field(min_length=1)
+    # Steps in order; a step that is a list lets the user pick one ("email or SMS").
+    channels: list[str | list[str]] = Field(min_length=1)
     policy: str
     return_url: HttpUrl | None = None
     questions_asked: int = Field(default=1, ge=1, le=5)
     # Sets pwdReset after a reset, so the portal makes the user change it at the next login.
     must_change_after_reset: bool = False
     not_enrolled: NotEnrolledConfig = NotEnrolledConfig()
+    # Seeds 002/004: after the proofs, mail a generated password that must be changed at the
+    # next login, instead of letting the user choose one. Weaker: off by default.
+    temporary_password: bool = False
 
     @field_validator("channels")
     @classmethod
-    def _known_channels(cls, channels: list[str]) -> list[str]:
-        for index, channel in enumerate(channels):
-            if channel not in CHANNELS:
-                raise ValueError(f'[{index}]: unknown channel "{channel}"')
+    def _known_channels(cls, channels: list[str | list[str]]) -> list[str | list[str]]:
+        for index, step in enumerate(channels):
+            alternatives = [step] if isinstance(step, str) else step
+            if not alternatives:
+                raise ValueError(f"[{index}]: a choice needs at least one channel")
+            for position, channel in enumerate(alternatives):
+                where = f"[{index}]" if isinstance(step, str) else f"[{index}][{position}]"
+                if channel not in CHANNELS:
+                    raise ValueError(f'{where}: unknown channel "{channel}"')
         return channels
+
+    def steps(self) -> tuple[tuple[str, ...], ...]:
+        """The proof steps, each a tuple of the channels the user may pick from."""
+        return tuple((step,) if isinstance(step, str) else tuple(step) for step in self.channels)
+
+    def uses(self, channel: str) -> bool:
+        """Whether any step offers this channel."""
+        return any(channel in step for step in self.steps())
 
     @field_validator("filter")
     @classmethod
@@ -254,17 +355,22 @@ class Settings(Strict):
     public_url: HttpUrl
     secret_key_env: str = "SSPR_SECRET_KEY"
     default_language: Literal["fr", "en"] = "fr"
+    # Dates in mails ("Votre mot de passe a été modifié le …") are shown in this zone.
+    timezone: str = "Europe/Paris"
     branding: Branding = Branding()
     directory: DirectoryConfig
     store: StoreConfig = StoreConfig()
     questions: list[Question] = Field(default_factory=list)
     answer_hashing: AnswerHashing = AnswerHashing()
-    answer_attempts: AttemptLimit = AttemptLimit()
+    proof_attempts: AttemptLimit = AttemptLimit()
     flow_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     policies: dict[str, PolicyConfig] = Field(min_length=1)
     profiles: Annotated[list[Profile], Field(min_length=1)]
     support: Support | None = None
     audit: AuditConfig = AuditConfig()
+    mail: MailConfig | None = None
+    sms: SmsConfig | None = None
+    codes: CodesConfig = CodesConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
@@ -311,9 +417,26 @@ def reference_errors(raw: Mapping[str, Any]) -> list[str]:
         policy = profile.get("policy")
         if isinstance(policy, str) and policies is not None and policy not in policy_names:
             errors.append(f'{where}.policy: unknown policy "{policy}"')
-        channels = profile.get("channels")
-        if isinstance(channels, list) and "question" in channels and not question_ids:
-            errors.append(f"{where}.channels: the question channel needs a list of questions")
+        errors.extend(_channel_reference_errors(raw, profile, where, bool(question_ids)))
+    return errors
+
+
+def _channel_reference_errors(
+    raw: Mapping[str, Any], profile: Mapping[str, Any], where: str, has_questions: bool
+) -> list[str]:
+    channels = profile.get("channels")
+    used: set[str] = set()
+    for step in channels if isinstance(channels, list) else []:
+        used.update([step] if isinstance(step, str) else step if isinstance(step, list) else [])
+    needs = {
+        "question": (has_questions, "the question channel needs a list of questions"),
+        "email": (raw.get("mail") is not None, "the email channel needs a mail section"),
+        "sms": (raw.get("sms") is not None, "the sms channel needs an sms section"),
+    }
+    errors = [f"{where}.channels: {message}" for channel, (ok, message) in needs.items()
+              if channel in used and not ok]  # fmt: skip
+    if profile.get("temporary_password") and raw.get("mail") is None:
+        errors.append(f"{where}.temporary_password: mailing a password needs a mail section")
     return errors
 
 

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sspr.config import DirectoryConfig
-from sspr.demo.data import demo_ldif
-from sspr.demo.slapd import Slapd
+from sspr.demo.data import PROFILE_UNITS, demo_ldif
+from sspr.demo.outbox import MailCatcher, Outbox
+from sspr.demo.slapd import Slapd, ldif_attr, ssha
 from sspr.directory.ldap import LdapDirectory
 from tests.helpers import (
     FAST_HASHER,
     PASSWORD_ENV,
     Account,
+    WebAccount,
     accounts_unit_ldif,
     directory_config_for,
     new_account,
 )
+
+WEB_PASSWORD = "Initial-Passw0rd!"
+_counter = itertools.count()
 
 
 def start_slapd(workdir: Path) -> Slapd:
@@ -63,3 +69,59 @@ def directory(directory_config: DirectoryConfig) -> Iterator[LdapDirectory]:
     instance = LdapDirectory(directory_config)
     yield instance
     instance.close()
+
+
+@pytest.fixture(scope="session")
+def mail_catcher() -> Iterator[tuple[MailCatcher, Outbox]]:
+    """A real SMTP server (aiosmtpd) for the whole session."""
+    outbox = Outbox()
+    catcher = MailCatcher(outbox)
+    catcher.start()
+    yield catcher, outbox
+    catcher.stop()
+
+
+@pytest.fixture
+def outbox(mail_catcher: tuple[MailCatcher, Outbox]) -> Outbox:
+    """What this test sent: mails through SMTP, SMS through the Twilio SDK's transport."""
+    outbox = mail_catcher[1]
+    outbox.mails.clear()
+    outbox.sms.clear()
+    return outbox
+
+
+@pytest.fixture
+def make_account(slapd: Slapd):  # type: ignore[no-untyped-def]
+    """Create an account in a profile's unit, with the given answers."""
+
+    def make(
+        profile: str = "usager",
+        answers: dict[str, str] | None = None,
+        *,
+        mail: str | None = None,
+        password: str = WEB_PASSWORD,
+        mobile: str | None = None,
+        extra: str = "",
+    ) -> WebAccount:
+        login = f"test.user{next(_counter)}.{profile}".replace("-", "")
+        dn = f"uid={login},ou={PROFILE_UNITS[profile]},ou=people,{slapd.suffix}"
+        mail = mail or f"{login}@example.org"
+        lines = [
+            f"dn: {dn}",
+            "objectClass: inetOrgPerson",
+            "objectClass: ssprAccount",
+            f"uid: {login}",
+            f"cn: Test {login}",
+            "givenName: Test",
+            f"sn: {login}",
+            f"mail: {mail}",
+            f"userPassword: {ssha(password)}",
+        ]
+        if mobile:
+            lines.append(f"mobile: {mobile}")
+        for qid, answer in (answers or {}).items():
+            lines.append(ldif_attr("ssprRecoveryAnswer", FAST_HASHER.store(qid, answer).encode()))
+        slapd.add("\n".join(lines) + ("\n" + extra if extra else "") + "\n")
+        return WebAccount(login, dn, mail, password)
+
+    return make

@@ -120,3 +120,13 @@ def operational(slapd: Slapd, dn: str, *names: str) -> dict[str, list[str]]:
         if sep and not line.startswith("dn: "):
             values.setdefault(name, []).append(value)
     return values
+
+
+@dataclass(frozen=True)
+class WebAccount:
+    """A test account created for one test."""
+
+    login: str
+    dn: str
+    mail: str
+    password: str

@@ -11,9 +11,11 @@ from types import FrameType
 from typing import Any
 
 import yaml
+from flask import Flask
 
 from sspr.config import Settings, parse_settings
 from sspr.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_ldif
+from sspr.demo.outbox import MailCatcher, Outbox, OutboxTransport, outbox_blueprint
 from sspr.demo.slapd import Slapd
 from sspr.domain.answers import AnswerHasher
 
@@ -26,10 +28,14 @@ def demo_config_path() -> Path:
     return installed if installed.is_file() else PACKAGE_DIR.parent.parent / "config" / "demo.yaml"
 
 
-def demo_settings(slapd: Slapd, workdir: Path, public_url: str) -> Settings:
-    """The demo configuration pointed at this run's slapd, store and address."""
+def demo_settings(
+    slapd: Slapd, workdir: Path, public_url: str, smtp_port: int | None = None
+) -> Settings:
+    """The demo configuration pointed at this run's slapd, store, SMTP catcher and address."""
     raw: dict[str, Any] = yaml.safe_load(demo_config_path().read_text(encoding="utf-8"))
     raw["public_url"] = public_url
+    if smtp_port is not None:
+        raw["mail"]["smtp"]["port"] = smtp_port
     raw["directory"]["urls"] = [slapd.url]
     raw["directory"]["bind_dn"] = slapd.service_dn
     raw["store"]["path"] = str(workdir / "store.sqlite3")
@@ -57,24 +63,41 @@ def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
     """Start slapd, serve the app until Ctrl-C, then stop everything that was started."""
     from werkzeug.serving import run_simple
 
-    from sspr.web.app import create_app
-
     # Ctrl-C must stop slapd even when a parent shell started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="sspr-demo-") as tmp:
         workdir = Path(tmp)
         slapd = Slapd(workdir / "slapd")
+        outbox = Outbox()
+        catcher = MailCatcher(outbox)
         try:
             slapd.start(seed_ldif=demo_ldif(slapd.suffix, AnswerHasher()))
-            settings = demo_settings(slapd, workdir, f"http://{host}:{port}")
-            app = create_app(settings)
-            print(f"sspr demo: directory {slapd.url}, app http://{host}:{port}/")
+            catcher.start()
+            url = f"http://{host}:{port}"
+            app = demo_app(demo_settings(slapd, workdir, url, catcher.port), outbox)
+            print(f"sspr demo: directory {slapd.url}, app {url}/, outbox {url}/demo/outbox")
             print_accounts()
             run_simple(host, port, app, threaded=True, use_reloader=False)
         except KeyboardInterrupt:
             pass
         finally:
+            catcher.stop()
             slapd.stop()
             print("sspr demo: stopped")
     return 0
+
+
+def demo_app(settings: Settings, outbox: Outbox) -> Flask:
+    """The app with SMS going through the real Twilio SDK into the outbox, and its page."""
+    from sspr.delivery.sms import TwilioSmsSender
+    from sspr.web.app import create_app
+
+    assert settings.sms is not None
+    sender = TwilioSmsSender(
+        "AC" + "d" * 32,
+        "demo-token",
+        from_number=settings.sms.from_number,
+        http_client=OutboxTransport(outbox),
+    )
+    return create_app(settings, sms_sender=sender, blueprints=[outbox_blueprint(outbox)])

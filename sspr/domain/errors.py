@@ -76,8 +76,9 @@ class TooManyAttempts(SsprError):
 
 
 class NotEnrolled(SsprError):
-    """The account has nothing to prove itself with, and the profile says so openly."""
+    """The account cannot prove a step, and the profile says so openly."""
 
-    def __init__(self, profile_id: str) -> None:
-        super().__init__(profile_id)
+    def __init__(self, profile_id: str, channel: str = "question") -> None:
+        super().__init__(f"{profile_id}: {channel}")
         self.profile_id = profile_id
+        self.channel = channel

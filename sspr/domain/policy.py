@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -204,3 +205,32 @@ def describe_for_browser(rules: Iterable[Rule]) -> list[dict[str, Any]]:
         }
         for rule in rules
     ]
+
+
+# Look-alikes (0/O, 1/l/I) left out: a temporary password is read from a mail or a screen.
+_GENERATED_CLASSES = (
+    "abcdefghijkmnopqrstuvwxyz",
+    "ABCDEFGHJKLMNPQRSTUVWXYZ",
+    "23456789",
+    "-_.!?*+=@#%",
+)
+
+
+def generate_password(policy: PasswordPolicy, user: UserContext = UserContext()) -> str:
+    """A random password that the policy accepts, at least 16 characters when allowed."""
+    length = max(policy.min_length, 16)
+    if policy.max_length is not None:
+        length = min(length, policy.max_length)
+    classes = [
+        "".join(c for c in chars if c not in policy.forbidden_chars) for chars in _GENERATED_CLASSES
+    ]
+    everything = "".join(classes)
+    for _ in range(1000):
+        # One of each class first, then any: every counted rule has room to hold.
+        chars = [secrets.choice(chars) for chars in classes if chars]
+        chars += [secrets.choice(everything) for _ in range(length - len(chars))]
+        secrets.SystemRandom().shuffle(chars)
+        candidate = "".join(chars)
+        if not policy.check(candidate, user):
+            return candidate
+    raise ValueError("this policy accepts no generated password; check its rules")

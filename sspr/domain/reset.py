@@ -1,4 +1,4 @@
-"""The reset flow: identify, prove with security answers, choose a new password."""
+"""The reset flow: identify, prove on each step's channel, then set the new password."""
 
 from __future__ import annotations
 
@@ -6,12 +6,21 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from sspr.config import Profile, Settings
 from sspr.domain.answers import AnswerHasher, parse_stored
 from sspr.domain.audit import AuditLog
+from sspr.domain.codes import (
+    CodeExpired,
+    CodeInvalid,
+    CodePolicy,
+    CodeService,
+    DeliveryFailed,
+    LinkSigner,
+    ResendTooSoon,
+)
 from sspr.domain.errors import (
     FlowExpired,
     NotEnrolled,
@@ -23,10 +32,19 @@ from sspr.domain.errors import (
     WrongAnswer,
 )
 from sspr.domain.limits import AttemptLimiter, Limit, subject_key
-from sspr.domain.policy import PasswordPolicy, Rule, UserContext, normalize_password
+from sspr.domain.masks import decoy_email, decoy_mobile, mask_email
+from sspr.domain.notify import Notifier
+from sspr.domain.phone import first_mobile, mask_mobile
+from sspr.domain.policy import (
+    PasswordPolicy,
+    Rule,
+    UserContext,
+    generate_password,
+    normalize_password,
+)
 from sspr.domain.ports import Directory, Store, UserEntry
 
-CHANNEL = "question"
+CODE_CHANNELS = ("email", "sms")
 
 
 @dataclass(frozen=True)
@@ -36,12 +54,27 @@ class Flow:
     id: str
     profile: str
     subject: str
-    questions: tuple[str, ...]
+    steps: tuple[tuple[str, ...], ...]
+    available: tuple[str, ...]
+    questions: tuple[str, ...] = ()
+    contacts: dict[str, str] = field(default_factory=dict)
     dn: str | None = None
-    proven: bool = False
+    done: int = 0
+    channel: str = ""
     password_state: str = ""
-    started_at: float = 0.0
-    extra: dict[str, str] = field(default_factory=dict)
+    lang: str = "fr"
+    identifier: str = ""
+
+    @property
+    def proven(self) -> bool:
+        """Whether every step has been proved."""
+        return self.done >= len(self.steps)
+
+    def options(self) -> tuple[str, ...]:
+        """The channels the user may pick for the current step."""
+        if self.proven:
+            return ()
+        return tuple(c for c in self.steps[self.done] if c in self.available)
 
     def to_json(self) -> bytes:
         """Serialise for the store."""
@@ -51,13 +84,28 @@ class Flow:
     def from_json(cls, raw: bytes) -> Flow:
         """Read back what to_json wrote."""
         data = json.loads(raw)
-        data["questions"] = tuple(data["questions"])
+        data["steps"] = tuple(tuple(step) for step in data["steps"])
+        for name in ("available", "questions"):
+            data[name] = tuple(data[name])
         return cls(**data)
 
 
 def password_state(entry: UserEntry) -> str:
     """A fingerprint of the password's state: proofs die when the password changes."""
     return hashlib.sha256(entry.password_changed_at.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """What the reset flow works with, passed in by the application."""
+
+    directory: Directory
+    store: Store
+    audit: AuditLog
+    hasher: AnswerHasher
+    codes: CodeService
+    links: LinkSigner
+    notifier: Notifier
 
 
 class ResetService:
@@ -67,62 +115,51 @@ class ResetService:
         self,
         *,
         settings: Settings,
-        directory: Directory,
-        store: Store,
-        audit: AuditLog,
-        hasher: AnswerHasher,
+        parts: Collaborators,
         policies: Mapping[str, PasswordPolicy],
+        code_policies: Mapping[str, CodePolicy],
         secret: bytes,
-        now: float | None = None,
     ) -> None:
         self._settings = settings
-        self._directory = directory
-        self._store = store
-        self._audit = audit
-        self._hasher = hasher
+        self._directory = parts.directory
+        self._store = parts.store
+        self._audit = parts.audit
+        self._hasher = parts.hasher
+        self._codes = parts.codes
+        self._links = parts.links
+        self._notifier = parts.notifier
         self._policies = policies
+        self._code_policies = code_policies
         self._secret = secret
-        attempts = settings.answer_attempts
+        attempts = settings.proof_attempts
         self._limiter = AttemptLimiter(
-            store,
-            "answers",
+            parts.store,
+            "proofs",
             Limit(attempts.max_failures, attempts.window_seconds, attempts.lockout_seconds),
         )
 
     # -- step 1: identify ------------------------------------------------------------------
 
-    def start(self, profile: Profile, identifier: str, *, started_at: float = 0.0) -> Flow:
+    def start(self, profile: Profile, identifier: str, lang: str = "fr") -> Flow:
         """Find the account behind an identifier; unknown ones get an indistinguishable flow."""
         identifier = identifier.strip()
         entry = self.identify(profile, identifier)
         subject = self._subject(profile, identifier, entry)
         self._limiter.ensure_allowed(subject)
-        questions = self._questions_of(entry) if entry else ()
-        if entry and not questions and profile.not_enrolled.explicit:
+        if entry is not None and (missing := self._missing_channel(profile, entry)):
             self._audit.record(
-                "reset.requested", "not_enrolled", user_dn=entry.dn, profile=profile.id
-            )
-            raise NotEnrolled(profile.id)
-        questions = questions[: profile.questions_asked] or self._decoy_questions(
-            profile, identifier
-        )
-        flow = Flow(
-            id=secrets.token_urlsafe(32),
-            profile=profile.id,
-            subject=subject,
-            questions=questions,
-            dn=entry.dn if entry and self._questions_of(entry) else None,
-            started_at=started_at,
-        )
-        self._save(flow)
-        self._audit.record(
-            "reset.requested",
-            "success" if flow.dn else "no_account",
-            user_dn=entry.dn if entry else None,
-            profile=profile.id,
-            channel=CHANNEL,
-        )
-        return flow
+                "reset.requested", "not_enrolled", user_dn=entry.dn, profile=profile.id,
+                channel=missing,
+            )  # fmt: skip
+            if profile.not_enrolled.explicit:
+                raise NotEnrolled(profile.id, missing)
+            entry = None  # From here on, exactly like an unknown account.
+        flow = self._new_flow(profile, identifier, subject, entry, lang)
+        if entry is not None:
+            self._audit.record("reset.requested", "success", user_dn=entry.dn, profile=profile.id)
+        else:
+            self._audit.record("reset.requested", "no_account", profile=profile.id)
+        return self._enter_step(flow, entry)
 
     def identify(self, profile: Profile, identifier: str) -> UserEntry | None:
         """Return the one account the identifier names in this profile, or None if ambiguous."""
@@ -138,7 +175,36 @@ class ResetService:
             return None
         return entry
 
-    # -- step 2: prove -----------------------------------------------------------------------
+    def _new_flow(
+        self, profile: Profile, identifier: str, subject: str, entry: UserEntry | None, lang: str
+    ) -> Flow:
+        if entry is None:
+            return Flow(
+                id=secrets.token_urlsafe(32),
+                profile=profile.id,
+                subject=subject,
+                steps=profile.steps(),
+                available=tuple(c for step in profile.steps() for c in step),
+                questions=self._decoy_questions(profile, identifier),
+                contacts=self._decoy_contacts(identifier),
+                lang=lang,
+                identifier=identifier,
+            )
+        return Flow(
+            id=secrets.token_urlsafe(32),
+            profile=profile.id,
+            subject=subject,
+            steps=profile.steps(),
+            available=self._available(entry),
+            questions=self._questions_of(entry)[: profile.questions_asked],
+            contacts=self._contacts(entry),
+            dn=entry.dn,
+            password_state=password_state(entry),
+            lang=lang,
+            identifier=identifier,
+        )
+
+    # -- step 2: prove on each step's channel -----------------------------------------------
 
     def load(self, flow_id: str) -> Flow:
         """Return the flow behind a session's id, or raise FlowExpired."""
@@ -147,41 +213,180 @@ class ResetService:
             raise FlowExpired()
         return Flow.from_json(raw)
 
+    def choose(self, flow_id: str, channel: str) -> Flow:
+        """Pick the channel of a step that offers several; a code channel sends its code."""
+        flow = self.load(flow_id)
+        if channel not in flow.options():
+            raise StepNotAllowed()
+        self._limiter.ensure_allowed(flow.subject)
+        chosen = replace(flow, channel=channel)
+        if channel in CODE_CHANNELS:
+            self._send_first_code(chosen, self._read(flow))
+        self._save(chosen)
+        return chosen
+
+    def resend(self, flow_id: str) -> Flow:
+        """Send a new code on the current channel (cooldown and hourly cap apply)."""
+        flow = self.load(flow_id)
+        if flow.channel not in CODE_CHANNELS:
+            raise StepNotAllowed()
+        self._limiter.ensure_allowed(flow.subject)
+        self._send_code(flow, self._read(flow))
+        return flow
+
     def answer(self, flow_id: str, answers: Mapping[str, str]) -> Flow:
         """Check the answers; every question is hashed whatever happens, so timing says nothing."""
-        flow = self.load(flow_id)
-        if flow.proven:
-            return flow
-        self._limiter.ensure_allowed(flow.subject)
-        entry = self._directory.read_user(flow.dn) if flow.dn else None
+        flow = self._current(flow_id, "question")
+        entry = self._read(flow)
         stored = {a.question_id: a for a in parse_stored(entry.answers)} if entry else {}
         results = [self._hasher.verify(stored.get(q), answers.get(q, "")) for q in flow.questions]
         if entry is None or not all(results):
-            self._fail(flow)
-        assert entry is not None
-        self._limiter.succeed(flow.subject)
-        proven = replace(flow, proven=True, password_state=password_state(entry))
-        self._save(proven)
-        self._audit.record(
-            "proof.succeeded", "success", user_dn=entry.dn, profile=flow.profile, channel=CHANNEL
-        )
-        return proven
+            left = self._fail(flow, "wrong_answer")
+            raise WrongAnswer(attempts_left=left)
+        return self._prove(flow, entry)
 
-    def _fail(self, flow: Flow) -> None:
+    def verify_code(self, flow_id: str, code: str) -> Flow:
+        """Check a typed code of the current code channel."""
+        flow = self.load(flow_id)
+        if flow.channel not in CODE_CHANNELS:
+            raise StepNotAllowed()
+        return self._check_code(self._current(flow_id, flow.channel), code)
+
+    def verify_link(self, token: str) -> Flow:
+        """Check the code an email link carries; the link is bound to its own flow and account."""
+        max_age = self._code_policies["email"].ttl
+        flow_id, code = self._links.read(token, max_age, channel="email")
+        flow = self.load(flow_id)
+        if flow.channel != "email":
+            raise CodeExpired("expired")
+        self._links.read(token, max_age, channel="email", password_state=flow.password_state)
+        return self._check_code(self._current(flow_id, "email"), code)
+
+    def _check_code(self, flow: Flow, code: str) -> Flow:
+        try:
+            self._codes.verify(
+                subject=flow.subject, channel=flow.channel, code=code,
+                password_state=flow.password_state,
+            )  # fmt: skip
+        except CodeInvalid as invalid:
+            left = self._fail(flow, "wrong_code")
+            raise CodeInvalid(min(invalid.attempts_left, left)) from invalid
+        except CodeExpired as expired:
+            self._fail(flow, f"code_{expired.reason}")
+            raise
+        entry = self._read(flow)
+        if entry is None:
+            # Only decoys get here, and their code is never sent: count it as wrong.
+            raise CodeInvalid(self._fail(flow, "wrong_code"))
+        return self._prove(flow, entry)
+
+    def _current(self, flow_id: str, channel: str) -> Flow:
+        flow = self.load(flow_id)
+        if flow.proven or flow.channel != channel:
+            raise StepNotAllowed()
+        self._limiter.ensure_allowed(flow.subject)
+        return flow
+
+    def _prove(self, flow: Flow, entry: UserEntry) -> Flow:
+        if password_state(entry) != flow.password_state:
+            self._drop(flow)
+            raise FlowExpired()
+        self._limiter.succeed(flow.subject)
+        self._audit.record(
+            "proof.succeeded", "success", user_dn=entry.dn, profile=flow.profile,
+            channel=flow.channel,
+        )  # fmt: skip
+        advanced = replace(flow, done=flow.done + 1, channel="")
+        return self._enter_step(advanced, entry)
+
+    def _enter_step(self, flow: Flow, entry: UserEntry | None) -> Flow:
+        """Select a step's only channel by itself, sending its code straight away."""
+        options = flow.options()
+        if len(options) == 1:
+            flow = replace(flow, channel=options[0])
+            if flow.channel in CODE_CHANNELS:
+                self._send_first_code(flow, entry)
+        self._save(flow)
+        return flow
+
+    def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> None:
+        try:
+            self._send_code(flow, entry)
+        except ResendTooSoon:
+            # A code went to this account moments ago (a restarted flow): it still works.
+            pass
+
+    def _fail(self, flow: Flow, reason: str) -> int:
+        """Count a failed proof for the account; raise TooManyAttempts when it is blocked."""
         fields: dict[str, str | int | None] = {
             "user_dn": flow.dn,
             "profile": flow.profile,
-            "channel": CHANNEL,
+            "channel": flow.channel,
         }
+        self._audit.record("proof.failed", "failure", reason=reason, **fields)
         try:
-            left = self._limiter.fail(flow.subject)
+            return self._limiter.fail(flow.subject)
         except TooManyAttempts:
-            self._audit.record("proof.failed", "failure", reason="wrong_answer", **fields)
             self._audit.record("account.blocked", "failure", reason="too_many_failures", **fields)
-            self._store.delete(self._flow_key(flow.id))
+            self._drop(flow)
+            if flow.channel in CODE_CHANNELS:
+                self._codes.cancel(subject=flow.subject, channel=flow.channel)
             raise
-        self._audit.record("proof.failed", "failure", reason="wrong_answer", **fields)
-        raise WrongAnswer(attempts_left=left)
+
+    # -- codes -----------------------------------------------------------------------------
+
+    def code_policy(self, channel: str) -> CodePolicy:
+        """The rules of a code channel."""
+        return self._code_policies[channel]
+
+    def _send_code(self, flow: Flow, entry: UserEntry | None) -> None:
+        policy = self._code_policies[flow.channel]
+        destination = self._destination(flow.channel, entry) if entry else None
+        deliver: Callable[[str], None]
+        if destination is None:
+            # A decoy: a code is issued, so limits and cooldowns behave alike, but never sent.
+            destination = flow.identifier.casefold()
+
+            def deliver(code: str) -> None:
+                return None
+        else:
+            deliver = self._deliverer(flow, destination, policy)
+        try:
+            self._codes.issue(
+                subject=flow.subject, channel=flow.channel, destination=destination,
+                password_state=flow.password_state, policy=policy, deliver=deliver,
+            )  # fmt: skip
+        except DeliveryFailed as failed:
+            self._audit.record(
+                "code.sent", "failure", user_dn=flow.dn, profile=flow.profile,
+                channel=flow.channel, reason=failed.reason,
+            )  # fmt: skip
+            raise
+        self._audit.record(
+            "code.sent", "success", user_dn=flow.dn, profile=flow.profile, channel=flow.channel
+        )
+
+    def _deliverer(self, flow: Flow, destination: str, policy: CodePolicy) -> Callable[[str], None]:
+        minutes = max(1, int(policy.ttl // 60))
+
+        def deliver(code: str) -> None:
+            if flow.channel == "sms":
+                self._notifier.sms_code(to=destination, lang=flow.lang, code=code, minutes=minutes)
+                return
+            token = self._links.make(flow.id, "email", code, flow.password_state)
+            link = f"{str(self._settings.public_url).rstrip('/')}/reset/link/{token}"
+            self._notifier.email_code(
+                to=destination, profile=flow.profile, lang=flow.lang, code=code, link=link,
+                minutes=minutes,
+            )  # fmt: skip
+
+        return deliver
+
+    def _destination(self, channel: str, entry: UserEntry) -> str | None:
+        if channel == "email":
+            return entry.mails[0] if entry.mails else None
+        region = self._settings.sms.default_region if self._settings.sms else "FR"
+        return first_mobile(list(entry.mobiles), region)
 
     # -- step 3: new password ----------------------------------------------------------------
 
@@ -191,22 +396,43 @@ class ResetService:
 
     def choose_password(self, flow_id: str, password: str, confirmation: str) -> Profile:
         """Check the new password against every rule, then write it; return the profile."""
-        flow = self.load(flow_id)
-        if not flow.proven or flow.dn is None:
-            raise StepNotAllowed()
-        profile = self._settings.profile(flow.profile)
-        entry = self._directory.read_user(flow.dn)
-        if profile is None or entry is None or password_state(entry) != flow.password_state:
-            self._store.delete(self._flow_key(flow.id))
-            raise FlowExpired()
+        flow, profile, entry = self._proven(flow_id)
         password = normalize_password(password)
         if password != normalize_password(confirmation):
             raise PasswordMismatch()
         failed = self.failed_rules(profile, entry, password)
         if failed:
             raise PolicyViolations(failed)
-        self._write(flow, profile, password)
+        self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
+        self._notify(flow, "password_changed", lambda: self._notifier.password_changed(
+            entry=entry, profile=profile.id, lang=flow.lang))  # fmt: skip
         return profile
+
+    def send_temporary_password(self, flow_id: str) -> Profile:
+        """Generate a password the policy accepts, write it as must-change, and mail it."""
+        flow, profile, entry = self._proven(flow_id)
+        if not profile.temporary_password:
+            raise StepNotAllowed()
+        context = UserContext(entry.login, entry.name_parts)
+        password = generate_password(self.policy_for(profile), context)
+        self._write(flow, profile, entry, password, must_change=True, keep_flow=True)
+        # Mailed after the write, so a mail never holds a password the directory refused.
+        self._notifier.temporary_password(
+            entry=entry, profile=profile.id, lang=flow.lang, password=password
+        )
+        self._drop(flow)
+        return profile
+
+    def _proven(self, flow_id: str) -> tuple[Flow, Profile, UserEntry]:
+        flow = self.load(flow_id)
+        if not flow.proven or flow.dn is None:
+            raise StepNotAllowed()
+        profile = self._settings.profile(flow.profile)
+        entry = self._directory.read_user(flow.dn)
+        if profile is None or entry is None or password_state(entry) != flow.password_state:
+            self._drop(flow)
+            raise FlowExpired()
+        return flow, profile, entry
 
     def failed_rules(self, profile: Profile, entry: UserEntry, password: str) -> list[Rule]:
         """Every rule the password breaks, the directory answering for the current password."""
@@ -216,27 +442,78 @@ class ResetService:
             failed.insert(0, Rule("not_current"))
         return failed
 
-    def _write(self, flow: Flow, profile: Profile, password: str) -> None:
-        assert flow.dn is not None
+    def _write(
+        self,
+        flow: Flow,
+        profile: Profile,
+        entry: UserEntry,
+        password: str,
+        *,
+        must_change: bool,
+        keep_flow: bool = False,
+    ) -> None:
         try:
-            self._directory.set_password(
-                flow.dn, password, must_change=profile.must_change_after_reset
-            )
+            self._directory.set_password(entry.dn, password, must_change=must_change)
         except PasswordRefused as refused:
             self._audit.record(
-                "password.changed",
-                "failure",
-                user_dn=flow.dn,
-                profile=profile.id,
+                "password.changed", "failure", user_dn=entry.dn, profile=profile.id,
                 reason=refused.reason.value,
-            )
+            )  # fmt: skip
             raise
-        self._store.delete(self._flow_key(flow.id))
+        if not keep_flow:
+            self._drop(flow)
         self._audit.record(
-            "password.changed", "success", user_dn=flow.dn, profile=profile.id, channel=CHANNEL
-        )
+            "password.changed", "success", user_dn=entry.dn, profile=profile.id,
+            reason="temporary" if must_change else None,
+        )  # fmt: skip
+
+    def _notify(self, flow: Flow, kind: str, send: Callable[[], None]) -> None:
+        """Send a notice; the password is already written, so a failure is only recorded."""
+        try:
+            send()
+        except DeliveryFailed as failed:
+            self._audit.record(
+                "notification.sent", "failure", user_dn=flow.dn, profile=flow.profile,
+                reason=f"{kind}: {failed.reason}",
+            )  # fmt: skip
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _read(self, flow: Flow) -> UserEntry | None:
+        return self._directory.read_user(flow.dn) if flow.dn else None
+
+    def _available(self, entry: UserEntry) -> tuple[str, ...]:
+        channels = []
+        if self._questions_of(entry):
+            channels.append("question")
+        if entry.mails and self._settings.mail is not None:
+            channels.append("email")
+        if self._settings.sms is not None and self._destination("sms", entry):
+            channels.append("sms")
+        return tuple(channels)
+
+    def _missing_channel(self, profile: Profile, entry: UserEntry) -> str | None:
+        """The first step the account cannot prove, as its first channel; None if all can."""
+        available = set(self._available(entry))
+        for step in profile.steps():
+            if not available.intersection(step):
+                return "sms" if "sms" in step else step[0]
+        return None
+
+    def _contacts(self, entry: UserEntry) -> dict[str, str]:
+        contacts = {}
+        if entry.mails:
+            contacts["email"] = mask_email(entry.mails[0])
+        mobile = self._destination("sms", entry) if self._settings.sms else None
+        if mobile:
+            contacts["sms"] = mask_mobile(
+                mobile, self._settings.sms.default_region if self._settings.sms else "FR"
+            )
+        return contacts
+
+    def _decoy_contacts(self, identifier: str) -> dict[str, str]:
+        seed = self._seed("contacts", identifier)
+        return {"email": decoy_email(identifier, seed), "sms": decoy_mobile(seed)}
 
     def _questions_of(self, entry: UserEntry) -> tuple[str, ...]:
         registered = {answer.question_id for answer in parse_stored(entry.answers)}
@@ -245,16 +522,20 @@ class ResetService:
     def _decoy_questions(self, profile: Profile, identifier: str) -> tuple[str, ...]:
         """Questions for an unknown account, stable per identifier so retries look real."""
         ids = [q.id for q in self._settings.questions]
-        seed = hmac.new(self._secret, f"{profile.id}\0{identifier.casefold()}".encode(), "sha256")
-        digest = seed.digest()
+        if not ids:
+            return ()
         chosen: list[str] = []
-        for byte in digest:
+        for byte in self._seed(profile.id, identifier):
             candidate = ids[byte % len(ids)]
             if candidate not in chosen:
                 chosen.append(candidate)
             if len(chosen) == min(profile.questions_asked, len(ids)):
                 break
         return tuple(chosen)
+
+    def _seed(self, purpose: str, identifier: str) -> bytes:
+        message = f"{purpose}\0{identifier.casefold()}".encode()
+        return hmac.new(self._secret, message, "sha256").digest()
 
     def _subject(self, profile: Profile, identifier: str, entry: UserEntry | None) -> str:
         if entry is not None:
@@ -263,6 +544,9 @@ class ResetService:
 
     def _save(self, flow: Flow) -> None:
         self._store.set(self._flow_key(flow.id), flow.to_json(), self._settings.flow_ttl_seconds)
+
+    def _drop(self, flow: Flow) -> None:
+        self._store.delete(self._flow_key(flow.id))
 
     @staticmethod
     def _flow_key(flow_id: str) -> str:

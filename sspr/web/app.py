@@ -6,13 +6,15 @@ import os
 import secrets
 import sys
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from flask import Flask, Response, g, render_template, request
+from flask import Blueprint, Flask, Response, g, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from sspr.config import Settings, load_settings
 from sspr.directory.ldap import LdapDirectory
@@ -20,9 +22,12 @@ from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
 from sspr.domain.errors import DirectoryUnavailable
 from sspr.domain.ports import Directory, Store
-from sspr.domain.reset import ResetService
+from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService, LinkSigner
+from sspr.domain.ports import Mailer, SmsSender, SystemClock
+from sspr.domain.reset import Collaborators, ResetService
 from sspr.store import open_store
 from sspr.web import i18n
+from sspr.web.notifier import TemplateNotifier
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,6 +42,8 @@ class Services:
     audit: AuditLog
     hasher: AnswerHasher
     reset: ResetService
+    mailer: Mailer | None
+    sms_sender: SmsSender | None
 
 
 def templates_dir() -> Path:
@@ -51,9 +58,16 @@ def create_app(
     directory: Directory | None = None,
     store: Store | None = None,
     audit_streams: list[IO[str]] | None = None,
+    mailer: Mailer | None = None,
+    sms_sender: SmsSender | None = None,
+    blueprints: Sequence[Blueprint] = (),
     testing: bool = False,
 ) -> Flask:
-    """Build the application for one configuration; collaborators may be passed in."""
+    """Build the application for one configuration; collaborators may be passed in.
+
+    `blueprints` adds pages that only their caller may add (the demo's outbox): no setting
+    in a configuration file can turn them on.
+    """
     app = Flask(
         __name__,
         template_folder=str(templates_dir()),
@@ -64,9 +78,32 @@ def create_app(
     app.before_request(_assign_request_id)
     CSRFProtect(app)
     Babel(app, locale_selector=i18n.select_locale)
-    app.extensions["sspr"] = _build_services(settings, directory, store, audit_streams)
+    _add_template_overrides(app, settings)
+    given = _Given(directory, store, audit_streams, mailer, sms_sender)
+    app.extensions["sspr"] = _build_services(settings, given, app.config["SECRET_KEY"])
     _register(app)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
     return app
+
+
+@dataclass
+class _Given:
+    """Collaborators passed to create_app; the ones left None are built from the settings."""
+
+    directory: Directory | None
+    store: Store | None
+    audit_streams: list[IO[str]] | None
+    mailer: Mailer | None
+    sms_sender: SmsSender | None
+
+
+def _add_template_overrides(app: Flask, settings: Settings) -> None:
+    """An admin's folder of mail templates comes before the shipped ones."""
+    if settings.mail is not None and settings.mail.templates_dir is not None:
+        assert app.jinja_loader is not None
+        overrides = FileSystemLoader(str(settings.mail.templates_dir))
+        app.jinja_loader = ChoiceLoader([overrides, app.jinja_loader])
 
 
 def _configure(app: Flask, settings: Settings, testing: bool) -> None:
@@ -86,6 +123,7 @@ def _configure(app: Flask, settings: Settings, testing: bool) -> None:
         SESSION_COOKIE_SECURE=https,
         PERMANENT_SESSION_LIFETIME=settings.flow_ttl_seconds,
         BABEL_DEFAULT_LOCALE=settings.default_language,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_DIR / "translations"),
         WTF_CSRF_TIME_LIMIT=settings.flow_ttl_seconds,
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -93,30 +131,91 @@ def _configure(app: Flask, settings: Settings, testing: bool) -> None:
     )
 
 
-def _build_services(
-    settings: Settings,
-    directory: Directory | None,
-    store: Store | None,
-    audit_streams: list[IO[str]] | None,
-) -> Services:
-    directory = directory or LdapDirectory(settings.directory)
-    store = store or open_store(settings.store.backend, path=str(settings.store.path))
-    audit = AuditLog(_audit_streams(settings, audit_streams), context=_request_context)
+def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
+    directory = given.directory or LdapDirectory(settings.directory)
+    store = given.store or _open_store(settings)
+    audit = AuditLog(_audit_streams(settings, given.audit_streams), context=_request_context)
     costs = settings.answer_hashing
     hasher = AnswerHasher(
         time_cost=costs.time_cost, memory_kib=costs.memory_kib, parallelism=costs.parallelism
     )
-    policies = {name: policy.build() for name, policy in settings.policies.items()}
-    reset = ResetService(
-        settings=settings,
+    mailer = given.mailer or _mailer(settings)
+    sms_sender = given.sms_sender or _sms_sender(settings)
+    key = secret.encode()
+    parts = Collaborators(
         directory=directory,
         store=store,
         audit=audit,
         hasher=hasher,
-        policies=policies,
-        secret=(settings.secret_key() or secrets.token_hex(32)).encode(),
+        codes=CodeService(store, SystemClock(), key),
+        links=LinkSigner(key),
+        notifier=TemplateNotifier(settings, mailer, sms_sender),
     )
-    return Services(settings, directory, store, audit, hasher, reset)
+    reset = ResetService(
+        settings=settings,
+        parts=parts,
+        policies={name: policy.build() for name, policy in settings.policies.items()},
+        code_policies=code_policies(settings),
+        secret=key,
+    )
+    return Services(settings, directory, store, audit, hasher, reset, mailer, sms_sender)
+
+
+def code_policies(settings: Settings) -> dict[str, CodePolicy]:
+    """The configured rules of each code channel."""
+    alphabets = {"email": EMAIL_ALPHABET, "sms": SMS_ALPHABET}
+    policies = {}
+    for channel, alphabet in alphabets.items():
+        rules = getattr(settings.codes, channel)
+        policies[channel] = CodePolicy(
+            length=rules.length,
+            alphabet=alphabet,
+            ttl=rules.ttl_seconds,
+            max_attempts=rules.max_attempts,
+            resend_cooldown=rules.resend_cooldown_seconds,
+            max_per_hour_per_destination=rules.max_per_hour,
+        )
+    return policies
+
+
+def _open_store(settings: Settings) -> Store:
+    config = settings.store
+    if config.backend == "redis":
+        return open_store("redis", url=config.url())
+    return open_store("sqlite", path=str(config.path))
+
+
+def _mailer(settings: Settings) -> Mailer | None:
+    if settings.mail is None:
+        return None
+    from sspr.delivery.smtp import SmtpMailer
+
+    smtp = settings.mail.smtp
+    return SmtpMailer(
+        smtp.host,
+        smtp.port,
+        security=smtp.security,
+        username=smtp.username,
+        password=smtp.password(),
+        timeout=smtp.timeout,
+        sender=settings.mail.sender,
+        reply_to=settings.mail.reply_to,
+    )
+
+
+def _sms_sender(settings: Settings) -> SmsSender | None:
+    if settings.sms is None:
+        return None
+    from sspr.delivery.sms import TwilioSmsSender
+
+    account_sid, auth_token = settings.sms.credentials()
+    return TwilioSmsSender(
+        account_sid,
+        auth_token,
+        from_number=settings.sms.from_number,
+        messaging_service_sid=settings.sms.messaging_service_sid,
+        timeout=settings.sms.timeout,
+    )
 
 
 def _audit_streams(settings: Settings, given: list[IO[str]] | None) -> list[IO[str]]:
@@ -137,8 +236,9 @@ def _request_context() -> dict[str, str | None]:
 
 
 def _register(app: Flask) -> None:
-    from sspr.web import reset
+    from sspr.web import proofs, reset
 
+    assert proofs.bp is reset.bp  # proofs adds its pages to the reset blueprint
     app.register_blueprint(reset.bp)
     app.register_blueprint(i18n.bp)
     app.after_request(_no_store)

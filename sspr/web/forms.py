@@ -6,12 +6,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField, StringField, SubmitField
+from wtforms import Field, PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 MAX_IDENTIFIER = 256
 MAX_ANSWER = 256
 MAX_PASSWORD = 256
+MAX_CODE = 32
 
 
 class FormError(Exception):
@@ -93,3 +94,26 @@ class NewPasswordForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Réinitialiser"))
+
+
+class ChannelForm(FlaskForm):
+    """How to receive the code of a step that offers a choice."""
+
+    channel = RadioField(
+        _l("Comment souhaitez-vous recevoir votre code ?"),
+        validators=[InputRequired(message=_l("Choisissez une option."))],
+    )
+    submit = SubmitField(_l("Recevoir le code"))
+
+
+class CodeForm(FlaskForm):
+    """The code received by email or SMS."""
+
+    code = StringField(
+        _l("Code de sécurité"),
+        validators=[
+            InputRequired(message=_l("Saisissez le code reçu.")),
+            Length(max=MAX_CODE, message=_l("Ce code est trop long.")),
+        ],
+    )
+    submit = SubmitField(_l("Valider"))

@@ -107,3 +107,54 @@ def wait_text(seconds: float) -> str:
         "Trop de tentatives infructueuses. Réessayez dans %(num)d minutes.",
         minutes,
     )
+
+
+def wrong_answer_text(left: int) -> str:
+    """A wrong answer, with the attempts left before the temporary block."""
+    if left == 1:
+        return _("Réponse incorrecte. Il vous reste 1 essai avant un blocage temporaire.")
+    return _("Réponse incorrecte. Il vous reste %(num)d essais.", num=left)
+
+
+def code_invalid_text(left: int) -> str:
+    """A wrong code, with the attempts left."""
+    if left == 1:
+        return _("Code incorrect. Il vous reste 1 essai avant un blocage temporaire.")
+    return _("Code incorrect. Il vous reste %(num)d essais.", num=left)
+
+
+def resend_text(seconds: float) -> str:
+    """Too soon for another code."""
+    wait = max(1, int(seconds + 0.999))
+    return ngettext(
+        "Un code vient d'être envoyé. Patientez %(num)d seconde avant d'en demander un autre.",
+        "Un code vient d'être envoyé. Patientez %(num)d secondes avant d'en demander un autre.",
+        wait,
+    )
+
+
+def sends_text(seconds: float) -> str:
+    """The hourly cap of codes per destination is reached."""
+    minutes = max(1, int((seconds + 59) // 60))
+    return ngettext(
+        "Trop de codes ont été envoyés. Réessayez dans %(num)d minute.",
+        "Trop de codes ont été envoyés. Réessayez dans %(num)d minutes.",
+        minutes,
+    )
+
+
+def delivery_failed_text() -> str:
+    """Mail or SMS could not be sent; nothing was counted."""
+    return _(
+        "Le message n'a pas pu être envoyé pour le moment. Réessayez dans quelques minutes ; "
+        "si le problème persiste, contactez le support."
+    )
+
+
+def channel_label(channel: str, contact: str | None) -> str:
+    """A channel as offered in a choice, with its masked destination."""
+    if channel == "email":
+        return _("Par email à %(contact)s", contact=contact) if contact else _("Par email")
+    if channel == "sms":
+        return _("Par SMS au %(contact)s", contact=contact) if contact else _("Par SMS")
+    return _("En répondant à ma question de sécurité")

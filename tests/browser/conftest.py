@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Iterator
@@ -9,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
-from sspr.config import Settings
+from sspr.demo.outbox import MailCatcher, Outbox
 from sspr.demo.run import demo_settings
 from sspr.demo.slapd import Slapd, free_port
-from sspr.web.app import create_app
-from tests.web.conftest import make_account  # noqa: F401  (shared fixture)
+from tests.web.conftest import build_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SSPR_CHROMIUM", "/usr/bin/chromium")
@@ -35,10 +36,10 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 class LiveServer:
     """sspr served by werkzeug in a thread, on a free loopback port."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
+    def __init__(self, app: Flask, port: int) -> None:
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(settings, testing=True)
+        self.app = app
         self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -52,9 +53,12 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(slapd: Slapd, tmp_path: Path) -> Iterator[LiveServer]:
-    settings = demo_settings(slapd, tmp_path, "http://127.0.0.1")
-    with LiveServer(settings) as server:
+def live_server(
+    slapd: Slapd, tmp_path: Path, mail_catcher: tuple[MailCatcher, Outbox], outbox: Outbox
+) -> Iterator[LiveServer]:
+    port = free_port()
+    settings = demo_settings(slapd, tmp_path, f"http://127.0.0.1:{port}", mail_catcher[0].port)
+    with LiveServer(build_app(settings, outbox, io.StringIO()), port) as server:
         yield server
 
 

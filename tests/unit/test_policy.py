@@ -115,3 +115,24 @@ def test_passwords_are_composed_before_checking() -> None:
 def test_every_failure_is_listed_at_once() -> None:
     policy = PasswordPolicy(min_length=12, min_upper=2, min_digit=2, min_special=1)
     assert failed_codes(policy, "abc") == {"min_length", "min_upper", "min_digit", "min_special"}
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_generated_passwords_satisfy_the_presets(name: str) -> None:
+    from sspr.domain.policy import generate_password
+
+    user = UserContext(login="jeanne.martin", name_parts=("Jeanne", "Martin"))
+    passwords = {generate_password(PRESETS[name], user) for _ in range(50)}
+    assert len(passwords) == 50
+    for password in passwords:
+        assert PRESETS[name].check(password, user) == []
+
+
+def test_generated_passwords_need_a_satisfiable_policy() -> None:
+    from sspr.domain.policy import generate_password
+
+    strict = PasswordPolicy(min_length=20, max_length=20, min_digit=3, min_upper=3, min_special=2)
+    assert strict.check(generate_password(strict)) == []
+    impossible = PasswordPolicy(min_length=4, max_length=4, min_digit=3, min_upper=3)
+    with pytest.raises(ValueError, match="accepts no generated password"):
+        generate_password(impossible)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,30 +12,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from sspr.config import Settings
-from sspr.demo.data import PROFILE_UNITS
+from sspr.delivery.sms import TwilioSmsSender
+from sspr.demo.outbox import MailCatcher, Outbox, OutboxTransport
 from sspr.demo.run import demo_settings
-from sspr.demo.slapd import Slapd, ldif_attr, ssha
-from sspr.domain.answers import AnswerHasher
+from sspr.demo.slapd import Slapd
 from sspr.web.app import create_app
 
-FAST_HASHER = AnswerHasher(time_cost=1, memory_kib=8192, parallelism=1)
-PASSWORD = "Initial-Passw0rd!"
-_counter = itertools.count()
-
-
-@dataclass(frozen=True)
-class Account:
-    """A test account created for one test."""
-
-    login: str
-    dn: str
-    mail: str
-    password: str
+TWILIO_SID = "AC" + "a" * 32
 
 
 @pytest.fixture
-def settings(slapd: Slapd, tmp_path: Path) -> Settings:
-    return demo_settings(slapd, tmp_path, "https://motdepasse.example.org")
+def settings(slapd: Slapd, tmp_path: Path, mail_catcher: tuple[MailCatcher, Outbox]) -> Settings:
+    return demo_settings(slapd, tmp_path, "https://motdepasse.example.org", mail_catcher[0].port)
 
 
 @pytest.fixture
@@ -45,9 +31,19 @@ def audit_lines() -> io.StringIO:
     return io.StringIO()
 
 
+def build_app(settings: Settings, outbox: Outbox, audit_lines: io.StringIO) -> Flask:
+    """The app as the demo wires it: SMTP to the catcher, SMS through Twilio's SDK."""
+    assert settings.sms is not None
+    sender = TwilioSmsSender(
+        TWILIO_SID, "test-token", from_number=settings.sms.from_number,
+        http_client=OutboxTransport(outbox),
+    )  # fmt: skip
+    return create_app(settings, audit_streams=[audit_lines], sms_sender=sender, testing=True)
+
+
 @pytest.fixture
-def app(settings: Settings, audit_lines: io.StringIO) -> Iterator[Flask]:
-    application = create_app(settings, audit_streams=[audit_lines], testing=True)
+def app(settings: Settings, outbox: Outbox, audit_lines: io.StringIO) -> Iterator[Flask]:
+    application = build_app(settings, outbox, audit_lines)
     yield application
     application.extensions["sspr"].directory.close()
 
@@ -64,40 +60,6 @@ def https_client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return https_client(app)
-
-
-@pytest.fixture
-def make_account(slapd: Slapd):  # type: ignore[no-untyped-def]
-    """Create an account in a profile's unit, with the given answers."""
-
-    def make(
-        profile: str = "usager",
-        answers: dict[str, str] | None = None,
-        *,
-        mail: str | None = None,
-        password: str = PASSWORD,
-        extra: str = "",
-    ) -> Account:
-        login = f"test.user{next(_counter)}.{profile}".replace("-", "")
-        dn = f"uid={login},ou={PROFILE_UNITS[profile]},ou=people,{slapd.suffix}"
-        mail = mail or f"{login}@example.org"
-        lines = [
-            f"dn: {dn}",
-            "objectClass: inetOrgPerson",
-            "objectClass: ssprAccount",
-            f"uid: {login}",
-            f"cn: Test {login}",
-            "givenName: Test",
-            f"sn: {login}",
-            f"mail: {mail}",
-            f"userPassword: {ssha(password)}",
-        ]
-        for qid, answer in (answers or {}).items():
-            lines.append(ldif_attr("ssprRecoveryAnswer", FAST_HASHER.store(qid, answer).encode()))
-        slapd.add("\n".join(lines) + ("\n" + extra if extra else "") + "\n")
-        return Account(login, dn, mail, password)
-
-    return make
 
 
 def csrf_token(html: str) -> str:

@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from sspr.config import Settings
 from sspr.demo.slapd import Slapd, free_port
 from sspr.web.app import create_app
-from tests.web.conftest import Account, csrf_token, https_client, submit
+from tests.helpers import WebAccount as Account
+from tests.web.conftest import csrf_token, https_client, submit
 
 GOOD_PASSWORD = "Nouveau-Mot2passe!"
 
@@ -82,10 +83,10 @@ def test_support_page(client: FlaskClient) -> None:
 
 
 def test_profile_parameter_skips_the_chooser_and_keeps_the_login_hint(client: FlaskClient) -> None:
-    response = client.get("/?profile=elu&login_hint=claire.petit")
+    response = client.get("/?profile=agent-lycee&login_hint=marc.leroy")
     assert response.status_code == 302
     page = client.get(response.headers["Location"])
-    assert 'value="claire.petit"' in page.text
+    assert 'value="marc.leroy"' in page.text
     assert "Nom d'utilisateur" in page.text
 
 
@@ -320,9 +321,16 @@ def test_not_enrolled_gets_the_profile_text_when_explicit(
     assert "Vous n&#39;avez pas configuré votre compte : contactez le service SIG." in page.text
 
 
-def test_not_enrolled_is_neutral_by_default(client: FlaskClient, make_account: Any) -> None:
-    account: Account = make_account("elu", {})
-    neutral_page(client, account.login, "elu")
+def test_not_enrolled_is_neutral_by_default(
+    settings: Settings, make_account: Any, audit_lines: io.StringIO
+) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["profiles"][0]["not_enrolled"]["explicit"] = False
+    app = create_app(Settings.model_validate(raw), audit_streams=[audit_lines], testing=True)
+    client = https_client(app)
+    account: Account = make_account("usager", {})
+    neutral_page(client, account.login, "usager")
+    assert "Réponse incorrecte" in answer(client, "Paris").text
 
 
 # -- attempts and lock --------------------------------------------------------------------

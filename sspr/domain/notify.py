@@ -1,0 +1,31 @@
+"""What the domain asks to be told to users; the web layer renders and sends it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sspr.domain.ports import UserEntry
+
+
+class Notifier(Protocol):
+    """Messages to users, rendered in their language from the configured templates."""
+
+    def email_code(
+        self, *, to: str, profile: str, lang: str, code: str, link: str, minutes: int
+    ) -> None:
+        """Mail a code and the link that carries it; raise DeliveryFailed when it cannot."""
+        ...
+
+    def sms_code(self, *, to: str, lang: str, code: str, minutes: int) -> None:
+        """Text a code; raise DeliveryFailed when it cannot."""
+        ...
+
+    def password_changed(self, *, entry: UserEntry, profile: str, lang: str) -> None:
+        """Tell the account's owner that its password changed (never the password)."""
+        ...
+
+    def temporary_password(
+        self, *, entry: UserEntry, profile: str, lang: str, password: str
+    ) -> None:
+        """Mail a generated password that must be changed at the next login."""
+        ...

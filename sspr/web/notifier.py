@@ -1,0 +1,86 @@
+"""Mails and SMS rendered from templates, in the user's language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import render_template
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+
+from sspr.config import Settings
+from sspr.domain.codes import DeliveryFailed
+from sspr.domain.ports import Mailer, OutgoingMail, SmsSender, UserEntry
+
+
+class TemplateNotifier:
+    """The domain's Notifier: Jinja templates (overridable per profile), SMTP and Twilio."""
+
+    def __init__(
+        self, settings: Settings, mailer: Mailer | None, sms_sender: SmsSender | None
+    ) -> None:
+        self._settings = settings
+        self._mailer = mailer
+        self._sms = sms_sender
+
+    def email_code(
+        self, *, to: str, profile: str, lang: str, code: str, link: str, minutes: int
+    ) -> None:
+        """Mail a code and its link (seed 001's wording)."""
+        with force_locale(lang):
+            subject = _("Validation du changement de mot de passe")
+            self._mail(to, subject, "code", profile, lang, code=code, link=link, minutes=minutes)
+
+    def sms_code(self, *, to: str, lang: str, code: str, minutes: int) -> None:
+        """Text a code with the configured wording."""
+        if self._sms is None or self._settings.sms is None:
+            raise DeliveryFailed("no SMS sender is configured")
+        text = self._settings.sms.text.get(lang)
+        self._sms.send(to, text.format(code=code, minutes=minutes))
+
+    def password_changed(self, *, entry: UserEntry, profile: str, lang: str) -> None:
+        """Tell the owner that the password changed, never saying what it is."""
+        if not entry.mails or self._mailer is None:
+            return
+        with force_locale(lang):
+            self._mail(
+                entry.mails[0], _("Votre mot de passe a été modifié"), "changed", profile, lang,
+                login=entry.login, when=format_datetime(datetime.now(UTC), "long"),
+            )  # fmt: skip
+
+    def temporary_password(
+        self, *, entry: UserEntry, profile: str, lang: str, password: str
+    ) -> None:
+        """Mail a generated password (the profile opted in to this weaker mode)."""
+        if not entry.mails:
+            raise DeliveryFailed("the account has no mail address")
+        with force_locale(lang):
+            self._mail(
+                entry.mails[0], _("Votre nouveau mot de passe provisoire"), "temporary", profile,
+                lang, login=entry.login, password=password,
+            )  # fmt: skip
+
+    def _mail(
+        self, to: str, subject: str, name: str, profile: str, lang: str, **context: object
+    ) -> None:
+        if self._mailer is None or self._settings.mail is None:
+            raise DeliveryFailed("no mail server is configured")
+        mail = self._settings.mail
+        context.update(
+            subject=subject,
+            lang=lang,
+            signature=mail.signature.get(lang),
+            legal_notice=mail.legal_notice.get(lang) if mail.legal_notice else "",
+            support=self._support_contact(),
+        )
+        text = render_template([f"mail/{profile}/{name}.txt", f"mail/{name}.txt"], **context)
+        html = render_template([f"mail/{profile}/{name}.html", f"mail/{name}.html"], **context)
+        self._mailer.send(OutgoingMail(to=to, subject=subject, text=text, html=html))
+
+    def _support_contact(self) -> str:
+        support = self._settings.support
+        if support is not None:
+            for contact in (support.email, support.phone, support.url):
+                if contact:
+                    return str(contact)
+        return f"{str(self._settings.public_url).rstrip('/')}/support"

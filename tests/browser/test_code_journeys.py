@@ -1,0 +1,93 @@
+"""Email and SMS code journeys in Debian's chromium, codes read from what was sent."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import ldap3
+import pytest
+from playwright.sync_api import Page, expect
+
+from sspr.demo.outbox import Outbox
+from sspr.demo.slapd import Slapd
+from tests.browser.conftest import LiveServer, check_accessibility, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def bind(slapd: Slapd, dn: str, password: str) -> bool:
+    connection = ldap3.Connection(ldap3.Server(slapd.url), dn, password)
+    try:
+        return bool(connection.bind())
+    finally:
+        connection.unbind()
+
+
+def visit(page: Page, name: str) -> None:
+    screenshot(page, name)
+    violations = check_accessibility(page)
+    assert violations == [], [(v["id"], v["help"]) for v in violations]
+
+
+def new_password(page: Page, password: str) -> None:
+    page.get_by_label("Nouveau mot de passe", exact=True).fill(password)
+    page.get_by_label("Confirmez le nouveau mot de passe").fill(password)
+    page.get_by_role("button", name="Réinitialiser").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votre mot de passe est modifié")
+
+
+def test_reset_with_an_email_code(
+    page: Page, live_server: LiveServer, outbox: Outbox, make_account: Any, slapd: Slapd
+) -> None:
+    account = make_account("elu", mail="claire.b@mairie.fr")
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Je suis un élu de la Région").click()
+    page.get_by_label("Identifiant ou adresse email").fill("claire.b@mairie.fr")
+    page.get_by_role("button", name="Poursuivre").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Saisissez le code de sécurité")
+    expect(page.get_by_text("c•••@m•••.fr")).to_be_visible()
+    visit(page, "email-1-code")
+    code = re.search(r"réinitialisation de mot de passe :\s+(\w{6})", outbox.mails[0].text)
+    assert code
+    page.get_by_label("Code de sécurité").fill(code.group(1))
+    page.get_by_role("button", name="Valider").click()
+    new_password(page, "Une-Phrase-De-Passe-2026")
+    visit(page, "email-2-success")
+    assert bind(slapd, account.dn, "Une-Phrase-De-Passe-2026")
+
+
+def test_reset_with_an_sms_code(
+    page: Page, live_server: LiveServer, outbox: Outbox, make_account: Any, slapd: Slapd
+) -> None:
+    account = make_account("agent-lycee", mobile="06 11 22 33 99")
+    page.goto(f"{live_server.url}/?profile=agent-lycee&login_hint={account.login}")
+    page.get_by_role("button", name="Poursuivre").click()
+    expect(page.get_by_text("06 •• •• •• 99")).to_be_visible()
+    visit(page, "sms-1-code")
+    code = re.search(r"\b(\d{6})\b", outbox.sms[0].body)
+    assert code and outbox.sms[0].to == "+33611223399"
+    page.get_by_label("Code de sécurité").fill(code.group(1))
+    page.get_by_role("button", name="Valider").click()
+    new_password(page, "ab12!xyz-9")
+    assert bind(slapd, account.dn, "ab12!xyz-9")
+
+
+def test_email_then_sms_shows_the_progress(
+    page: Page, live_server: LiveServer, outbox: Outbox, make_account: Any
+) -> None:
+    account = make_account("agent-siege", mobile="0798765400")
+    page.goto(f"{live_server.url}/?profile=agent-siege&login_hint={account.login}")
+    page.get_by_role("button", name="Poursuivre").click()
+    expect(page.get_by_text("Étape 1 sur 2")).to_be_visible()
+    code = re.search(r"réinitialisation de mot de passe :\s+(\w{6})", outbox.mails[0].text)
+    assert code
+    page.get_by_label("Code de sécurité").fill(code.group(1))
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_text("Étape 2 sur 2")).to_be_visible()
+    visit(page, "chain-2-sms")
+    sms = re.search(r"\b(\d{6})\b", outbox.sms[0].body)
+    assert sms
+    page.get_by_label("Code de sécurité").fill(sms.group(1))
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Saisissez un nouveau mot de passe")
