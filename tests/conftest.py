@@ -125,3 +125,13 @@ def make_account(slapd: Slapd):  # type: ignore[no-untyped-def]
         return WebAccount(login, dn, mail, password)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a real redis-server that lives as long as the test session."""
+    from tests.store.conftest import start_redis, stop_redis
+
+    process, url = start_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    stop_redis(process)

@@ -105,14 +105,6 @@ def stop_redis(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a real redis-server that lives as long as the test session."""
-    process, url = start_redis(tmp_path_factory.mktemp("redis"))
-    yield url
-    stop_redis(process)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     """The clock every store of the test shares."""

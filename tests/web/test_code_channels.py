@@ -319,3 +319,53 @@ def test_mails_follow_the_users_language(
     submit(client, "/reset/elu", {"identifier": account.login})
     assert outbox.mails[0].subject == "Password change confirmation"
     assert "please do not reply" in outbox.mails[0].text
+
+
+# -- deployment variants ------------------------------------------------------------------
+
+
+def test_the_journey_on_the_redis_store(
+    settings: Settings,
+    outbox: Outbox,
+    audit_lines: io.StringIO,
+    make_account: Any,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SSPR_REDIS_URL", redis_url)
+    raw = settings.model_dump(mode="json")
+    raw["store"] = {"backend": "redis", "url_env": "SSPR_REDIS_URL"}
+    app = build_app(Settings.model_validate(raw), outbox, audit_lines)
+    assert type(app.extensions["sspr"].store).__name__ == "RedisStore"
+    client = https_client(app)
+    account: Account = make_account("elu")
+    submit(client, "/reset/elu", {"identifier": account.login})
+    assert type_code(client, email_code(outbox)).headers["Location"] == "/reset/password"
+
+
+def test_mail_templates_can_be_overridden_per_profile(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any, tmp_path: Any
+) -> None:
+    folder = tmp_path / "overrides" / "mail" / "elu"
+    folder.mkdir(parents=True)
+    (folder / "code.txt").write_text("Code des élus : {{ code }}\n", encoding="utf-8")
+    raw = settings.model_dump(mode="json")
+    raw["mail"]["templates_dir"] = str(tmp_path / "overrides")
+    client = https_client(build_app(Settings.model_validate(raw), outbox, audit_lines))
+    submit(client, "/reset/elu", {"identifier": make_account("elu").login})
+    assert outbox.mails[0].text.startswith("Code des élus : ")
+    other = make_account("agent-siege", mobile="0798765411")
+    submit(https_client(client.application), "/reset/agent-siege", {"identifier": other.login})
+    assert "générée automatiquement" not in outbox.mails[0].text  # shipped template
+    assert "Ce message a été généré automatiquement" in outbox.mails[0].text
+
+
+def test_the_outbox_page_exists_only_in_the_demo(client: FlaskClient, settings: Settings) -> None:
+    from sspr.demo.run import demo_app
+
+    assert client.get("/demo/outbox").status_code == 404
+    outbox = Outbox()
+    demo = https_client(demo_app(settings, outbox))
+    page = demo.get("/demo/outbox")
+    assert page.status_code == 200
+    assert "Boîte d'envoi de la démonstration" in page.text
