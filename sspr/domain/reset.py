@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -310,11 +311,9 @@ class ResetService:
         return flow
 
     def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> None:
-        try:
+        # A code went to this account moments ago (a restarted flow): that one still works.
+        with contextlib.suppress(ResendTooSoon):
             self._send_code(flow, entry)
-        except ResendTooSoon:
-            # A code went to this account moments ago (a restarted flow): it still works.
-            pass
 
     def _fail(self, flow: Flow, reason: str) -> int:
         """Count a failed proof for the account; raise TooManyAttempts when it is blocked."""

@@ -20,10 +20,9 @@ from sspr.config import Settings, load_settings
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
-from sspr.domain.errors import DirectoryUnavailable
-from sspr.domain.ports import Directory, Store
 from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService, LinkSigner
-from sspr.domain.ports import Mailer, SmsSender, SystemClock
+from sspr.domain.errors import DirectoryUnavailable
+from sspr.domain.ports import Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.domain.reset import Collaborators, ResetService
 from sspr.store import open_store
 from sspr.web import i18n
