@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -130,3 +132,14 @@ class WebAccount:
     dn: str
     mail: str
     password: str
+
+
+def fetch_when_up(url: str, attempts: int = 100) -> str:
+    """GET a page from a server that is starting, retrying for a few seconds."""
+    for _ in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                return str(response.read().decode())
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")

@@ -7,8 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ import yaml
 
 from sspr.cli import main
 from sspr.demo.slapd import Slapd, free_port
+from tests.helpers import fetch_when_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,14 +90,7 @@ def test_demo_serves_french_and_ctrl_c_stops_everything() -> None:
                 slapd_url = match.group(1)
             if "Demo accounts" in line:
                 break
-        page = ""
-        for _ in range(50):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    page = response.read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
+        page = fetch_when_up(f"http://127.0.0.1:{port}/")
         assert '<html lang="fr">' in page
         assert "Je suis un usager des services de la Région" in page
         slapd_port = slapd_url.rsplit(":", 1)[1]

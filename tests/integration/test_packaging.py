@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from sspr.demo.slapd import Slapd, free_port
+from tests.helpers import fetch_when_up
 from tests.integration.test_cli import demo_config_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,14 +56,7 @@ def test_gunicorn_serves_the_wsgi_entry_point(
         stderr=subprocess.PIPE,
     )
     try:
-        page = ""
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    page = response.read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
+        page = fetch_when_up(f"http://127.0.0.1:{port}/")
         assert "Je suis un agent des lycées" in page
     finally:
         server.terminate()
