@@ -60,6 +60,10 @@ class AttributeNames(Strict):
     answers: str = "ssprRecoveryAnswer"
     display_name: str = "cn"
     name_parts: list[str] = Field(default_factory=lambda: ["givenName", "sn"])
+    # Where the "add a mobile" reminder's snooze is kept; null keeps it in the store instead.
+    reminder: str | None = "ssprReminderSnoozedUntil"
+    # Added to an entry before sspr writes answers or the snooze, if it lacks it.
+    recovery_object_class: str | None = "ssprAccount"
 
 
 class DirectoryConfig(Strict):

@@ -396,7 +396,7 @@ pwdLockout: TRUE
 pwdMaxFailure: 5
 pwdLockoutDuration: 900
 pwdFailureCountInterval: 900
-pwdMustChange: FALSE
+pwdMustChange: TRUE
 pwdAllowUserChange: TRUE
 pwdSafeModify: FALSE
 pwdCheckQuality: 1"""

@@ -12,7 +12,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, Literal, TypeVar
 
-from ldap3 import BASE, MODIFY_REPLACE, NONE, SIMPLE, SUBTREE, SYNC, Connection, Server, Tls
+from ldap3 import (
+    BASE,
+    MODIFY_ADD,
+    MODIFY_DELETE,
+    MODIFY_REPLACE,
+    NONE,
+    SIMPLE,
+    SUBTREE,
+    SYNC,
+    Connection,
+    Server,
+    Tls,
+)
 from ldap3.core.exceptions import (
     LDAPCommunicationError,
     LDAPExceptionError,
@@ -26,16 +38,22 @@ from sspr.directory.ppolicy import (
     CONSTRAINT_VIOLATION,
     PPOLICY_OID,
     PPOLICY_REQUEST,
+    AdBindProblem,
+    PolicyControlError,
+    PolicyError,
+    ad_bind_problem,
     ad_refusal,
+    decode_policy_response,
     openldap_refusal,
 )
 from sspr.domain.errors import (
     DirectoryUnavailable,
+    InvalidCredentials,
     PasswordRefusal,
     PasswordRefused,
     SsprError,
 )
-from sspr.domain.ports import IdentifierKind, UserEntry
+from sspr.domain.ports import IdentifierKind, LoginResult, RecoveryField, UserEntry
 
 T = TypeVar("T")
 LatencyHook = Callable[[str, float], None]
@@ -44,8 +62,10 @@ Scope = Literal["BASE", "SUBTREE"]
 
 SUCCESS = 0
 SIZE_LIMIT_EXCEEDED = 4
+NO_SUCH_ATTRIBUTE = 16
 NO_SUCH_OBJECT = 32
 INVALID_CREDENTIALS = 49
+UNWILLING_TO_PERFORM = 53
 # The server itself says it cannot serve: another replica may.
 SERVER_DOWN_CODES = frozenset({51, 52})
 
@@ -154,6 +174,134 @@ class LdapDirectory:
             )
         else:
             self._write("set_password", lambda conn: _set_password(conn, dn, password, must_change))
+
+    # -- the user's own account -------------------------------------------------------------
+
+    def authenticate(self, dn: str, password: str) -> LoginResult:
+        """Bind as the user, on a connection of its own, and report the ppolicy state."""
+        if not password:
+            # An empty password would be an anonymous bind that "succeeds".
+            return LoginResult(ok=False)
+        with self._user_connection("authenticate", dn, password) as (conn, bound):
+            return _login_result(self._config.kind, bound, conn.result)
+
+    def change_own_password(self, dn: str, old: str, new: str) -> None:
+        """Change a password knowing the old one, with the user's own rights.
+
+        An expired password cannot bind, so then the service account sends the exop with
+        the old password, which slapd checks before anything is written.
+        """
+        if not old or not new:
+            raise InvalidCredentials() if not old else PasswordRefused(PasswordRefusal.TOO_SHORT)
+        with self._user_connection("change_own_password", dn, old) as (conn, bound):
+            state = _login_result(self._config.kind, bound, conn.result)
+            if bound:
+                return _change_own(self._config.kind, conn, dn, old, new)
+        if state.locked:
+            raise PasswordRefused(PasswordRefusal.LOCKED, "account locked")
+        if not state.expired:
+            raise InvalidCredentials()
+        self._write("change_own_password", lambda conn: _change_with_old(conn, dn, old, new))
+
+    def write_recovery(self, dn: str, changes: Mapping[RecoveryField, Sequence[str]]) -> None:
+        """Replace recovery fields in one modify (an empty list removes the field)."""
+        modifications = self._recovery_modifications(changes)
+        if not modifications:
+            return
+        if self._needs_recovery_class(changes):
+            object_class = self._config.attributes.recovery_object_class
+            entry = self._read("write_recovery", lambda conn: self._object_classes(conn, dn))
+            if object_class and object_class.lower() not in entry:
+                modifications["objectClass"] = [(MODIFY_ADD, [object_class])]
+        self._write("write_recovery", lambda conn: _apply(conn, dn, modifications))
+
+    def _recovery_modifications(
+        self, changes: Mapping[RecoveryField, Sequence[str]]
+    ) -> dict[str, list[Any]]:
+        names = self._config.attributes
+        # Only these attributes, whatever the caller asks: the config says which exist.
+        targets: dict[str, str | None] = {
+            "answers": names.answers,
+            "mobile": names.mobile[0] if names.mobile else None,
+            "mail": names.mail,
+            "reminder": names.reminder,
+        }
+        modifications: dict[str, list[Any]] = {}
+        for field_name, values in changes.items():
+            attribute = targets.get(field_name)
+            if attribute is None:
+                raise ValueError(f"no attribute is configured for {field_name}")
+            modifications[attribute] = [(MODIFY_REPLACE, list(values))]
+        return modifications
+
+    def _needs_recovery_class(self, changes: Mapping[RecoveryField, Sequence[str]]) -> bool:
+        return any(changes.get(name) for name in ("answers", "reminder"))
+
+    def _object_classes(self, conn: Connection, dn: str) -> set[str]:
+        found = self._search(conn, dn, "(objectClass=*)", BASE, ["objectClass"], 1)
+        if not found:
+            raise DirectoryUnavailable(f"no entry {dn}")
+        return {value.decode().lower() for value in found[0][1].get("objectClass", [])}
+
+    @contextmanager
+    def _user_connection(
+        self, operation: str, dn: str, password: str
+    ) -> Iterator[tuple[Connection, bool]]:
+        """A short-lived connection bound as the user: (connection, whether the bind worked)."""
+        started = time.perf_counter()
+        problems: list[str] = []
+        for url in self._config.urls:
+            try:
+                conn, bound = self._open_as(url, dn, password)
+            except _Unreachable as exc:
+                problems.append(f"{url}: {exc}")
+                continue
+            try:
+                yield conn, bound
+            finally:
+                _unbind(conn)
+                if self._on_latency is not None:
+                    self._on_latency(operation, time.perf_counter() - started)
+            return
+        raise DirectoryUnavailable("no directory server answered: " + "; ".join(problems))
+
+    def _open_as(self, url: str, dn: str, password: str) -> tuple[Connection, bool]:
+        server = Server(
+            url,
+            get_info=NONE,
+            tls=self._tls(url),
+            connect_timeout=self._config.connect_timeout,
+            mode="IP_SYSTEM_DEFAULT",
+        )
+        # Bytes, as for the writes: ldap3 would SASLprep a str, and the two must agree.
+        secret: Any = password.encode("utf-8")
+        conn = Connection(
+            server,
+            user=dn,
+            password=secret,
+            authentication=SIMPLE,
+            client_strategy=SYNC,
+            raise_exceptions=False,
+            auto_referrals=False,
+            receive_timeout=self._time_limit,
+        )
+        try:
+            conn.open(read_server_info=False)
+            conn.socket.settimeout(self._config.operation_timeout)
+            wants_start_tls = self._config.tls.start_tls and not url.startswith("ldaps://")
+            if wants_start_tls and not conn.start_tls(read_server_info=False):
+                raise _Unreachable(f"StartTLS refused: {_describe(conn.result)}")
+            bound = bool(conn.bind(read_server_info=False, controls=[PPOLICY_REQUEST]))
+        except _Unreachable:
+            _unbind(conn)
+            raise
+        except Exception as exc:
+            _unbind(conn)
+            raise _Unreachable(_reason(exc)) from exc
+        if not bound and conn.result["result"] in SERVER_DOWN_CODES:
+            _unbind(conn)
+            raise _Unreachable(_describe(conn.result))
+        return conn, bound
 
     # -- for the admin's check-config ------------------------------------------------------
 
@@ -394,6 +542,7 @@ def _entry_attributes(config: DirectoryConfig) -> list[str]:
         names.mail,
         *names.mobile,
         names.answers,
+        *([names.reminder] if names.reminder else []),
         names.display_name,
         *names.name_parts,
         *PASSWORD_STATE[config.kind],
@@ -417,6 +566,7 @@ def user_entry(config: DirectoryConfig, dn: str, raw: RawAttributes) -> UserEntr
         mobiles=tuple(value for name in names.mobile for value in get(name)),
         answers=get(names.answers),
         name_parts=tuple(value for name in names.name_parts for value in get(name)),
+        reminder_snoozed_until=_first(get(names.reminder)) if names.reminder else "",
         **_password_state(config.kind, get),
     )
 
@@ -488,13 +638,16 @@ def _set_password(conn: Connection, dn: str, password: str, must_change: bool) -
         raise DirectoryUnavailable(f"set_password: {_describe(result)}")
     if result["result"] != SUCCESS:
         raise openldap_refusal(result["result"], result["message"], _ppolicy_value(result))
-    # pwdMustChange FALSE makes ppolicy drop pwdReset on an admin change; set it back if asked.
+    # ppolicy sets or drops pwdReset on an admin change depending on the policy's
+    # pwdMustChange; say what this reset wants either way (one more operation, no read).
     if must_change:
         _modify(conn, dn, {"pwdReset": [(MODIFY_REPLACE, ["TRUE"])]})
-        if conn.result["result"] != SUCCESS:
-            raise DirectoryUnavailable(
-                f"the password was set but pwdReset was not: {_describe(conn.result)}"
-            )
+    else:
+        _modify(conn, dn, {"pwdReset": [(MODIFY_DELETE, [])]})
+    if conn.result["result"] not in (SUCCESS, NO_SUCH_ATTRIBUTE):
+        raise DirectoryUnavailable(
+            f"the password was set but pwdReset was not: {_describe(conn.result)}"
+        )
 
 
 def ad_password_changes(password: str, *, must_change: bool) -> dict[str, list[Any]]:
@@ -560,3 +713,63 @@ def _reason(exc: BaseException) -> str:
     """A short cause for an error message; ldap3's texts never hold the password."""
     text = str(exc).strip() or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
+
+
+def _login_result(kind: str, bound: bool, result: Mapping[str, Any]) -> LoginResult:
+    """Read a bind's outcome: ppolicy's control on OpenLDAP, the data code on AD."""
+    if kind == "ad":
+        problem = None if bound else ad_bind_problem(str(result.get("message", "")))
+        return LoginResult(
+            ok=bound or problem in (AdBindProblem.PASSWORD_EXPIRED, AdBindProblem.MUST_CHANGE),
+            locked=problem is AdBindProblem.LOCKED,
+            expired=problem is AdBindProblem.PASSWORD_EXPIRED,
+            must_change=problem is AdBindProblem.MUST_CHANGE,
+        )
+    value = _ppolicy_value(result)
+    try:
+        policy = decode_policy_response(value) if value else None
+    except PolicyControlError:
+        policy = None
+    error = policy.error if policy else None
+    return LoginResult(
+        ok=bound,
+        locked=error is PolicyError.ACCOUNT_LOCKED,
+        expired=error is PolicyError.PASSWORD_EXPIRED,
+        must_change=error is PolicyError.CHANGE_AFTER_RESET,
+        grace_left=policy.grace_left if policy else None,
+        expires_in=policy.expires_in if policy else None,
+    )
+
+
+def _change_own(kind: str, conn: Connection, dn: str, old: str, new: str) -> None:
+    """The password change on the user's own connection."""
+    if kind == "ad":
+        quoted = [f'"{password}"'.encode("utf-16-le") for password in (old, new)]
+        _modify(conn, dn, {"unicodePwd": [(MODIFY_DELETE, [quoted[0]]), (MODIFY_ADD, [quoted[1]])]})
+        if conn.result["result"] != SUCCESS:
+            raise ad_refusal(conn.result["result"], conn.result["message"])
+        return
+    _change_with_old(conn, dn, old, new)
+
+
+def _change_with_old(conn: Connection, dn: str, old: str, new: str) -> None:
+    """RFC 3062 exop with the old password; slapd checks it before any write."""
+    conn.extend.standard.modify_password(
+        user=dn,
+        old_password=old.encode("utf-8"),
+        new_password=new.encode("utf-8"),
+        controls=[PPOLICY_REQUEST],
+    )
+    result = conn.result
+    if result["result"] in SERVER_DOWN_CODES:
+        raise DirectoryUnavailable(f"change_own_password: {_describe(result)}")
+    if result["result"] == UNWILLING_TO_PERFORM and "old password" in str(result["message"]):
+        raise InvalidCredentials()
+    if result["result"] != SUCCESS:
+        raise openldap_refusal(result["result"], result["message"], _ppolicy_value(result))
+
+
+def _apply(conn: Connection, dn: str, modifications: dict[str, list[Any]]) -> None:
+    _modify(conn, dn, modifications)
+    if conn.result["result"] != SUCCESS:
+        raise DirectoryUnavailable(f"write_recovery: {_describe(conn.result)}")

@@ -82,3 +82,7 @@ class NotEnrolled(SsprError):
         super().__init__(f"{profile_id}: {channel}")
         self.profile_id = profile_id
         self.channel = channel
+
+
+class InvalidCredentials(SsprError):
+    """The identifier or the password is wrong (never said which)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -25,7 +25,25 @@ class UserEntry:
     password_changed_at: str = ""
     locked: bool = False
     must_change: bool = False
+    # GeneralizedTime until which the "add a mobile" reminder is snoozed, or "".
+    reminder_snoozed_until: str = ""
     extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What a bind as the user said, with the ppolicy states it carried."""
+
+    ok: bool
+    locked: bool = False
+    expired: bool = False
+    must_change: bool = False
+    grace_left: int | None = None
+    expires_in: int | None = None
+
+
+# Recovery data the service account may write, by the names the config maps to attributes.
+RecoveryField = Literal["answers", "mobile", "mail", "reminder"]
 
 
 class Directory(Protocol):
@@ -51,6 +69,18 @@ class Directory(Protocol):
 
     def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
         """Write a new password as the service account, unlocking the account."""
+        ...
+
+    def authenticate(self, dn: str, password: str) -> LoginResult:
+        """Bind as the user, on a connection of its own, and report the ppolicy state."""
+        ...
+
+    def change_own_password(self, dn: str, old: str, new: str) -> None:
+        """Change a password knowing the old one, with the user's own rights."""
+        ...
+
+    def write_recovery(self, dn: str, changes: Mapping[RecoveryField, Sequence[str]]) -> None:
+        """Replace recovery fields in one modify (an empty list removes the field)."""
         ...
 
 
