@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sspr.config import ConfigError, Settings, load_settings
-from sspr.domain.errors import DirectoryUnavailable
 
 DEFAULT_CONFIG = "/etc/sspr/sspr.yaml"
 
@@ -30,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser("check-config", help="validate a configuration and test it")
     check.add_argument("config")
     check.add_argument("--offline", action="store_true", help="validate only, do not connect")
+    check.add_argument(
+        "--live", action="store_true", help="also ask Twilio whether the credentials work"
+    )
 
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -38,11 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(host=args.host, port=args.port)
     if args.command == "serve":
         return serve_with_gunicorn(args.config, args.bind, args.workers)
-    return check_config(args.config, offline=args.offline)
+    return check_config(args.config, offline=args.offline, live=args.live)
 
 
-def check_config(path: str, *, offline: bool = False) -> int:
-    """Print every configuration error, then bind and search each profile; 0 when all is well."""
+def check_config(path: str, *, offline: bool = False, live: bool = False) -> int:
+    """Print every configuration error, then test each dependency; 0 when all is well."""
     try:
         settings = load_settings(path)
     except ConfigError as error:
@@ -53,38 +55,18 @@ def check_config(path: str, *, offline: bool = False) -> int:
     print(f"{path}: configuration is valid ({len(settings.profiles)} profiles)")
     if offline:
         return 0
-    return 0 if run_checks(settings) else 2
+    return 0 if run_checks(settings, live=live) else 2
 
 
-def run_checks(settings: Settings) -> bool:
-    """Bind as the service account, then search once per profile, reporting each line."""
-    from sspr.directory.ldap import LdapDirectory
+def run_checks(settings: Settings, *, live: bool = False) -> bool:
+    """Test the directory (bind, one search per profile), SMTP and Twilio; print one row each."""
+    from sspr.checks import run_all
 
-    directory = LdapDirectory(settings.directory)
-    rows: list[tuple[str, bool, str]] = []
-    try:
-        directory.ping()
-        rows.append(("directory: service bind", True, settings.directory.bind_dn))
-    except DirectoryUnavailable as error:
-        rows.append(("directory: service bind", False, str(error)))
-        _print_rows(rows)
-        return False
-    for profile in settings.profiles:
-        try:
-            found = directory.count_members(profile.base, profile.filter, limit=1)
-            detail = "at least one account" if found else "no account matches base and filter"
-            rows.append((f"profile {profile.id}: search", found > 0, detail))
-        except DirectoryUnavailable as error:
-            rows.append((f"profile {profile.id}: search", False, str(error)))
-    directory.close()
-    _print_rows(rows)
-    return all(ok for _, ok, _ in rows)
-
-
-def _print_rows(rows: list[tuple[str, bool, str]]) -> None:
-    width = max(len(name) for name, _, _ in rows)
-    for name, ok, detail in rows:
-        print(f"  {name.ljust(width)}  {'OK  ' if ok else 'FAIL'}  {detail}")
+    rows = run_all(settings, live=live)
+    width = max(len(row.name) for row in rows)
+    for row in rows:
+        print(f"  {row.name.ljust(width)}  {'OK  ' if row.ok else 'FAIL'}  {row.detail}")
+    return all(row.ok for row in rows)
 
 
 def serve_with_gunicorn(config: str, bind: str, workers: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -293,6 +295,11 @@ class Profile(Strict):
     # Sets pwdReset after a reset, so the portal makes the user change it at the next login.
     must_change_after_reset: bool = False
     not_enrolled: NotEnrolledConfig = NotEnrolledConfig()
+    # "Mon compte": how many questions users register, whether they may write their own,
+    # and whether a missing mobile brings up the reminder after login (seed 003).
+    questions_required: int = Field(default=1, ge=1, le=5)
+    custom_questions: bool = False
+    remind_mobile: bool = False
     # Seeds 002/004: after the proofs, mail a generated password that must be changed at the
     # next login, instead of letting the user choose one. Weaker: off by default.
     temporary_password: bool = False
@@ -353,6 +360,41 @@ class AuditConfig(Strict):
     stdout: bool = True
 
 
+def _network(value: str) -> str:
+    ipaddress.ip_network(value)  # its ValueError names the problem ("has host bits set")
+    return value
+
+
+# One address (a /32 or /128) or a network in CIDR notation.
+Network = Annotated[str, AfterValidator(_network)]
+
+
+class MonitoringConfig(Strict):
+    """Who may read /metrics and /readyz: client addresses or networks (CIDR)."""
+
+    allow: list[Network] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+
+    def allows(self, address: str | None) -> bool:
+        """Whether a client address falls in one of the allowed networks."""
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        # A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in ipaddress.ip_network(network) for network in self.allow)
+
+
+class AccountSessions(Strict):
+    """Sessions of "Mon compte" after a login."""
+
+    idle_timeout_seconds: int = Field(default=900, ge=60, le=86400)
+    # A change of recovery data needs a password typed within this window.
+    reauth_seconds: int = Field(default=300, ge=30, le=3600)
+    reminder_snooze_days: int = Field(default=183, ge=1, le=3650)
+
+
 class Settings(Strict):
     """The whole configuration of one sspr instance."""
 
@@ -375,6 +417,8 @@ class Settings(Strict):
     mail: MailConfig | None = None
     sms: SmsConfig | None = None
     codes: CodesConfig = CodesConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+    account: AccountSessions = AccountSessions()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import ssl
 import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from ldap3 import NONE, Connection, Server
 
 from sspr.config import DirectoryConfig
@@ -143,3 +151,45 @@ def fetch_when_up(url: str, attempts: int = 100) -> str:
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer")
+
+
+@dataclass(frozen=True)
+class Tls:
+    """A self-signed certificate for 127.0.0.1, and contexts for both ends."""
+
+    server: ssl.SSLContext
+    client: ssl.SSLContext
+
+
+def self_signed_tls(directory: Path) -> Tls:
+    """Write a certificate and key for 127.0.0.1 in `directory`; the client trusts only it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    return Tls(server=server, client=ssl.create_default_context(cafile=str(cert_file)))

@@ -10,6 +10,7 @@ The argon2 encoding never holds a colon, so splitting on the first two is unambi
 
 from __future__ import annotations
 
+import base64
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -19,6 +20,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 PREFIX = "sspr1"
+# A question the user wrote, stored beside its answer: sspr1q:<id>:<base64url of the text>.
+CUSTOM_PREFIX = "sspr1q"
 _QUESTION_ID = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
@@ -74,3 +77,25 @@ class AnswerHasher:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
         return matched and stored is not None
+
+
+def encode_custom_question(question_id: str, text: str) -> str:
+    """The value that stores the text of a question the user wrote."""
+    encoded = base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+    return f"{CUSTOM_PREFIX}:{question_id}:{encoded}"
+
+
+def parse_custom_questions(values: Iterable[str]) -> dict[str, str]:
+    """The texts of the questions users wrote themselves, by question id."""
+    texts = {}
+    for value in values:
+        prefix, _, rest = value.partition(":")
+        question_id, _, encoded = rest.partition(":")
+        if prefix != CUSTOM_PREFIX or not _QUESTION_ID.match(question_id):
+            continue
+        try:
+            padded = encoded + "=" * (-len(encoded) % 4)
+            texts[question_id] = base64.urlsafe_b64decode(padded).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return texts

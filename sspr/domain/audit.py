@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import IO
 
@@ -14,6 +15,10 @@ from sspr.domain.ports import Clock, SystemClock
 _SECRET_KEYS = frozenset({"password", "new_password", "answer", "answers", "code", "token"})
 
 ContextProvider = Callable[[], Mapping[str, str | None]]
+# Called with each line once written (the metrics are built this way, outside the domain).
+Observer = Callable[[Mapping[str, object]], None]
+
+_logger = logging.getLogger(__name__)
 
 
 class AuditLog:
@@ -25,10 +30,12 @@ class AuditLog:
         *,
         clock: Clock | None = None,
         context: ContextProvider | None = None,
+        observers: Sequence[Observer] = (),
     ) -> None:
         self._streams = streams
         self._clock = clock or SystemClock()
         self._context = context
+        self._observers = tuple(observers)
         self._lock = threading.Lock()
 
     def record(self, event: str, outcome: str, **fields: str | int | None) -> dict[str, object]:
@@ -46,4 +53,13 @@ class AuditLog:
             for stream in self._streams:
                 stream.write(text + "\n")
                 stream.flush()
+        self._notify(line)
         return line
+
+    def _notify(self, line: Mapping[str, object]) -> None:
+        for observer in self._observers:
+            try:
+                observer(line)
+            except Exception:
+                # Counting an event must never undo it: the reset already happened.
+                _logger.exception("audit observer failed on %s", line.get("event"))

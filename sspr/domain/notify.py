@@ -29,3 +29,15 @@ class Notifier(Protocol):
     ) -> None:
         """Mail a generated password that must be changed at the next login."""
         ...
+
+    def contact_code(self, *, to: str, profile: str, lang: str, code: str, minutes: int) -> None:
+        """Mail a code that confirms a new address (no link: the user is logged in)."""
+        ...
+
+    def email_changed(self, *, to: str, profile: str, lang: str, login: str, new: str) -> None:
+        """Warn the old address that the account's address changed."""
+        ...
+
+    def personal_data_changed(self, *, to: str, profile: str, lang: str, login: str) -> None:
+        """Confirm a change of personal data (seed 003's wording)."""
+        ...

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 from sspr.config import Profile, Settings
-from sspr.domain.answers import AnswerHasher, parse_stored
+from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
 from sspr.domain.audit import AuditLog
 from sspr.domain.codes import (
     CodeExpired,
@@ -58,6 +58,7 @@ class Flow:
     steps: tuple[tuple[str, ...], ...]
     available: tuple[str, ...]
     questions: tuple[str, ...] = ()
+    custom_questions: dict[str, str] = field(default_factory=dict)
     contacts: dict[str, str] = field(default_factory=dict)
     dn: str | None = None
     done: int = 0
@@ -198,6 +199,7 @@ class ResetService:
             steps=profile.steps(),
             available=self._available(entry),
             questions=self._questions_of(entry)[: profile.questions_asked],
+            custom_questions=parse_custom_questions(entry.answers),
             contacts=self._contacts(entry),
             dn=entry.dn,
             password_state=password_state(entry),
@@ -515,8 +517,8 @@ class ResetService:
         return {"email": decoy_email(identifier, seed), "sms": decoy_mobile(seed)}
 
     def _questions_of(self, entry: UserEntry) -> tuple[str, ...]:
-        registered = {answer.question_id for answer in parse_stored(entry.answers)}
-        return tuple(q.id for q in self._settings.questions if q.id in registered)
+        """Registered questions that can be asked: the admin's in order, then the user's own."""
+        return registered_questions(self._settings, entry)
 
     def _decoy_questions(self, profile: Profile, identifier: str) -> tuple[str, ...]:
         """Questions for an unknown account, stable per identifier so retries look real."""
@@ -553,10 +555,20 @@ class ResetService:
         return "flow:" + hashlib.sha256(flow_id.encode()).hexdigest()
 
 
-def questions_text(settings: Settings, question_ids: Sequence[str], lang: str) -> list[str]:
-    """The text of each question, in the user's language."""
+def registered_questions(settings: Settings, entry: UserEntry) -> tuple[str, ...]:
+    """The account's answered questions that still exist: the admin's, then its own."""
+    registered = {answer.question_id for answer in parse_stored(entry.answers)}
+    custom = parse_custom_questions(entry.answers)
+    listed = [q.id for q in settings.questions if q.id in registered]
+    return (*listed, *(qid for qid in custom if qid in registered and qid not in listed))
+
+
+def questions_text(
+    settings: Settings, question_ids: Sequence[str], lang: str, custom: Mapping[str, str]
+) -> list[str]:
+    """The text of each question, in the user's language (the user's own, as written)."""
     texts = []
     for question_id in question_ids:
         question = settings.question(question_id)
-        texts.append(question.text.get(lang) if question else question_id)
+        texts.append(question.text.get(lang) if question else custom.get(question_id, ""))
     return texts

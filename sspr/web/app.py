@@ -18,12 +18,14 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from sspr.config import Settings, load_settings
 from sspr.directory.ldap import LdapDirectory
+from sspr.domain.account import AccountService
 from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
 from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService, LinkSigner
 from sspr.domain.errors import DirectoryUnavailable
-from sspr.domain.ports import Directory, Mailer, SmsSender, Store, SystemClock
+from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.domain.reset import Collaborators, ResetService
+from sspr.metrics import Metrics, ProofTrail
 from sspr.store import open_store
 from sspr.web import i18n
 from sspr.web.notifier import TemplateNotifier
@@ -43,6 +45,8 @@ class Services:
     reset: ResetService
     mailer: Mailer | None
     sms_sender: SmsSender | None
+    metrics: Metrics
+    account: AccountService
 
 
 def templates_dir() -> Path:
@@ -60,6 +64,7 @@ def create_app(
     mailer: Mailer | None = None,
     sms_sender: SmsSender | None = None,
     blueprints: Sequence[Blueprint] = (),
+    clock: Clock | None = None,
     testing: bool = False,
 ) -> Flask:
     """Build the application for one configuration; collaborators may be passed in.
@@ -78,7 +83,7 @@ def create_app(
     CSRFProtect(app)
     Babel(app, locale_selector=i18n.select_locale)
     _add_template_overrides(app, settings)
-    given = _Given(directory, store, audit_streams, mailer, sms_sender)
+    given = _Given(directory, store, audit_streams, mailer, sms_sender, clock or SystemClock())
     app.extensions["sspr"] = _build_services(settings, given, app.config["SECRET_KEY"])
     _register(app)
     for blueprint in blueprints:
@@ -95,6 +100,7 @@ class _Given:
     audit_streams: list[IO[str]] | None
     mailer: Mailer | None
     sms_sender: SmsSender | None
+    clock: Clock
 
 
 def _add_template_overrides(app: Flask, settings: Settings) -> None:
@@ -131,9 +137,14 @@ def _configure(app: Flask, settings: Settings, testing: bool) -> None:
 
 
 def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
-    directory = given.directory or LdapDirectory(settings.directory)
-    store = given.store or _open_store(settings)
-    audit = AuditLog(_audit_streams(settings, given.audit_streams), context=_request_context)
+    store = given.store or _open_store(settings, given.clock)
+    metrics = _metrics(settings, store)
+    # A directory passed in keeps its own latency hook (the journey bench counts with it).
+    directory = given.directory or LdapDirectory(
+        settings.directory, on_latency=metrics.observe_latency
+    )
+    streams = _audit_streams(settings, given.audit_streams)
+    audit = AuditLog(streams, context=_request_context, observers=[metrics.observe_event])
     costs = settings.answer_hashing
     hasher = AnswerHasher(
         time_cost=costs.time_cost, memory_kib=costs.memory_kib, parallelism=costs.parallelism
@@ -146,7 +157,7 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
         store=store,
         audit=audit,
         hasher=hasher,
-        codes=CodeService(store, SystemClock(), key),
+        codes=CodeService(store, given.clock, key),
         links=LinkSigner(key),
         notifier=TemplateNotifier(settings, mailer, sms_sender),
     )
@@ -157,7 +168,28 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
         code_policies=code_policies(settings),
         secret=key,
     )
-    return Services(settings, directory, store, audit, hasher, reset, mailer, sms_sender)
+    account = AccountService(
+        settings=settings,
+        reset=reset,
+        directory=directory,
+        store=store,
+        audit=audit,
+        hasher=hasher,
+        codes=parts.codes,
+        notifier=parts.notifier,
+        code_policies=code_policies(settings),
+        now=given.clock.now,
+    )
+    return Services(
+        settings, directory, store, audit, hasher, reset, mailer, sms_sender, metrics, account
+    )
+
+
+def _metrics(settings: Settings, store: Store) -> Metrics:
+    """This app's metrics; the store remembers proofs so completions carry their channels."""
+    steps = {profile.id: len(profile.steps()) for profile in settings.profiles}
+    trail = ProofTrail(store, settings.flow_ttl_seconds)
+    return Metrics(trail, lambda profile_id: steps.get(profile_id, 0))
 
 
 def code_policies(settings: Settings) -> dict[str, CodePolicy]:
@@ -177,11 +209,11 @@ def code_policies(settings: Settings) -> dict[str, CodePolicy]:
     return policies
 
 
-def _open_store(settings: Settings) -> Store:
+def _open_store(settings: Settings, clock: Clock) -> Store:
     config = settings.store
     if config.backend == "redis":
-        return open_store("redis", url=config.url())
-    return open_store("sqlite", path=str(config.path))
+        return open_store("redis", url=config.url(), clock=clock)
+    return open_store("sqlite", path=str(config.path), clock=clock)
 
 
 def _mailer(settings: Settings) -> Mailer | None:
@@ -235,11 +267,15 @@ def _request_context() -> dict[str, str | None]:
 
 
 def _register(app: Flask) -> None:
-    from sspr.web import proofs, reset
+    from sspr.web import account, ops, proofs, reset
 
     assert proofs.bp is reset.bp  # proofs adds its pages to the reset blueprint
     app.register_blueprint(reset.bp)
     app.register_blueprint(i18n.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(ops.bp)
+    # GET only, read by scrapers that hold no session.
+    app.extensions["csrf"].exempt(ops.bp)
     app.after_request(_no_store)
     app.context_processor(_template_globals)
     app.register_error_handler(DirectoryUnavailable, _directory_unavailable)

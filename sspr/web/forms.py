@@ -6,7 +6,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, PasswordField, RadioField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    Field,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import EqualTo, InputRequired, Length
 
 MAX_IDENTIFIER = 256
@@ -117,3 +125,124 @@ class CodeForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Valider"))
+
+
+class LoginForm(FlaskForm):
+    """Identifier and password, to open "Mon compte"."""
+
+    identifier = StringField(
+        _l("Identifiant"),
+        validators=[
+            InputRequired(message=_l("Saisissez votre identifiant.")),
+            Length(max=MAX_IDENTIFIER, message=_l("Cet identifiant est trop long.")),
+        ],
+    )
+    password = PasswordField(
+        _l("Mot de passe"),
+        validators=[
+            InputRequired(message=_l("Saisissez votre mot de passe.")),
+            Length(max=MAX_PASSWORD, message=_l("Ce mot de passe est trop long.")),
+        ],
+    )
+    submit = SubmitField(_l("Connexion"))
+
+
+class ConfirmPasswordForm(FlaskForm):
+    """The current password, typed again before a sensitive change."""
+
+    password = PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[
+            InputRequired(message=_l("Saisissez votre mot de passe.")),
+            Length(max=MAX_PASSWORD, message=_l("Ce mot de passe est trop long.")),
+        ],
+    )
+    submit = SubmitField(_l("Confirmer"))
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """The current password, then the new one typed twice."""
+
+    current = PasswordField(
+        _l("Mot de passe actuel"),
+        validators=[
+            InputRequired(message=_l("Saisissez votre mot de passe actuel.")),
+            Length(max=MAX_PASSWORD, message=_l("Ce mot de passe est trop long.")),
+        ],
+    )
+    submit = SubmitField(_l("Modifier mon mot de passe"))
+
+
+class MobileForm(FlaskForm):
+    """A new mobile number."""
+
+    value = StringField(
+        _l("Nouveau numéro de mobile"),
+        validators=[
+            InputRequired(message=_l("Saisissez un numéro de mobile.")),
+            Length(max=32, message=_l("Ce numéro est trop long.")),
+        ],
+    )
+    submit = SubmitField(_l("Recevoir un code de confirmation"))
+
+
+class EmailForm(FlaskForm):
+    """A new email address."""
+
+    value = StringField(
+        _l("Nouvelle adresse email"),
+        validators=[
+            InputRequired(message=_l("Saisissez une adresse email.")),
+            Length(max=254, message=_l("Cette adresse est trop longue.")),
+        ],
+    )
+    submit = SubmitField(_l("Recevoir un code de confirmation"))
+
+
+class ReminderForm(FlaskForm):
+    """Seed 003's reminder: go on, maybe without seeing it again for months."""
+
+    snooze = BooleanField(_l("Ne plus afficher ce rappel"))
+    submit = SubmitField(_l("Poursuivre"))
+
+
+class QuestionsForm(FlaskForm):
+    """Questions and answers, one block per required question (fields added per profile)."""
+
+    submit = SubmitField(_l("Enregistrer"))
+
+    def blocks(self, count: int) -> list[tuple[Field, Field, Field, Field]]:
+        """The (question, custom text, answer, confirmation) fields of each block."""
+        return [
+            (self[f"question_{i}"], self[f"custom_{i}"], self[f"answer_{i}"], self[f"confirm_{i}"])
+            for i in range(count)
+        ]
+
+
+def questions_form(count: int, choices: list[tuple[str, str]], **kwargs: Any) -> QuestionsForm:
+    """A QuestionsForm with `count` blocks offering `choices`."""
+
+    class Questions(QuestionsForm):
+        pass
+
+    required = InputRequired(message=_l("Saisissez votre réponse."))
+    for index in range(count):
+        setattr(Questions, f"question_{index}", SelectField(_l("Question"), choices=choices))
+        setattr(
+            Questions,
+            f"custom_{index}",
+            StringField(_l("Votre question"), validators=[Length(max=200)]),
+        )
+        setattr(
+            Questions,
+            f"answer_{index}",
+            PasswordField(_l("Réponse"), validators=[required, Length(max=MAX_ANSWER)]),
+        )
+        setattr(
+            Questions,
+            f"confirm_{index}",
+            PasswordField(
+                _l("Confirmez la réponse"), validators=[required, Length(max=MAX_ANSWER)]
+            ),
+        )
+    return Questions(**kwargs)

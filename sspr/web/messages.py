@@ -158,3 +158,17 @@ def channel_label(channel: str, contact: str | None) -> str:
     if channel == "sms":
         return _("Par SMS au %(contact)s", contact=contact) if contact else _("Par SMS")
     return _("En répondant à ma question de sécurité")
+
+
+def answer_problem_text(code: str) -> str:
+    """Why a security answer cannot be registered."""
+    texts = {
+        "unknown_question": _("Choisissez une question dans la liste, ou rédigez-en une."),
+        "same_question": _("Choisissez des questions différentes."),
+        "mismatch": _("Les deux réponses ne sont pas identiques."),
+        "too_short": _("La réponse doit comporter au moins 3 caractères."),
+        "in_question": _("La réponse ne doit pas reprendre le texte de la question."),
+        "is_login": _("La réponse ne doit pas contenir votre identifiant."),
+        "same_answer": _("Donnez une réponse différente à chaque question."),
+    }
+    return texts.get(code, _("Cette réponse ne peut pas être enregistrée."))

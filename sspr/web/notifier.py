@@ -60,6 +60,24 @@ class TemplateNotifier:
                 lang, login=entry.login, password=password,
             )  # fmt: skip
 
+    def contact_code(self, *, to: str, profile: str, lang: str, code: str, minutes: int) -> None:
+        """Mail the code that confirms a new address."""
+        with force_locale(lang):
+            subject = _("Confirmation de votre adresse email")
+            self._mail(to, subject, "contact_code", profile, lang, code=code, minutes=minutes)
+
+    def email_changed(self, *, to: str, profile: str, lang: str, login: str, new: str) -> None:
+        """Tell the old address where the account's mail now goes (masked)."""
+        with force_locale(lang):
+            subject = _("L'adresse email de votre compte a été modifiée")
+            self._mail(to, subject, "email_changed", profile, lang, login=login, new=new)
+
+    def personal_data_changed(self, *, to: str, profile: str, lang: str, login: str) -> None:
+        """Seed 003: "Une modification de vos informations personnelles a été effectuée…"."""
+        with force_locale(lang):
+            subject = _("Modification de vos informations personnelles")
+            self._mail(to, subject, "personal_data_changed", profile, lang, login=login)
+
     def _mail(
         self, to: str, subject: str, name: str, profile: str, lang: str, **context: object
     ) -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 import email
 import email.message
 import email.policy
 import email.utils
-import ipaddress
 import socket
-import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,14 +15,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from sspr.delivery.smtp import SmtpMailer
 from sspr.domain.codes import DeliveryFailed
 from sspr.domain.ports import OutgoingMail
+from tests.helpers import Tls, self_signed_tls
 from tests.store.conftest import free_port
 
 SENDER = "SSPR <no-reply@example.org>"
@@ -88,47 +82,9 @@ class Keeper:
         return AuthResult(success=ok, handled=False, auth_data=data)
 
 
-@dataclass(frozen=True)
-class Tls:
-    """A self-signed certificate for 127.0.0.1, and contexts for both ends."""
-
-    server: ssl.SSLContext
-    client: ssl.SSLContext
-
-
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
-    directory = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server.load_cert_chain(cert_file, key_file)
-    return Tls(server=server, client=ssl.create_default_context(cafile=str(cert_file)))
+    return self_signed_tls(tmp_path_factory.mktemp("tls"))
 
 
 Start = Callable[..., tuple[int, Keeper]]

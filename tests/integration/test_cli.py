@@ -13,15 +13,21 @@ import pytest
 import yaml
 
 from sspr.cli import main
+from sspr.demo.outbox import MailCatcher, Outbox
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import fetch_when_up
 
 ROOT = Path(__file__).resolve().parents[2]
+TWILIO_SID = "AC" + "0123456789abcdef" * 2
+TWILIO_TOKEN = "fedcba9876543210" * 2
 
 
-def demo_config_for(slapd: Slapd, tmp_path: Path, **changes: object) -> Path:
+def demo_config_for(
+    slapd: Slapd, tmp_path: Path, smtp_port: int | None = None, **changes: object
+) -> Path:
     raw = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
     raw["directory"]["urls"] = [slapd.url]
+    raw["mail"]["smtp"]["port"] = smtp_port or free_port()
     raw["directory"]["bind_dn"] = slapd.service_dn
     raw["store"]["path"] = str(tmp_path / "store.sqlite3")
     raw.update(changes)
@@ -30,19 +36,45 @@ def demo_config_for(slapd: Slapd, tmp_path: Path, **changes: object) -> Path:
     return path
 
 
-def test_check_config_binds_and_searches_each_profile(
+def test_check_config_tests_the_directory_smtp_and_twilio(
     slapd: Slapd,
     tmp_path: Path,
+    mail_catcher: tuple[MailCatcher, Outbox],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("SSPR_LDAP_PASSWORD", slapd.service_password)
-    assert main(["check-config", str(demo_config_for(slapd, tmp_path))]) == 0
+    monkeypatch.setenv("SSPR_TWILIO_ACCOUNT_SID", TWILIO_SID)
+    monkeypatch.setenv("SSPR_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+    path = demo_config_for(slapd, tmp_path, mail_catcher[0].port)
+    assert main(["check-config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "configuration is valid (4 profiles)" in out
     assert re.search(r"directory: service bind\s+OK", out)
     for profile in ("usager", "elu", "agent-lycee", "agent-siege"):
         assert re.search(rf"profile {profile}: search\s+OK", out)
+    assert re.search(
+        rf"smtp: connect \+ EHLO\s+OK\s+127.0.0.1:{mail_catcher[0].port} \(none\)", out
+    )
+    assert re.search(r"twilio: credentials\s+OK", out)
+    assert TWILIO_TOKEN not in out
+
+
+def test_check_config_reports_every_failing_dependency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SSPR_TWILIO_ACCOUNT_SID", "AC-not-a-sid")
+    monkeypatch.delenv("SSPR_TWILIO_AUTH_TOKEN", raising=False)
+    down = Slapd(tmp_path / "never-started")
+    smtp_port = free_port()
+    assert main(["check-config", str(demo_config_for(down, tmp_path, smtp_port))]) == 2
+    out = capsys.readouterr().out
+    assert re.search(r"directory: service bind\s+FAIL", out)
+    assert re.search(
+        rf"smtp: connect \+ EHLO\s+FAIL\s+smtp 127.0.0.1:{smtp_port}: connection refused", out
+    )
+    assert "twilio: account SID must look like AC + 32 hex digits; " in out
+    assert "twilio: environment variable SSPR_TWILIO_AUTH_TOKEN is empty" in out
 
 
 def test_check_config_reports_an_empty_profile(

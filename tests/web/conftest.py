@@ -6,6 +6,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -31,14 +32,16 @@ def audit_lines() -> io.StringIO:
     return io.StringIO()
 
 
-def build_app(settings: Settings, outbox: Outbox, audit_lines: io.StringIO) -> Flask:
+def build_app(settings: Settings, outbox: Outbox, audit_lines: io.StringIO, **given: Any) -> Flask:
     """The app as the demo wires it: SMTP to the catcher, SMS through Twilio's SDK."""
     assert settings.sms is not None
     sender = TwilioSmsSender(
         TWILIO_SID, "test-token", from_number=settings.sms.from_number,
         http_client=OutboxTransport(outbox),
     )  # fmt: skip
-    return create_app(settings, audit_streams=[audit_lines], sms_sender=sender, testing=True)
+    return create_app(
+        settings, audit_streams=[audit_lines], sms_sender=sender, testing=True, **given
+    )
 
 
 @pytest.fixture
@@ -64,7 +67,7 @@ def client(app: Flask) -> FlaskClient:
 
 def csrf_token(html: str) -> str:
     """The CSRF token of the first form of a page."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    match = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
 

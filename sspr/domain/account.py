@@ -1,0 +1,351 @@
+""" "Mon compte": login, recovery data (questions, mobile, email) and password change."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sspr.config import Profile, Settings
+from sspr.domain.answers import AnswerHasher, encode_custom_question, normalize_answer
+from sspr.domain.audit import AuditLog
+from sspr.domain.codes import CodeExpired, CodePolicy, CodeService, DeliveryFailed
+from sspr.domain.errors import (
+    InvalidCredentials,
+    PasswordMismatch,
+    PasswordRefusal,
+    PasswordRefused,
+    PolicyViolations,
+    SsprError,
+)
+from sspr.domain.limits import subject_key
+from sspr.domain.masks import mask_email
+from sspr.domain.notify import Notifier
+from sspr.domain.phone import first_mobile, mask_mobile, normalize_mobile
+from sspr.domain.policy import normalize_password
+from sspr.domain.ports import Directory, LoginResult, RecoveryField, Store, UserEntry
+from sspr.domain.reset import ResetService, password_state, registered_questions
+
+MIN_ANSWER = 3
+
+
+class AnswerProblems(SsprError):
+    """Some answers cannot be registered: (position, problem code) for each."""
+
+    def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
+        super().__init__(", ".join(f"{i}:{code}" for i, code in problems))
+        self.problems = tuple(problems)
+
+
+class InvalidContact(SsprError):
+    """A new mobile number or email address that cannot be used."""
+
+
+@dataclass(frozen=True)
+class NewAnswer:
+    """One question and its answer, as typed on the enrolment form."""
+
+    question_id: str
+    answer: str
+    confirmation: str
+    custom_text: str = ""
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    """What "Mon compte" shows: the questions set (never the answers), masked contacts."""
+
+    question_ids: tuple[str, ...]
+    mobile: str
+    email: str
+
+
+class AccountService:
+    """The account pages' operations, each on behalf of one logged-in user."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        reset: ResetService,
+        directory: Directory,
+        store: Store,
+        audit: AuditLog,
+        hasher: AnswerHasher,
+        codes: CodeService,
+        notifier: Notifier,
+        code_policies: Mapping[str, CodePolicy],
+        now: Callable[[], float],
+    ) -> None:
+        self._settings = settings
+        self._reset = reset
+        self._directory = directory
+        self._store = store
+        self._audit = audit
+        self._hasher = hasher
+        self._codes = codes
+        self._notifier = notifier
+        self._code_policies = code_policies
+        self._now = now
+
+    def now(self) -> float:
+        """The service's clock, so sessions and snoozes follow an injected one in tests."""
+        return self._now()
+
+    # -- login -------------------------------------------------------------------------------
+
+    def login(
+        self, profile: Profile, identifier: str, password: str
+    ) -> tuple[UserEntry, LoginResult]:
+        """Bind as the user; unknown accounts and wrong passwords fail alike."""
+        entry = self._reset.identify(profile, identifier.strip())
+        result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
+        if entry is None or not (result.ok or result.expired or result.locked):
+            self._audit.record("login", "failure", user_dn=entry.dn if entry else None,
+                               profile=profile.id, reason="invalid_credentials")  # fmt: skip
+            raise InvalidCredentials()
+        if result.locked:
+            self._audit.record("login", "failure", user_dn=entry.dn, profile=profile.id,
+                               reason="locked")  # fmt: skip
+            raise PasswordRefused(PasswordRefusal.LOCKED)
+        state = "expired" if result.expired else "must_change" if result.must_change else None
+        self._audit.record("login", "success", user_dn=entry.dn, profile=profile.id, reason=state)
+        return entry, result
+
+    def confirm_password(self, entry: UserEntry, password: str) -> None:
+        """Check the current password again before a sensitive change."""
+        if not self._directory.authenticate(entry.dn, password).ok:
+            self._audit.record("login", "failure", user_dn=entry.dn, reason="reauth")
+            raise InvalidCredentials()
+
+    def entry(self, dn: str) -> UserEntry:
+        """The account, read again: pages always show the directory's current data."""
+        entry = self._directory.read_user(dn)
+        if entry is None:
+            raise InvalidCredentials()
+        return entry
+
+    # -- status and reminder -----------------------------------------------------------------
+
+    def status(self, entry: UserEntry) -> AccountStatus:
+        """Questions set, masked mobile and masked email."""
+        mobile = first_mobile(list(entry.mobiles), self._region())
+        return AccountStatus(
+            question_ids=registered_questions(self._settings, entry),
+            mobile=mask_mobile(mobile, self._region()) if mobile else "",
+            email=mask_email(entry.mails[0]) if entry.mails else "",
+        )
+
+    def reminder_due(self, profile: Profile, entry: UserEntry) -> bool:
+        """Seed 003: remind to add a mobile at each login, unless snoozed."""
+        if not profile.remind_mobile or first_mobile(list(entry.mobiles), self._region()):
+            return False
+        return self._snoozed_until(entry) <= self._now()
+
+    def snooze_reminder(self, entry: UserEntry) -> None:
+        """ "Ne plus afficher ce rappel": quiet for the configured months, across restarts."""
+        days = self._settings.account.reminder_snooze_days
+        until = datetime.fromtimestamp(self._now(), UTC) + timedelta(days=days)
+        if self._settings.directory.attributes.reminder:
+            self._directory.write_recovery(
+                entry.dn, {"reminder": [until.strftime("%Y%m%d%H%M%SZ")]}
+            )
+        else:
+            self._store.set(self._snooze_key(entry), b"1", days * 86400)
+        self._audit.record(
+            "enrolment.changed", "success", user_dn=entry.dn, reason="reminder_snoozed"
+        )
+
+    def _snoozed_until(self, entry: UserEntry) -> float:
+        if not self._settings.directory.attributes.reminder:
+            left = self._store.ttl(self._snooze_key(entry))
+            return self._now() + left if left else 0.0
+        try:
+            when = datetime.strptime(entry.reminder_snoozed_until[:14], "%Y%m%d%H%M%S")
+        except ValueError:
+            return 0.0
+        return when.replace(tzinfo=UTC).timestamp()
+
+    def _snooze_key(self, entry: UserEntry) -> str:
+        return "reminder:" + subject_key("dn", entry.dn.casefold())
+
+    # -- security questions ------------------------------------------------------------------
+
+    def set_answers(
+        self, profile: Profile, entry: UserEntry, answers: Sequence[NewAnswer], lang: str
+    ) -> None:
+        """Check and store the answers (normalised, argon2id), replacing the previous ones."""
+        problems = self._answer_problems(profile, entry, answers, lang)
+        if problems:
+            raise AnswerProblems(problems)
+        values: list[str] = []
+        for index, new in enumerate(answers):
+            question_id = new.question_id
+            if question_id == "custom":
+                question_id = f"custom-{index + 1}"
+                values.append(encode_custom_question(question_id, new.custom_text.strip()))
+            values.append(self._hasher.store(question_id, new.answer).encode())
+        self._directory.write_recovery(entry.dn, {"answers": values})
+        self._changed(profile, entry, "questions", lang)
+
+    def _answer_problems(
+        self, profile: Profile, entry: UserEntry, answers: Sequence[NewAnswer], lang: str
+    ) -> list[tuple[int, str]]:
+        problems: list[tuple[int, str]] = []
+        seen_answers: set[str] = set()
+        seen_questions: set[str] = set()
+        for index, new in enumerate(answers):
+            text = self._question_text(profile, new, lang)
+            code = self._answer_problem(entry, new, text, seen_answers, seen_questions)
+            if code:
+                problems.append((index, code))
+            seen_answers.add(normalize_answer(new.answer))
+            seen_questions.add(normalize_answer(text) if text else new.question_id)
+        return problems
+
+    def _question_text(self, profile: Profile, new: NewAnswer, lang: str) -> str:
+        if new.question_id == "custom":
+            return new.custom_text.strip() if profile.custom_questions else ""
+        question = self._settings.question(new.question_id)
+        return question.text.get(lang) if question else ""
+
+    @staticmethod
+    def _answer_problem(
+        entry: UserEntry, new: NewAnswer, text: str, answers: set[str], questions: set[str]
+    ) -> str:
+        normalized = normalize_answer(new.answer)
+        question_words = set(normalize_answer(text).replace("?", " ").split())
+        checks = [
+            ("unknown_question", len(text) < 5),
+            ("same_question", normalize_answer(text) in questions),
+            ("mismatch", normalized != normalize_answer(new.confirmation)),
+            ("too_short", len(normalized) < MIN_ANSWER),
+            ("in_question", bool(normalized) and set(normalized.split()) <= question_words),
+            ("is_login", bool(entry.login) and normalize_answer(entry.login) in normalized),
+            ("same_answer", normalized in answers),
+        ]
+        return next((code for code, failed in checks if failed), "")
+
+    # -- mobile and email --------------------------------------------------------------------
+
+    def request_contact_change(
+        self, profile: Profile, entry: UserEntry, channel: str, value: str, lang: str
+    ) -> str:
+        """Send a code to the new destination; the change waits for it. Return it masked."""
+        destination = self._normalized_contact(channel, value)
+        policy = self._code_policies[channel]
+        minutes = max(1, int(policy.ttl // 60))
+
+        def deliver(code: str) -> None:
+            if channel == "sms":
+                self._notifier.sms_code(to=destination, lang=lang, code=code, minutes=minutes)
+            else:
+                self._notifier.contact_code(to=destination, profile=profile.id, lang=lang,
+                                            code=code, minutes=minutes)  # fmt: skip
+
+        self._codes.issue(
+            subject=self._enrol_subject(entry), channel=channel, destination=destination,
+            password_state=password_state(entry), policy=policy, deliver=deliver,
+        )  # fmt: skip
+        self._store.set(self._pending_key(entry, channel), destination.encode(), policy.ttl)
+        return (
+            mask_mobile(destination, self._region())
+            if channel == "sms"
+            else mask_email(destination)
+        )
+
+    def confirm_contact_change(
+        self, profile: Profile, entry: UserEntry, channel: str, code: str, lang: str
+    ) -> None:
+        """Write the new destination once its code is typed back, then tell the user."""
+        pending = self._store.get(self._pending_key(entry, channel))
+        if pending is None:
+            raise CodeExpired("expired")
+        self._codes.verify(subject=self._enrol_subject(entry), channel=channel, code=code,
+                           password_state=password_state(entry))  # fmt: skip
+        destination = pending.decode()
+        self._store.delete(self._pending_key(entry, channel))
+        field_name: RecoveryField = "mobile" if channel == "sms" else "mail"
+        self._directory.write_recovery(entry.dn, {field_name: [destination]})
+        if channel == "email":
+            self._warn_old_addresses(profile, entry, destination, lang)
+        self._changed(
+            profile, entry, field_name, lang, new_mail=destination if channel == "email" else None
+        )
+
+    def _warn_old_addresses(
+        self, profile: Profile, entry: UserEntry, destination: str, lang: str
+    ) -> None:
+        for old in entry.mails:
+            if old.casefold() == destination.casefold():
+                continue
+            with contextlib.suppress(DeliveryFailed):
+                self._notifier.email_changed(
+                    to=old, profile=profile.id, lang=lang, login=entry.login,
+                    new=mask_email(destination),
+                )  # fmt: skip
+
+    def _normalized_contact(self, channel: str, value: str) -> str:
+        value = value.strip()
+        if channel == "sms":
+            mobile = normalize_mobile(value, self._region())
+            if mobile is None:
+                raise InvalidContact(value)
+            return mobile
+        local, at, domain = value.partition("@")
+        if not (local and at and "." in domain) or any(c.isspace() for c in value):
+            raise InvalidContact(value)
+        return value
+
+    def _enrol_subject(self, entry: UserEntry) -> str:
+        return subject_key("enrol", entry.dn.casefold())
+
+    def _pending_key(self, entry: UserEntry, channel: str) -> str:
+        return f"pending:{channel}:{self._enrol_subject(entry)}"
+
+    # -- password ----------------------------------------------------------------------------
+
+    def change_password(
+        self, profile: Profile, entry: UserEntry, old: str, new: str, confirmation: str, lang: str
+    ) -> None:
+        """Change a known password with the user's own rights, after the profile's rules."""
+        new = normalize_password(new)
+        if new != normalize_password(confirmation):
+            raise PasswordMismatch()
+        failed = self._reset.failed_rules(profile, entry, new)
+        if failed:
+            raise PolicyViolations(failed)
+        try:
+            self._directory.change_own_password(entry.dn, normalize_password(old), new)
+        except (InvalidCredentials, PasswordRefused) as refused:
+            reason = getattr(getattr(refused, "reason", None), "value", "invalid_credentials")
+            self._audit.record("password.changed", "failure", user_dn=entry.dn, profile=profile.id,
+                               channel="self", reason=reason)  # fmt: skip
+            raise
+        self._audit.record("password.changed", "success", user_dn=entry.dn, profile=profile.id,
+                           channel="self")  # fmt: skip
+        self._quietly(
+            lambda: self._notifier.password_changed(entry=entry, profile=profile.id, lang=lang)
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _changed(
+        self, profile: Profile, entry: UserEntry, what: str, lang: str, new_mail: str | None = None
+    ) -> None:
+        """Audit a change of personal data and confirm it by mail (seed 003)."""
+        self._audit.record("enrolment.changed", "success", user_dn=entry.dn, profile=profile.id,
+                           reason=what)  # fmt: skip
+        to = new_mail or (entry.mails[0] if entry.mails else None)
+        if to:
+            self._quietly(lambda: self._notifier.personal_data_changed(
+                to=to, profile=profile.id, lang=lang, login=entry.login))  # fmt: skip
+
+    def _quietly(self, send: Callable[[], None]) -> None:
+        """Send a notice after a write: a mail failure must not undo what is done."""
+        with contextlib.suppress(DeliveryFailed):
+            send()
+
+    def _region(self) -> str:
+        return self._settings.sms.default_region if self._settings.sms else "FR"

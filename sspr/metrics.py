@@ -1,0 +1,140 @@
+"""Prometheus metrics, built from audit events and directory latencies (the domain is untouched).
+
+Each application has its own CollectorRegistry, so tests can build many apps. Under gunicorn,
+set PROMETHEUS_MULTIPROC_DIR (before prometheus_client is imported) and /metrics adds up
+every worker's values through MultiProcessCollector; without it, each worker counts alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from sspr.domain.ports import Store
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Directory operations take milliseconds; the top buckets catch a failing-over server.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+UNKNOWN = "unknown"
+# Enough to cover the longest chain of steps a profile may configure.
+KEPT_PROOFS = 5
+
+
+class ProofTrail:
+    """The channels an account proved itself with, kept in the store until its reset completes.
+
+    password.changed does not say which channels led to it, and the proofs may have been
+    made on other workers or hosts: the shared store remembers them for the flow's lifetime.
+    """
+
+    def __init__(self, store: Store, ttl: float) -> None:
+        self._store = store
+        self._ttl = ttl
+
+    def proved(self, user_dn: str, channel: str) -> None:
+        """Remember one more proof of this account."""
+        key = self._key(user_dn)
+        channels = self._decode(self._store.get(key))
+        channels = [*channels, channel][-KEPT_PROOFS:]
+        self._store.set(key, json.dumps(channels).encode(), self._ttl)
+
+    def completed(self, user_dn: str, steps: int) -> str:
+        """The channels of the last `steps` proofs, as "email+sms"; forgotten afterwards."""
+        channels = self._decode(self._store.take(self._key(user_dn)))
+        if steps < 1 or len(channels) < steps:
+            return UNKNOWN
+        return "+".join(channels[-steps:])
+
+    @staticmethod
+    def _key(user_dn: str) -> str:
+        # Hashed like flow keys: a dump of the store names no account.
+        return "metrics:proofs:" + hashlib.sha256(user_dn.casefold().encode()).hexdigest()
+
+    @staticmethod
+    def _decode(raw: bytes | None) -> list[str]:
+        if raw is None:
+            return []
+        value = json.loads(raw)
+        return [str(item) for item in value] if isinstance(value, list) else []
+
+
+class Metrics:
+    """The counters and the latency histogram of one application."""
+
+    def __init__(self, trail: ProofTrail | None, steps_of: Callable[[str], int]) -> None:
+        self.registry = CollectorRegistry()
+        self._trail = trail
+        self._steps_of = steps_of
+        self.resets_started = self._counter(
+            "sspr_resets_started", "Reset flows started (identify submitted)", ["profile"]
+        )
+        self.resets_completed = self._counter(
+            "sspr_resets_completed",
+            "Passwords written at the end of a reset",
+            ["profile", "channel"],
+        )
+        self.proofs_failed = self._counter(
+            "sspr_proofs_failed", "Failed proofs (wrong answer, wrong code…)", ["reason"]
+        )
+        self.codes_sent = self._counter(
+            "sspr_codes_sent", "Codes handed to SMTP or Twilio", ["channel"]
+        )
+        self.rate_limit_hits = self._counter(
+            "sspr_rate_limit_hits", "Accounts blocked by the failed-proof limit", ["kind"]
+        )
+        self.directory_latency = Histogram(
+            "sspr_directory_operation_seconds",
+            "Time the directory took for one operation, reconnects included",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def observe_latency(self, operation: str, seconds: float) -> None:
+        """The LdapDirectory on_latency hook."""
+        self.directory_latency.labels(operation=operation).observe(seconds)
+
+    def observe_event(self, line: Mapping[str, object]) -> None:
+        """The AuditLog observer: one audit line may move one counter."""
+        event, outcome = line.get("event"), line.get("outcome")
+        profile = _label(line.get("profile"))
+        if event == "reset.requested":
+            self.resets_started.labels(profile=profile).inc()
+        elif event == "proof.succeeded" and self._trail is not None:
+            self._trail.proved(_label(line.get("user_dn")), _label(line.get("channel")))
+        elif event == "password.changed" and outcome == "success":
+            self.resets_completed.labels(profile=profile, channel=self._channels(line)).inc()
+        elif event == "proof.failed":
+            self.proofs_failed.labels(reason=_label(line.get("reason"))).inc()
+        elif event == "code.sent" and outcome == "success":
+            self.codes_sent.labels(channel=_label(line.get("channel"))).inc()
+        elif event == "account.blocked":
+            self.rate_limit_hits.labels(kind=_label(line.get("reason"))).inc()
+
+    def _channels(self, line: Mapping[str, object]) -> str:
+        user_dn = line.get("user_dn")
+        if self._trail is None or not isinstance(user_dn, str):
+            return UNKNOWN
+        return self._trail.completed(user_dn, self._steps_of(_label(line.get("profile"))))
+
+
+def _label(value: object) -> str:
+    return value if isinstance(value, str) and value else UNKNOWN
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The text format of this process's registry, or of every worker's in multiprocess mode."""
+    if os.environ.get(MULTIPROC_ENV):
+        # A fresh registry per scrape, as prometheus_client documents: it reads the files.
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+        return generate_latest(combined)
+    return generate_latest(registry)

@@ -1,0 +1,88 @@
+"""Endpoints for the platform: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Protocol, runtime_checkable
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from werkzeug.wrappers import Response
+
+from sspr.domain.errors import DirectoryUnavailable
+from sspr.domain.ports import Directory, Store
+from sspr.metrics import exposition
+from sspr.web.app import services_of_app
+
+bp = Blueprint("ops", __name__)
+
+PROBE_TTL = 30
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@runtime_checkable
+class Pingable(Protocol):
+    """A directory that can prove it answers (LdapDirectory does, with a bind)."""
+
+    def ping(self) -> None:
+        """Raise DirectoryUnavailable when the directory does not answer."""
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Liveness: the process serves requests; no dependency is touched."""
+    return Response("ok\n", mimetype="text/plain")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Readiness: the directory answers and the store keeps a value; 503 names what fails."""
+    _only_for_monitoring()
+    services = services_of_app()
+    checks = {
+        "directory": directory_status(services.directory),
+        "store": store_status(services.store),
+    }
+    ready = all(status == "ok" for status in checks.values())
+    return jsonify(checks), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """The Prometheus text exposition of this worker, or of all workers in multiprocess mode."""
+    _only_for_monitoring()
+    registry = services_of_app().metrics.registry
+    return Response(exposition(registry), content_type=METRICS_CONTENT_TYPE)
+
+
+def _only_for_monitoring() -> None:
+    # A 404 like any unknown page: the endpoint is not advertised to strangers.
+    if not services_of_app().settings.monitoring.allows(request.remote_addr):
+        abort(404)
+
+
+def directory_status(directory: Directory) -> str:
+    """ "ok", or why the directory does not answer (sspr's own text: no secret in it)."""
+    try:
+        if isinstance(directory, Pingable):
+            directory.ping()
+        else:
+            directory.find_users(("login",), "sspr-readiness-probe", limit=1)
+    except DirectoryUnavailable as error:
+        current_app.logger.warning("readiness: directory unavailable: %s", error)
+        return f"unavailable: {error}"
+    return "ok"
+
+
+def store_status(store: Store) -> str:
+    """ "ok" when a probe value can be written, read back and removed."""
+    key = "ops:readyz:" + secrets.token_hex(8)
+    value = secrets.token_bytes(8)
+    try:
+        store.set(key, value, PROBE_TTL)
+        kept = store.get(key)
+        store.delete(key)
+    except Exception as error:  # any backend failure means "not ready"
+        # Only the class: a driver's message may quote a URL with its password.
+        current_app.logger.warning("readiness: store unavailable: %s", type(error).__name__)
+        return f"unavailable: {type(error).__name__}"
+    return "ok" if kept == value else "unavailable: the probe value did not come back"
