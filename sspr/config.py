@@ -386,6 +386,14 @@ class MonitoringConfig(Strict):
         return any(ip in ipaddress.ip_network(network) for network in self.allow)
 
 
+class ProxyConfig(Strict):
+    """Reverse proxies in front of sspr."""
+
+    # How many proxies append to X-Forwarded-For/-Proto; 0 trusts none (the client address is
+    # the TCP peer). Set it to the exact number, or clients can forge their address.
+    trusted_hops: int = Field(default=0, ge=0, le=5)
+
+
 class AccountSessions(Strict):
     """Sessions of "Mon compte" after a login."""
 
@@ -419,6 +427,7 @@ class Settings(Strict):
     codes: CodesConfig = CodesConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     account: AccountSessions = AccountSessions()
+    proxy: ProxyConfig = ProxyConfig()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:

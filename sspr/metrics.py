@@ -110,7 +110,7 @@ class Metrics:
             self.resets_started.labels(profile=profile).inc()
         elif event == "proof.succeeded" and self._trail is not None:
             self._trail.proved(_label(line.get("user_dn")), _label(line.get("channel")))
-        elif event == "password.changed" and outcome == "success":
+        elif event == "password.changed" and outcome == "success" and not _self_service(line):
             self.resets_completed.labels(profile=profile, channel=self._channels(line)).inc()
         elif event == "proof.failed":
             self.proofs_failed.labels(reason=_label(line.get("reason"))).inc()
@@ -124,6 +124,11 @@ class Metrics:
         if self._trail is None or not isinstance(user_dn, str):
             return UNKNOWN
         return self._trail.completed(user_dn, self._steps_of(_label(line.get("profile"))))
+
+
+def _self_service(line: Mapping[str, object]) -> bool:
+    # "Mon compte" changes a known password: not the end of a reset, and no proof to take.
+    return line.get("channel") == "self"
 
 
 def _label(value: object) -> str:

@@ -299,7 +299,9 @@ class ResetService:
             "proof.succeeded", "success", user_dn=entry.dn, profile=flow.profile,
             channel=flow.channel,
         )  # fmt: skip
-        advanced = replace(flow, done=flow.done + 1, channel="")
+        # A new id at each proof: a flow id seen before the proof is worth nothing after it.
+        self._drop(flow)
+        advanced = replace(flow, id=secrets.token_urlsafe(32), done=flow.done + 1, channel="")
         return self._enter_step(advanced, entry)
 
     def _enter_step(self, flow: Flow, entry: UserEntry | None) -> Flow:

@@ -27,7 +27,7 @@ from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, System
 from sspr.domain.reset import Collaborators, ResetService
 from sspr.metrics import Metrics, ProofTrail
 from sspr.store import open_store
-from sspr.web import i18n
+from sspr.web import i18n, security
 from sspr.web.notifier import TemplateNotifier
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -277,6 +277,7 @@ def _register(app: Flask) -> None:
     # GET only, read by scrapers that hold no session.
     app.extensions["csrf"].exempt(ops.bp)
     app.after_request(_no_store)
+    security.install(app, services_of_app_from(app).settings)
     app.context_processor(_template_globals)
     app.register_error_handler(DirectoryUnavailable, _directory_unavailable)
     app.register_error_handler(CSRFError, _csrf_failed)
@@ -307,6 +308,12 @@ def _template_globals() -> dict[str, Any]:
         "lang": i18n.current_language(),
         "languages": i18n.LANGUAGES,
     }
+
+
+def services_of_app_from(app: Flask) -> Services:
+    """The Services of an application, outside a request."""
+    services: Services = app.extensions["sspr"]
+    return services
 
 
 def services_of_app() -> Services:

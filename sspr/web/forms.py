@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -23,6 +24,30 @@ MAX_PASSWORD = 256
 MAX_CODE = 32
 
 
+def has_control_characters(text: str) -> bool:
+    """Whether text holds a control character (line breaks and tabs included: fields are
+    one line), which no identifier, answer, code or password legitimately holds."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
+class SafeForm(FlaskForm):
+    """A form whose every text field refuses control characters with a clear message."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Run the fields' validators, then the control-character check on every text field."""
+        valid = bool(super().validate(extra_validators))
+        for field in self:
+            if isinstance(field.data, str) and has_control_characters(field.data):
+                field.errors = [*field.errors, str(CONTROL_MESSAGE)]
+                valid = False
+        return valid
+
+
+CONTROL_MESSAGE = _l(
+    "Ce champ contient des caractères non autorisés (retours à la ligne, tabulations…)."
+)
+
+
 class FormError(Exception):
     """An error to show on one field of a form (or on the whole form when field is None)."""
 
@@ -40,7 +65,7 @@ class FormError(Exception):
             target.errors = [*target.errors, self.message]
 
 
-class IdentifyForm(FlaskForm):
+class IdentifyForm(SafeForm):
     """The identifier the profile asks for."""
 
     identifier = StringField(
@@ -53,7 +78,7 @@ class IdentifyForm(FlaskForm):
     submit = SubmitField(_l("Poursuivre"))
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(SafeForm):
     """One answer field per question asked."""
 
     submit = SubmitField(_l("Valider"))
@@ -84,7 +109,7 @@ def answer_form(count: int, **kwargs: Any) -> AnswerForm:
     return Answers(**kwargs)
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(SafeForm):
     """The new password, typed twice."""
 
     password = PasswordField(
@@ -98,13 +123,14 @@ class NewPasswordForm(FlaskForm):
         _l("Confirmez le nouveau mot de passe"),
         validators=[
             InputRequired(message=_l("Saisissez à nouveau le mot de passe.")),
+            Length(max=MAX_PASSWORD, message=_l("Ce mot de passe est trop long.")),
             EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
         ],
     )
     submit = SubmitField(_l("Réinitialiser"))
 
 
-class ChannelForm(FlaskForm):
+class ChannelForm(SafeForm):
     """How to receive the code of a step that offers a choice."""
 
     channel = RadioField(
@@ -114,7 +140,7 @@ class ChannelForm(FlaskForm):
     submit = SubmitField(_l("Recevoir le code"))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(SafeForm):
     """The code received by email or SMS."""
 
     code = StringField(
@@ -127,7 +153,7 @@ class CodeForm(FlaskForm):
     submit = SubmitField(_l("Valider"))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     """Identifier and password, to open "Mon compte"."""
 
     identifier = StringField(
@@ -147,7 +173,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Connexion"))
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(SafeForm):
     """The current password, typed again before a sensitive change."""
 
     password = PasswordField(
@@ -173,7 +199,7 @@ class ChangePasswordForm(NewPasswordForm):
     submit = SubmitField(_l("Modifier mon mot de passe"))
 
 
-class MobileForm(FlaskForm):
+class MobileForm(SafeForm):
     """A new mobile number."""
 
     value = StringField(
@@ -186,7 +212,7 @@ class MobileForm(FlaskForm):
     submit = SubmitField(_l("Recevoir un code de confirmation"))
 
 
-class EmailForm(FlaskForm):
+class EmailForm(SafeForm):
     """A new email address."""
 
     value = StringField(
@@ -199,14 +225,14 @@ class EmailForm(FlaskForm):
     submit = SubmitField(_l("Recevoir un code de confirmation"))
 
 
-class ReminderForm(FlaskForm):
+class ReminderForm(SafeForm):
     """Seed 003's reminder: go on, maybe without seeing it again for months."""
 
     snooze = BooleanField(_l("Ne plus afficher ce rappel"))
     submit = SubmitField(_l("Poursuivre"))
 
 
-class QuestionsForm(FlaskForm):
+class QuestionsForm(SafeForm):
     """Questions and answers, one block per required question (fields added per profile)."""
 
     submit = SubmitField(_l("Enregistrer"))

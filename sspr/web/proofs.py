@@ -86,6 +86,7 @@ def question() -> Page:
     if form.validate_on_submit():
         try:
             proven = services().reset.answer(flow.id, form.answers(list(flow.questions)))
+            session["flow"] = proven.id  # rotated with the privilege it now carries
             return redirect(next_url(proven))
         except WrongAnswer as wrong:
             FormError(None, wrong_answer_text(wrong.attempts_left)).populate_form(form)
@@ -111,6 +112,7 @@ def code() -> Page:
     if form.validate_on_submit():
         try:
             proven = services().reset.verify_code(flow.id, form.code.data or "")
+            session["flow"] = proven.id  # rotated with the privilege it now carries
             return redirect(next_url(proven))
         except CodeInvalid as wrong:
             FormError("code", code_invalid_text(wrong.attempts_left)).populate_form(form)
@@ -147,11 +149,25 @@ def resend() -> Page:
     return redirect(url_for("reset.code"))
 
 
-@bp.route("/reset/link/<token>", methods=["GET", "POST"])
-def link(token: str) -> Page:
-    """The email's link: a button confirms, so mail scanners that follow links use nothing."""
+@bp.get("/reset/link/<token>")
+def link(token: str) -> Response:
+    """The email's link: keep its token in the session and take it out of the address bar."""
+    session["link"] = token[:2048]
+    response = redirect(url_for("reset.link_confirm"))
+    # This URL carries a proof: it must never be sent on as a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/reset/link", methods=["GET", "POST"])
+def link_confirm() -> Page:
+    """A button confirms, so mail scanners that follow links use nothing up."""
+    token = session.get("link", "")
+    if not token:
+        return render_template("error.html", kind="link"), 400
     form = FlaskForm()
     if form.validate_on_submit():
+        session.pop("link", None)
         try:
             flow = services().reset.verify_link(token)
         except (CodeExpired, CodeInvalid, FlowExpired, StepNotAllowed):

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sspr.config import ConfigError, MonitoringConfig, Settings, parse_settings
 from sspr.demo.slapd import free_port
+from sspr.metrics import Metrics
 from sspr.store import open_store
 from sspr.web.app import create_app
 from tests.helpers import WebAccount as Account
@@ -241,6 +242,16 @@ def test_the_channel_survives_a_change_of_worker(
     found = samples(other)
     assert value(found, "sspr_resets_completed_total", profile="usager", channel="question") == 1
     other.application.extensions["sspr"].directory.close()
+
+
+def test_a_password_changed_in_mon_compte_is_no_reset() -> None:
+    metrics = Metrics(None, lambda profile: 1)
+    event = {"event": "password.changed", "outcome": "success", "profile": "usager"}
+    completed = ("sspr_resets_completed_total", {"profile": "usager", "channel": "unknown"})
+    metrics.observe_event({**event, "user_dn": "uid=a,dc=example,dc=org", "channel": "self"})
+    assert metrics.registry.get_sample_value(*completed) is None
+    metrics.observe_event(event)
+    assert metrics.registry.get_sample_value(*completed) == 1
 
 
 # -- gunicorn's multiprocess mode ------------------------------------------------------------

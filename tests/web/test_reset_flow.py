@@ -409,3 +409,96 @@ def test_a_reset_unlocks_an_account_locked_by_ppolicy(
     choose(client, GOOD_PASSWORD)
     assert "pwdAccountLockedTime" not in slapd.search(account.dn, "(objectClass=*)", "+")
     assert can_bind(slapd, account.dn, GOOD_PASSWORD)
+
+
+def test_the_flow_id_rotates_at_each_proof(
+    app: Flask, client: FlaskClient, make_account: Any
+) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    with client.session_transaction() as session:
+        before = session["flow"]
+    answer(client, "Paris")
+    with client.session_transaction() as session:
+        after = session["flow"]
+    assert after != before
+    # Someone who learnt the id before the proof cannot use it after.
+    fixated = https_client(app)
+    with fixated.session_transaction() as session:
+        session["flow"] = before
+    assert fixated.get("/reset/password").status_code == 400
+    assert client.get("/reset/password").status_code == 200
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    headers = client.get("/").headers
+    csp = headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'",
+                      "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"):  # fmt: skip
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-store"
+    client.get("/reset/usager")  # the form's CSRF token opens a session
+    cookie = client.get_cookie("sspr_session")
+    assert cookie is not None and cookie.secure and cookie.http_only
+    assert cookie.same_site == "Lax"
+
+
+def test_no_inline_script_or_style_in_pages(client: FlaskClient, make_account: Any) -> None:
+    import re
+
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    pages = [client.get("/").text, client.get("/support").text]
+    identify(client, account.login)
+    pages.append(client.get("/reset/question").text)
+    answer(client, "Paris")
+    pages.append(client.get("/reset/password").text)
+    for page in pages:
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+        assert " style=" not in page and "<style" not in page
+        assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(
+    client: FlaskClient, audit_lines: io.StringIO
+) -> None:
+    identify(client, "someone", "usager")  # the test client comes from 127.0.0.1
+    submit(client, "/reset/usager", {"identifier": "x"}, headers={"X-Forwarded-For": "203.0.113.7"})
+    assert "203.0.113.7" not in audit_lines.getvalue()
+
+
+def test_forwarded_for_is_used_behind_a_configured_proxy(
+    settings: Settings, audit_lines: io.StringIO
+) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["proxy"] = {"trusted_hops": 1}
+    app = create_app(Settings.model_validate(raw), audit_streams=[audit_lines], testing=True)
+    client = https_client(app)
+    headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+    submit(client, "/reset/usager", {"identifier": "x"}, headers=headers)
+    sources = {e.get("source_ip") for e in audit_events(audit_lines)}
+    assert sources == {"203.0.113.7"}  # the last hop's view, never the client's claim
+
+
+@pytest.mark.parametrize("value", ["jeanne\nmartin", "tab\there", "nul\x00byte", "esc\x1b[31m"])
+def test_control_characters_are_refused_with_a_message(client: FlaskClient, value: str) -> None:
+    page = identify(client, value)
+    assert page.status_code == 200
+    assert "caractères non autorisés" in page.text
+
+
+def test_overlong_fields_are_refused_with_a_message(client: FlaskClient) -> None:
+    page = identify(client, "x" * 300)
+    assert "Cet identifiant est trop long." in page.text
+
+
+@pytest.mark.parametrize("value", ["*", ")(", "\\00", "*)(uid=*", "jeanne*", "*)(|(uid=*))"])
+def test_ldap_injection_in_the_identifier_matches_nothing(
+    client: FlaskClient, value: str, audit_lines: io.StringIO
+) -> None:
+    assert identify(client, value).headers["Location"] == "/reset/question"
+    assert '"no_account"' in audit_lines.getvalue()
+    assert '"success"' not in audit_lines.getvalue()
