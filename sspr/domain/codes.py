@@ -30,6 +30,7 @@ EMAIL_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 SMS_ALPHABET = "0123456789"
 
 SEND_WINDOW = 3600.0  # the per-destination cap counts the sends of the last hour
+SEND_DAY = 86400.0
 _REVOKED_KEPT = 4  # previous codes remembered, so typing one says "replaced", not "wrong"
 _DASHES = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 
@@ -92,6 +93,8 @@ class CodePolicy:
     max_attempts: int = 5
     resend_cooldown: float = 60
     max_per_hour_per_destination: int = 5
+    # SMS cost abuse: a daily cap too, per destination (None: only the hourly one).
+    max_per_day_per_destination: int | None = None
 
     def __post_init__(self) -> None:
         if not 4 <= self.length <= 32:
@@ -151,7 +154,7 @@ class _Reservation:
     """The cooldown and quota slot one issue holds, so a failed delivery can give them back."""
 
     cooldown_key: str
-    slot_key: str
+    slot_keys: tuple[str, ...]
     token: bytes
 
 
@@ -238,22 +241,33 @@ class CodeService:
         cooldown_key = f"{self._code_key(subject, channel)}:cooldown"
         if not self._store.add(cooldown_key, token, policy.resend_cooldown):
             raise ResendTooSoon(self._store.ttl(cooldown_key) or 0.0)
-        # One key per send, each living an hour: `add` claims a slot atomically, the quota
-        # slides with time, and a failed delivery frees exactly the slot it took.
-        slots = [
-            f"dest:{self._id(destination.strip().casefold())}:{index}"
-            for index in range(policy.max_per_hour_per_destination)
-        ]
+        # One key per send, each living an hour (or a day): `add` claims a slot atomically,
+        # the quota slides with time, and a failed delivery frees exactly the slots it took.
+        who = self._id(destination.strip().casefold())
+        quotas = [(f"dest:{who}", policy.max_per_hour_per_destination, SEND_WINDOW)]
+        if policy.max_per_day_per_destination is not None:
+            quotas.append((f"dest-day:{who}", policy.max_per_day_per_destination, SEND_DAY))
+        taken: list[str] = []
+        for prefix, count, window in quotas:
+            slot = self._claim(prefix, count, window, token)
+            if isinstance(slot, float):
+                self._release(_Reservation(cooldown_key, tuple(taken), token))
+                raise TooManySends(slot)
+            taken.append(slot)
+        return _Reservation(cooldown_key, tuple(taken), token)
+
+    def _claim(self, prefix: str, count: int, window: float, token: bytes) -> str | float:
+        """A free slot's key, or the seconds until one frees up."""
+        slots = [f"{prefix}:{index}" for index in range(count)]
         for slot_key in slots:
-            if self._store.add(slot_key, token, SEND_WINDOW):
-                return _Reservation(cooldown_key, slot_key, token)
-        self._store.delete(cooldown_key)
+            if self._store.add(slot_key, token, window):
+                return slot_key
         left = [self._store.ttl(slot) for slot in slots]
-        raise TooManySends(min((t for t in left if t is not None), default=0.0))
+        return min((t for t in left if t is not None), default=0.0)
 
     def _release(self, reservation: _Reservation) -> None:
         """Give back what _reserve took, unless it expired and someone else holds it now."""
-        for key in (reservation.slot_key, reservation.cooldown_key):
+        for key in (*reservation.slot_keys, reservation.cooldown_key):
             if self._store.get(key) == reservation.token:
                 self._store.delete(key)
 

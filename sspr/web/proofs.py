@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from sspr.domain.codes import (
     CodeExpired,

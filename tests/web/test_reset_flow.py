@@ -433,8 +433,9 @@ def test_the_flow_id_rotates_at_each_proof(
 def test_security_headers(client: FlaskClient) -> None:
     headers = client.get("/").headers
     csp = headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'",
-                      "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"):  # fmt: skip
+    expected = ["default-src 'self'", "script-src 'self'", "style-src 'self'"]
+    expected += ["frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"]
+    for directive in expected:
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert headers["Strict-Transport-Security"].startswith("max-age=")
