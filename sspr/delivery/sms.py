@@ -37,6 +37,15 @@ class TwilioSmsSender:
             http_client=http_client or TwilioHttpClient(timeout=timeout),
         )
 
+    def rehearse(self) -> None:
+        """An authenticated API round trip that sends nothing: the latency of a send."""
+        try:
+            self._client.api.v2010.accounts(self._client.account_sid).fetch()
+        except TwilioRestException as exc:
+            raise DeliveryFailed(f"twilio: HTTP {exc.status} error {exc.code}") from exc
+        except (TwilioException, requests.RequestException, OSError) as exc:
+            raise DeliveryFailed(f"twilio: {type(exc).__name__}") from exc
+
     def send(self, to_e164: str, body: str) -> None:
         """Send one SMS, or raise DeliveryFailed."""
         try:

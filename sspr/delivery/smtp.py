@@ -66,6 +66,18 @@ class SmtpMailer:
                 raise DeliveryFailed(f"{where}: timeout after {self._timeout:g} s") from exc
             raise DeliveryFailed(f"{where}: {_describe(exc)}") from exc
 
+    def rehearse(self) -> None:
+        """Everything a send does but the message: the same latency, for decoy flows."""
+        try:
+            with self._connect() as smtp:
+                if self._security == "starttls":
+                    smtp.starttls(context=self._ssl_context)
+                if self._username:
+                    smtp.login(self._username, self._password or "")
+                smtp.noop()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryFailed(f"smtp {self._host}:{self._port}: {_describe(exc)}") from exc
+
     def build(self, message: OutgoingMail) -> EmailMessage:
         """The MIME message: a text part, and an HTML alternative when given."""
         mail = EmailMessage()

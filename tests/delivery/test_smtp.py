@@ -254,3 +254,12 @@ def test_header_injection_is_refused(smtp_server: Start) -> None:
     with pytest.raises(DeliveryFailed):
         mailer(port).send(evil)
     assert keeper.messages == []
+
+
+def test_a_rehearsal_does_all_but_send(smtp_server: Start, tls: Tls) -> None:
+    port, keeper = smtp_server(tls_context=tls.server, require_starttls=True, auth=True)
+    mailer(port, security="starttls", username=USER, password=PASSWORD,
+           ssl_context=tls.client).rehearse()  # fmt: skip
+    assert keeper.messages == []
+    with pytest.raises(DeliveryFailed):
+        mailer(free_port()).rehearse()  # a decoy fails like a send when the server is down

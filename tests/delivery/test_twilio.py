@@ -116,3 +116,16 @@ def test_transport_error_becomes_delivery_failed() -> None:
 def test_exactly_one_sender_is_configured(sender: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         TwilioSmsSender(SID, TOKEN, **sender)  # type: ignore[arg-type]
+
+
+def test_a_rehearsal_fetches_the_account_and_sends_nothing() -> None:
+    transport = Transport(status=200, body={"sid": SID, "status": "active"})
+    TwilioSmsSender(SID, TOKEN, from_number="+15005550006", http_client=transport).rehearse()
+    [request] = transport.sent
+    assert (request.method, request.url) == (
+        "GET",
+        f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
+    )
+    failing = Transport(status=401, body={"code": 20003, "message": "Authenticate"})
+    with pytest.raises(DeliveryFailed, match="401"):
+        TwilioSmsSender(SID, TOKEN, from_number="+15005550006", http_client=failing).rehearse()

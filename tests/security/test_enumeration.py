@@ -75,3 +75,29 @@ def test_neutral_cases_look_and_take_the_same(
     fastest, slowest = min(medians.values()), max(medians.values())
     allowed = max(0.25 * fastest, 0.010)
     assert slowest - fastest <= allowed, {k: round(v * 1000, 2) for k, v in medians.items()}
+
+
+def test_code_channel_decoys_cost_what_a_send_costs(
+    settings: Settings, outbox: Any, make_account: Any
+) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["rate_limits"] = {"identify_per_ip_per_minute": 10000}
+    raw["codes"]["email"].update(resend_cooldown_seconds=0, max_per_hour=100, max_per_day=1000)
+    app = build_app(Settings.model_validate(raw), outbox, io.StringIO())
+    known = make_account("elu")
+    medians = {}
+    for name, identifier in (("known", known.login), ("unknown", "nobody.at.all")):
+        client = https_client(app)
+        samples = []
+        for _ in range(SAMPLES):
+            token = csrf_token(client.get("/reset/elu").text)
+            start = time.perf_counter()
+            response = client.post(
+                "/reset/elu", data={"csrf_token": token, "identifier": identifier}
+            )
+            samples.append(time.perf_counter() - start)
+            assert response.headers["Location"] == "/reset/code"
+        medians[name] = statistics.median(samples)
+    fastest, slowest = min(medians.values()), max(medians.values())
+    assert slowest - fastest <= max(0.25 * fastest, 0.010), medians
+    assert len(outbox.mails) == SAMPLES  # only the real account got mail
