@@ -174,6 +174,7 @@ class CodeRules(Strict):
     max_attempts: int = Field(default=5, ge=1, le=20)
     resend_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
     max_per_hour: int = Field(default=5, ge=1, le=100)
+    max_per_day: int | None = Field(default=10, ge=1, le=1000)
 
 
 class CodesConfig(Strict):
@@ -202,8 +203,14 @@ class AttemptLimit(Strict):
     """How many failed proofs an account may make before a temporary lock."""
 
     max_failures: int = Field(default=5, ge=1)
-    window_seconds: int = Field(default=900, ge=1)
-    lockout_seconds: int = Field(default=900, ge=1)
+    window_seconds: int = Field(default=3600, ge=1)
+    lockout_seconds: int = Field(default=86400, ge=1)
+
+
+class RateLimits(Strict):
+    """Limits per source address, counted in the shared store."""
+
+    identify_per_ip_per_minute: int = Field(default=10, ge=1, le=10000)
 
 
 class PolicyConfig(Strict):
@@ -276,6 +283,7 @@ class NotEnrolledConfig(Strict):
 
 
 IdentifierKindName = Literal["login", "email"]
+CaptchaMode = Literal["off", "always", "after_failures"]
 
 
 class Profile(Strict):
@@ -303,6 +311,17 @@ class Profile(Strict):
     # Seeds 002/004: after the proofs, mail a generated password that must be changed at the
     # next login, instead of letting the user choose one. Weaker: off by default.
     temporary_password: bool = False
+    # ALTCHA proof of work on the identify and code-request forms: "off", "always", or
+    # "after_failures" (after captcha.failures_before failures from the same address).
+    captcha: CaptchaMode = "off"
+
+    @field_validator("captcha", mode="before")
+    @classmethod
+    def _captcha_yaml_boolean(cls, mode: object) -> object:
+        # YAML 1.1 reads a bare `off` as false (and `on` as true).
+        if mode is False:
+            return "off"
+        return "always" if mode is True else mode
 
     @field_validator("channels")
     @classmethod
@@ -328,11 +347,16 @@ class Profile(Strict):
     @field_validator("filter")
     @classmethod
     def _parenthesised(cls, ldap_filter: str) -> str:
-        if not (ldap_filter.startswith("(") and ldap_filter.endswith(")")):
-            raise ValueError("an LDAP filter must be enclosed in parentheses")
-        if ldap_filter.count("(") != ldap_filter.count(")"):
-            raise ValueError("unbalanced parentheses in the LDAP filter")
-        return ldap_filter
+        return parenthesised_filter(ldap_filter)
+
+
+def parenthesised_filter(ldap_filter: str) -> str:
+    """Check the outline of an admin's LDAP filter (the directory checks the rest)."""
+    if not (ldap_filter.startswith("(") and ldap_filter.endswith(")")):
+        raise ValueError("an LDAP filter must be enclosed in parentheses")
+    if ldap_filter.count("(") != ldap_filter.count(")"):
+        raise ValueError("unbalanced parentheses in the LDAP filter")
+    return ldap_filter
 
 
 class Support(Strict):
@@ -394,6 +418,22 @@ class ProxyConfig(Strict):
     trusted_hops: int = Field(default=0, ge=0, le=5)
 
 
+class CaptchaConfig(Strict):
+    """ALTCHA proof of work, for the profiles whose `captcha` is not "off"."""
+
+    # after_failures: a neutral identification, a wrong answer or a wrong code from one
+    # address (an IPv6 /64) counts; this many within the window bring the captcha up.
+    failures_before: int = Field(default=3, ge=1, le=1000)
+    window_seconds: int = Field(default=3600, ge=60, le=86400)
+    # PBKDF2-SHA256 iterations per attempt, and the largest counter the browser must find
+    # (drawn between half of it and it): ~1.5 million iterations on average, about 0.3 s
+    # for one desktop core, a little more on a phone with its several workers.
+    cost: int = Field(default=1000, ge=100, le=100_000)
+    max_counter: int = Field(default=2000, ge=10, le=1_000_000)
+    # A challenge must be solved and its form posted within this time; then it is used up.
+    ttl_seconds: int = Field(default=600, ge=60, le=3600)
+
+
 class AccountSessions(Strict):
     """Sessions of "Mon compte" after a login."""
 
@@ -401,6 +441,53 @@ class AccountSessions(Strict):
     # A change of recovery data needs a password typed within this window.
     reauth_seconds: int = Field(default=300, ge=30, le=3600)
     reminder_snooze_days: int = Field(default=183, ge=1, le=3650)
+
+
+HelpdeskAction = Literal[
+    "send_reset", "identity_check", "temporary_password", "unlock", "clear_recovery"
+]
+
+
+class HelpdeskConfig(Strict):
+    """The helpdesk console: which directory accounts may use it, and its rules."""
+
+    # Staff accounts: found under `base` by `identifier`, then bound to with their password.
+    base: str = Field(min_length=3)
+    identifier: str = Field(default="uid", pattern=r"^[A-Za-z][A-Za-z0-9-]*$")
+    # Access: a member of this groupOfNames, and/or an entry matching this filter (when
+    # both are set, both must hold).
+    group_dn: str | None = Field(default=None, min_length=3)
+    filter: str | None = None
+    idle_timeout_seconds: int = Field(default=900, ge=60, le=86400)
+    # "reason": a written reason may stand in for the caller's identity check.
+    temporary_password_requires: Literal["identity_check", "reason"] = "identity_check"
+    # Actions whose confirmation needs a written reason.
+    reasons_required: list[HelpdeskAction] = Field(default_factory=lambda: ["clear_recovery"])
+    # How long a checked identity lets the agent act for that caller.
+    identity_check_valid_seconds: int = Field(default=600, ge=60, le=3600)
+    page_size: int = Field(default=20, ge=5, le=100)
+    # The SMS of the identity check: unlike the reset's, it must be read out to the agent.
+    identity_sms_text: Text = Text(
+        fr="Code à communiquer à l'agent du support avec qui vous êtes en ligne : {code}. "
+        "Il expire dans {minutes} min.",
+        en="Code to read out to the support agent you are on the phone with: {code}. "
+        "It expires in {minutes} min.",
+    )
+
+    @field_validator("filter")
+    @classmethod
+    def _parenthesised(cls, ldap_filter: str | None) -> str | None:
+        return None if ldap_filter is None else parenthesised_filter(ldap_filter)
+
+    @model_validator(mode="after")
+    def _access_rule(self) -> HelpdeskConfig:
+        # Neither would open the console to every account under `base`.
+        if self.group_dn is None and self.filter is None:
+            raise ValueError("set group_dn or filter (or both) to say who may use the console")
+        for text in (self.identity_sms_text.fr, self.identity_sms_text.en or ""):
+            if text and "{code}" not in text:
+                raise ValueError("identity_sms_text must contain {code}")
+        return self
 
 
 class Settings(Strict):
@@ -428,6 +515,10 @@ class Settings(Strict):
     monitoring: MonitoringConfig = MonitoringConfig()
     account: AccountSessions = AccountSessions()
     proxy: ProxyConfig = ProxyConfig()
+    captcha: CaptchaConfig = CaptchaConfig()
+    rate_limits: RateLimits = RateLimits()
+    # The helpdesk console (/helpdesk/) exists only when this section does.
+    helpdesk: HelpdeskConfig | None = None
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
-from sspr.config import DirectoryConfig
+from sspr.config import DirectoryConfig, Settings
 from sspr.demo.data import PROFILE_UNITS, demo_ldif
 from sspr.demo.outbox import MailCatcher, Outbox
+from sspr.demo.run import demo_settings
 from sspr.demo.slapd import Slapd, ldif_attr, ssha
 from sspr.directory.ldap import LdapDirectory
 from tests.helpers import (
@@ -19,7 +23,9 @@ from tests.helpers import (
     Account,
     WebAccount,
     accounts_unit_ldif,
+    build_app,
     directory_config_for,
+    https_client,
     new_account,
 )
 
@@ -135,3 +141,25 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process, url = start_redis(tmp_path_factory.mktemp("redis"))
     yield url
     stop_redis(process)
+
+
+@pytest.fixture
+def settings(slapd: Slapd, tmp_path: Path, mail_catcher: tuple[MailCatcher, Outbox]) -> Settings:
+    return demo_settings(slapd, tmp_path, "https://motdepasse.example.org", mail_catcher[0].port)
+
+
+@pytest.fixture
+def audit_lines() -> io.StringIO:
+    return io.StringIO()
+
+
+@pytest.fixture
+def app(settings: Settings, outbox: Outbox, audit_lines: io.StringIO) -> Iterator[Flask]:
+    application = build_app(settings, outbox, audit_lines)
+    yield application
+    application.extensions["sspr"].directory.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return https_client(app)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import io
 import ipaddress
+import re
 import ssl
 import time
 import urllib.request
@@ -16,15 +18,21 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from flask import Flask
+from flask.testing import FlaskClient
 from ldap3 import NONE, Connection, Server
 
-from sspr.config import DirectoryConfig
+from sspr.config import DirectoryConfig, Settings
+from sspr.delivery.sms import TwilioSmsSender
+from sspr.demo.outbox import Outbox, OutboxTransport
 from sspr.demo.slapd import Slapd, ldif_attr
 from sspr.domain.answers import AnswerHasher
+from sspr.web.app import create_app
 
 # The cheapest argon2id cost the config allows: tests hash, they do not defend.
 FAST_HASHER = AnswerHasher(time_cost=1, memory_kib=8192, parallelism=1)
 PASSWORD_ENV = "SSPR_TEST_LDAP_PASSWORD"
+TWILIO_SID = "AC" + "a" * 32
 TEST_UNIT = "tests"
 DEFAULT_PASSWORD = "Initial-Passw0rd"
 
@@ -193,3 +201,37 @@ def self_signed_tls(directory: Path) -> Tls:
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server.load_cert_chain(cert_file, key_file)
     return Tls(server=server, client=ssl.create_default_context(cafile=str(cert_file)))
+
+
+def build_app(settings: Settings, outbox: Outbox, audit_lines: io.StringIO, **given: Any) -> Flask:
+    """The app as the demo wires it: SMTP to the catcher, SMS through Twilio's SDK."""
+    assert settings.sms is not None
+    sender = TwilioSmsSender(
+        TWILIO_SID, "test-token", from_number=settings.sms.from_number,
+        http_client=OutboxTransport(outbox),
+    )  # fmt: skip
+    return create_app(
+        settings, audit_streams=[audit_lines], sms_sender=sender, testing=True, **given
+    )
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    match = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def submit(client: FlaskClient, url: str, data: dict[str, str], **kwargs: object):  # type: ignore[no-untyped-def]
+    """GET a form, then POST it with its CSRF token and `data`."""
+    page = client.get(url, **kwargs)
+    return client.post(url, data={"csrf_token": csrf_token(page.text), **data}, **kwargs)
+
+
+def https_client(app: Flask) -> FlaskClient:
+    """A test client speaking https, since the session cookie is Secure."""
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    # Flask-WTF checks the Referer of https posts; pages send it to their own origin only.
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"
+    return client

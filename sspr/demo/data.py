@@ -78,14 +78,62 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
 ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class DemoStaff:
+    """A staff account (outside every profile), with or without the helpdesk console."""
+
+    login: str
+    given_name: str
+    surname: str
+    helpdesk: bool
+    notes: str
+    password: str = DEMO_PASSWORD
+
+    def dn(self, suffix: str) -> str:
+        """Staff live under ou=staff, out of the profiles' reach."""
+        return f"uid={self.login},ou=staff,{suffix}"
+
+
+DEMO_STAFF: list[DemoStaff] = [
+    DemoStaff("agent.support", "Alice", "Support", True, "helpdesk agent (cn=helpdesk)"),
+    DemoStaff("agent.compta", "Bruno", "Compta", False, "staff without the console"),
+]
+
+
+def helpdesk_group_dn(suffix: str) -> str:
+    """The groupOfNames whose members may use the helpdesk console."""
+    return f"cn=helpdesk,ou=groups,{suffix}"
+
+
 def demo_ldif(suffix: str, hasher: AnswerHasher) -> str:
-    """Return the LDIF of the profile units and every demo account."""
+    """Return the LDIF of the profile units, every demo account, staff and their group."""
     units = [
         f"dn: ou={unit},ou=people,{suffix}\nobjectClass: organizationalUnit\nou: {unit}"
         for unit in PROFILE_UNITS.values()
     ]
     accounts = [_account_ldif(account, suffix, hasher) for account in DEMO_ACCOUNTS]
-    return "\n\n".join(units + accounts) + "\n"
+    return "\n\n".join(units + accounts + _staff_ldif(suffix)) + "\n"
+
+
+def _staff_ldif(suffix: str) -> list[str]:
+    """ou=staff with the staff accounts, ou=groups with the helpdesk group."""
+    entries = [
+        f"dn: ou={unit},{suffix}\nobjectClass: organizationalUnit\nou: {unit}"
+        for unit in ("staff", "groups")
+    ]
+    for staff in DEMO_STAFF:
+        entries.append(
+            "\n".join([
+                f"dn: {staff.dn(suffix)}", "objectClass: inetOrgPerson", f"uid: {staff.login}",
+                ldif_attr("cn", f"{staff.given_name} {staff.surname}"),
+                ldif_attr("givenName", staff.given_name), ldif_attr("sn", staff.surname),
+                f"mail: {staff.login}@{MAIL_DOMAIN}", f"userPassword: {ssha(staff.password)}",
+            ])
+        )  # fmt: skip
+    members = [f"member: {staff.dn(suffix)}" for staff in DEMO_STAFF if staff.helpdesk]
+    group = [f"dn: {helpdesk_group_dn(suffix)}", "objectClass: groupOfNames", "cn: helpdesk"]
+    entries.append("\n".join(group + members))
+    return entries
 
 
 def _account_ldif(account: DemoAccount, suffix: str, hasher: AnswerHasher) -> str:

@@ -14,7 +14,7 @@ import yaml
 from flask import Flask
 
 from sspr.config import Settings, parse_settings
-from sspr.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_ldif
+from sspr.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_STAFF, demo_ldif
 from sspr.demo.outbox import MailCatcher, Outbox, OutboxTransport, outbox_blueprint
 from sspr.demo.slapd import Slapd
 from sspr.domain.answers import AnswerHasher
@@ -39,6 +39,8 @@ def demo_settings(
     raw["directory"]["urls"] = [slapd.url]
     raw["directory"]["bind_dn"] = slapd.service_dn
     raw["store"]["path"] = str(workdir / "store.sqlite3")
+    if raw.get("audit", {}).get("file"):
+        raw["audit"]["file"] = str(workdir / "audit.jsonl")
     os.environ[raw["directory"].get("bind_password_env", "SSPR_LDAP_PASSWORD")] = (
         slapd.service_password
     )
@@ -53,6 +55,8 @@ def print_accounts() -> None:
     for account in DEMO_ACCOUNTS:
         answer = f"answer: {account.answer}" if account.answer else "no answer registered"
         print(f"  {account.profile:<12} {account.login:<16} {answer:<28} {account.notes}")
+    for staff in DEMO_STAFF:
+        print(f"  {'staff':<12} {staff.login:<16} {'/helpdesk/':<28} {staff.notes}")
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -303,6 +303,75 @@ class LdapDirectory:
             raise _Unreachable(_describe(conn.result))
         return conn, bound
 
+    # -- the helpdesk console --------------------------------------------------------------
+
+    def find_by_attribute(
+        self, base: str, attribute: str, value: str, *, limit: int
+    ) -> list[UserEntry]:
+        """Return up to `limit` entries under `base` whose `attribute` equals `value`."""
+        if not value or limit < 1:
+            return []
+        # The attribute name comes from the configuration, validated there; the value is typed.
+        ldap_filter = f"({attribute}={escape_filter_chars(value)})"
+        found = self._read(
+            "find_by_attribute",
+            lambda conn: self._search(conn, base, ldap_filter, SUBTREE, self._attributes, limit),
+        )
+        return [self._entry(dn, raw) for dn, raw in found]
+
+    def search_people(
+        self, query: str, scopes: Sequence[tuple[str, str]], *, offset: int, limit: int
+    ) -> tuple[list[UserEntry], bool]:
+        """One page of the accounts whose login, mail or names contain `query`.
+
+        Paged by offset over size-limited searches, in the directory's own order (stable for
+        unchanged data): the paged results control's cookie lives on one connection, and
+        the next page may reach another worker. Pages stay few (the console caps them).
+        """
+        if not query or limit < 1 or offset < 0:
+            return [], False
+        wanted = offset + limit + 1
+        found: dict[str, tuple[str, RawAttributes]] = {}
+        for base, scope_filter in scopes:
+            if len(found) >= wanted:
+                break
+            for dn, raw in self._people_under(
+                base, self._people_filter(query, scope_filter), wanted
+            ):
+                found.setdefault(dn.lower(), (dn, raw))  # nested bases list an entry once
+        page = list(found.values())[offset : offset + limit]
+        return [self._entry(dn, raw) for dn, raw in page], len(found) > offset + limit
+
+    def in_group(self, dn: str, group_dn: str) -> bool:
+        """Whether `dn` is a direct member of the groupOfNames `group_dn`."""
+        ldap_filter = f"(member={escape_filter_chars(dn)})"
+        found = self._read(
+            "in_group",
+            lambda conn: self._search(conn, group_dn, ldap_filter, BASE, NO_ATTRIBUTES, 1),
+        )
+        return bool(found)
+
+    def unlock(self, dn: str) -> None:
+        """Clear the account's lock and its count of failed binds."""
+        changes = _AD_UNLOCK if self._config.kind == "ad" else _OPENLDAP_UNLOCK
+        self._write("unlock", lambda conn: _apply(conn, dn, dict(changes), "unlock"))
+
+    def _people_under(
+        self, base: str, ldap_filter: str, limit: int
+    ) -> list[tuple[str, RawAttributes]]:
+        return self._read(
+            "search_people",
+            lambda conn: self._search(conn, base, ldap_filter, SUBTREE, self._attributes, limit),
+        )
+
+    def _people_filter(self, query: str, scope_filter: str) -> str:
+        names = self._config.attributes
+        attributes = dict.fromkeys([names.login, names.mail, names.display_name, *names.name_parts])
+        escaped = escape_filter_chars(query)
+        alternatives = "".join(f"({name}=*{escaped}*)" for name in attributes)
+        object_class = escape_filter_chars(self._config.user_object_class)
+        return f"(&(objectClass={object_class}){scope_filter}(|{alternatives}))"
+
     # -- for the admin's check-config ------------------------------------------------------
 
     def ping(self) -> None:
@@ -591,12 +660,14 @@ def _password_state(kind: str, get: Callable[[str], tuple[str, ...]]) -> dict[st
         return {
             "password_changed_at": last_set,
             "locked": lockout not in ("", "0"),
+            "locked_at": lockout if lockout not in ("", "0") else "",
             "must_change": last_set == "0",
         }
     # Any pwdAccountLockedTime counts: 000001010000Z means "until an admin unlocks".
     return {
         "password_changed_at": _first(get("pwdChangedTime")),
         "locked": bool(get("pwdAccountLockedTime")),
+        "locked_at": _first(get("pwdAccountLockedTime")),
         "must_change": _first(get("pwdReset")).upper() == "TRUE",
     }
 
@@ -769,7 +840,22 @@ def _change_with_old(conn: Connection, dn: str, old: str, new: str) -> None:
         raise openldap_refusal(result["result"], result["message"], _ppolicy_value(result))
 
 
-def _apply(conn: Connection, dn: str, modifications: dict[str, list[Any]]) -> None:
+def _apply(
+    conn: Connection,
+    dn: str,
+    modifications: dict[str, list[Any]],
+    operation: str = "write_recovery",
+) -> None:
     _modify(conn, dn, modifications)
     if conn.result["result"] != SUCCESS:
-        raise DirectoryUnavailable(f"write_recovery: {_describe(conn.result)}")
+        raise DirectoryUnavailable(f"{operation}: {_describe(conn.result)}")
+
+
+# pwdFailureTime is NO-USER-MODIFICATION, but ppolicy drops it whenever a modify deletes
+# pwdAccountLockedTime. Setting then deleting the lock in one (atomic) modify always has a
+# lock to delete, so the failures go too, locked or not, and no bind ever sees the lock.
+_OPENLDAP_UNLOCK: dict[str, list[Any]] = {
+    "pwdAccountLockedTime": [(MODIFY_REPLACE, ["20000101000000Z"]), (MODIFY_DELETE, [])]
+}
+# AD: a zero lockoutTime unlocks, and resets the bad password count with it.
+_AD_UNLOCK: dict[str, list[Any]] = {"lockoutTime": [(MODIFY_REPLACE, [b"0"])]}

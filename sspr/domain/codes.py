@@ -233,12 +233,16 @@ class CodeService:
         """Revoke the live code of this account and channel, if any."""
         self._store.delete(self._code_key(subject, channel))
 
+    def resend_wait(self, *, subject: str, channel: str) -> float | None:
+        """Seconds before another code may be sent to this account on this channel, or None."""
+        return self._store.ttl(self._cooldown_key(subject, channel))
+
     def _reserve(
         self, subject: str, channel: str, destination: str, policy: CodePolicy
     ) -> _Reservation:
         """Take the cooldown, then a free slot of the destination's hourly quota."""
         token = secrets.token_bytes(16)
-        cooldown_key = f"{self._code_key(subject, channel)}:cooldown"
+        cooldown_key = self._cooldown_key(subject, channel)
         if not self._store.add(cooldown_key, token, policy.resend_cooldown):
             raise ResendTooSoon(self._store.ttl(cooldown_key) or 0.0)
         # One key per send, each living an hour (or a day): `add` claims a slot atomically,
@@ -299,6 +303,9 @@ class CodeService:
         # Another request used it, or a newer code replaced it since we read it: fail closed.
         if taken != raw:
             raise CodeExpired("expired")
+
+    def _cooldown_key(self, subject: str, channel: str) -> str:
+        return f"{self._code_key(subject, channel)}:cooldown"
 
     def _code_key(self, subject: str, channel: str) -> str:
         return f"code:{self._id(subject, channel)}"

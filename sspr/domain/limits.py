@@ -52,6 +52,11 @@ class AttemptLimiter:
         """Forget the failures of a subject that has just proved itself."""
         self._store.delete(self._count_key(subject))
 
+    def unblock(self, subject: str) -> None:
+        """End a block and forget the failures (a helpdesk agent unlocked the account)."""
+        self._store.delete(self._block_key(subject))
+        self._store.delete(self._count_key(subject))
+
     def _count_key(self, subject: str) -> str:
         return f"limit:{self._name}:count:{subject}"
 

@@ -16,6 +16,10 @@ class Notifier(Protocol):
         """Mail a code and the link that carries it; raise DeliveryFailed when it cannot."""
         ...
 
+    def rehearse(self, channel: str) -> None:
+        """Spend what a send on this channel costs, sending nothing (flows of no account)."""
+        ...
+
     def sms_code(self, *, to: str, lang: str, code: str, minutes: int) -> None:
         """Text a code; raise DeliveryFailed when it cannot."""
         ...
@@ -40,4 +44,10 @@ class Notifier(Protocol):
 
     def personal_data_changed(self, *, to: str, profile: str, lang: str, login: str) -> None:
         """Confirm a change of personal data (seed 003's wording)."""
+        ...
+
+    def identity_code(
+        self, *, to: str, channel: str, profile: str, lang: str, code: str, minutes: int
+    ) -> None:
+        """Send the code a caller reads out to a helpdesk agent; raise DeliveryFailed if not."""
         ...

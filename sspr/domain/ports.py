@@ -24,6 +24,8 @@ class UserEntry:
     # Raw pwdChangedTime: it changes whenever the password does, so proofs bind to it.
     password_changed_at: str = ""
     locked: bool = False
+    # Raw lock time (pwdAccountLockedTime, or AD's lockoutTime) when locked, else "".
+    locked_at: str = ""
     must_change: bool = False
     # GeneralizedTime until which the "add a mobile" reminder is snoozed, or "".
     reminder_snoozed_until: str = ""
@@ -81,6 +83,31 @@ class Directory(Protocol):
 
     def write_recovery(self, dn: str, changes: Mapping[RecoveryField, Sequence[str]]) -> None:
         """Replace recovery fields in one modify (an empty list removes the field)."""
+        ...
+
+    # -- the helpdesk console ----------------------------------------------------------------
+
+    def find_by_attribute(
+        self, base: str, attribute: str, value: str, *, limit: int
+    ) -> list[UserEntry]:
+        """Return up to `limit` entries under `base` whose `attribute` equals `value`."""
+        ...
+
+    def search_people(
+        self, query: str, scopes: Sequence[tuple[str, str]], *, offset: int, limit: int
+    ) -> tuple[list[UserEntry], bool]:
+        """One page of the accounts whose login, mail or names contain `query`.
+
+        `scopes` are (base, filter) pairs searched in order; the flag says whether more follow.
+        """
+        ...
+
+    def in_group(self, dn: str, group_dn: str) -> bool:
+        """Whether `dn` is a direct member of the group `group_dn`."""
+        ...
+
+    def unlock(self, dn: str) -> None:
+        """Clear the account's lock and its count of failed binds."""
         ...
 
 
@@ -146,6 +173,10 @@ class OutgoingMail:
 class Mailer(Protocol):
     """Sends email; sspr.delivery.smtp implements it over SMTP."""
 
+    def rehearse(self) -> None:
+        """Do all a send does but the message, raising DeliveryFailed alike (decoy flows)."""
+        ...
+
     def send(self, message: OutgoingMail) -> None:
         """Send one message, or raise DeliveryFailed."""
         ...
@@ -153,6 +184,10 @@ class Mailer(Protocol):
 
 class SmsSender(Protocol):
     """Sends text messages; sspr.delivery.sms implements it over Twilio."""
+
+    def rehearse(self) -> None:
+        """An API round trip that sends nothing, raising DeliveryFailed alike (decoy flows)."""
+        ...
 
     def send(self, to_e164: str, body: str) -> None:
         """Send one SMS to an E.164 number, or raise DeliveryFailed."""

@@ -21,6 +21,7 @@ from sspr.domain.codes import (
     DeliveryFailed,
     LinkSigner,
     ResendTooSoon,
+    TooManySends,
 )
 from sspr.domain.errors import (
     FlowExpired,
@@ -336,6 +337,22 @@ class ResetService:
                 self._codes.cancel(subject=flow.subject, channel=flow.channel)
             raise
 
+    def proof_block(self, dn: str) -> float | None:
+        """Seconds left of the account's block after failed proofs, or None."""
+        try:
+            self._limiter.ensure_allowed(subject_key("dn", dn.casefold()))
+        except TooManyAttempts as blocked:
+            return blocked.retry_after
+        return None
+
+    def lift_proof_block(self, dn: str) -> None:
+        """End the account's block after failed proofs (a helpdesk agent unlocks it)."""
+        self._limiter.unblock(subject_key("dn", dn.casefold()))
+
+    def resend_wait(self, dn: str, channel: str) -> float | None:
+        """Seconds before the account's reset may send another code on `channel`, or None."""
+        return self._codes.resend_wait(subject=subject_key("dn", dn.casefold()), channel=channel)
+
     # -- codes -----------------------------------------------------------------------------
 
     def code_policy(self, channel: str) -> CodePolicy:
@@ -347,11 +364,13 @@ class ResetService:
         destination = self._destination(flow.channel, entry) if entry else None
         deliver: Callable[[str], None]
         if destination is None:
-            # A decoy: a code is issued, so limits and cooldowns behave alike, but never sent.
+            # A decoy: a code is issued, so limits and cooldowns behave alike, but never sent;
+            # the sender still does all but the sending, so the time taken tells nothing.
             destination = flow.identifier.casefold()
+            channel = flow.channel
 
             def deliver(code: str) -> None:
-                return None
+                self._notifier.rehearse(channel)
         else:
             deliver = self._deliverer(flow, destination, policy)
         try:
@@ -363,6 +382,12 @@ class ResetService:
             self._audit.record(
                 "code.sent", "failure", user_dn=flow.dn, profile=flow.profile,
                 channel=flow.channel, reason=failed.reason,
+            )  # fmt: skip
+            raise
+        except TooManySends:
+            self._audit.record(
+                "ratelimit.hit", "failure", user_dn=flow.dn, profile=flow.profile,
+                channel=flow.channel, reason="destination",
             )  # fmt: skip
             raise
         self._audit.record(

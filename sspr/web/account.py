@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -23,10 +23,11 @@ from sspr.domain.errors import (
     PasswordMismatch,
     PasswordRefused,
     PolicyViolations,
+    TooManyAttempts,
 )
 from sspr.domain.policy import describe_for_browser
 from sspr.domain.ports import UserEntry
-from sspr.domain.reset import questions_text
+from sspr.domain.reset import password_state, questions_text
 from sspr.web.forms import (
     ChangePasswordForm,
     CodeForm,
@@ -48,7 +49,7 @@ from sspr.web.messages import (
     rule_text,
     sends_text,
 )
-from sspr.web.reset import Page, profile_or_404, services
+from sspr.web.reset import Page, blocked_page, profile_or_404, services
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -65,6 +66,8 @@ class AccountSession:
     state: str  # "ok", "must_change" or "expired"
     proved_at: float
     grace_left: int | None = None
+    # The password's state at login: the session dies when the password changes elsewhere.
+    password_state: str = ""
 
 
 def account_service() -> AccountService:
@@ -120,6 +123,12 @@ def login_required(view: Callable[..., Page]) -> Callable[..., Page]:
         if current is None:
             flash(_("Votre session a expiré. Connectez-vous à nouveau."))
             return redirect(url_for("account.choose"))
+        entry = account_service().entry(current.dn)
+        if password_state(entry) != current.password_state:
+            _close_session()
+            flash(_("Votre mot de passe a changé : connectez-vous à nouveau."))
+            return redirect(url_for("account.choose"))
+        g.account_entry = entry  # read once per request, here
         if current.state != "ok" and request.endpoint not in RESTRICTED_OK:
             return redirect(url_for("account.password"))
         return view(current, *args, **kwargs)
@@ -141,7 +150,8 @@ def fresh_proof_required(view: Callable[..., Page]) -> Callable[..., Page]:
 
 
 def _entry(current: AccountSession) -> UserEntry:
-    return account_service().entry(current.dn)
+    entry: UserEntry | None = g.get("account_entry")
+    return entry if entry is not None else account_service().entry(current.dn)
 
 
 # -- login and logout ----------------------------------------------------------------------
@@ -174,9 +184,12 @@ def login(profile_id: str) -> Page:
     form = LoginForm()
     if form.validate_on_submit():
         try:
+            services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
             entry, result = account_service().login(
                 profile, form.identifier.data or "", form.password.data or ""
             )
+        except TooManyAttempts as blocked:
+            return blocked_page(blocked)
         except InvalidCredentials:
             FormError(None, _("Identifiant ou mot de passe incorrect.")).populate_form(form)
         except PasswordRefused:
@@ -189,7 +202,12 @@ def login(profile_id: str) -> Page:
             state = "expired" if result.expired else "must_change" if result.must_change else "ok"
             _open_session(
                 AccountSession(
-                    entry.dn, profile.id, state, account_service().now(), result.grace_left
+                    entry.dn,
+                    profile.id,
+                    state,
+                    account_service().now(),
+                    result.grace_left,
+                    password_state(entry),
                 )
             )
             return redirect(_after_login(profile, entry, state, result.grace_left))
@@ -215,9 +233,8 @@ def _after_login(profile: Profile, entry: UserEntry, state: str, grace_left: int
     return url_for("account.home")
 
 
-@bp.post("/logout")
-def logout() -> Response:
-    """End the session, server side too."""
+def _close_session() -> None:
+    """Forget the session, server side too, keeping only the language."""
     token = session.get("account")
     if token:
         services().store.delete(_key(token))
@@ -225,6 +242,12 @@ def logout() -> Response:
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End the session, server side too."""
+    _close_session()
     flash(_("Vous êtes déconnecté."))
     return redirect(url_for("account.choose"))
 
@@ -400,6 +423,7 @@ def password(current: AccountSession) -> Page:
                 account_service().now(),
                 None,
             )
+            current.password_state = password_state(account_service().entry(current.dn))
             _update(current)
             flash(_("Votre mot de passe est modifié."))
             return redirect(url_for("account.home"))

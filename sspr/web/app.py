@@ -23,12 +23,16 @@ from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
 from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService, LinkSigner
 from sspr.domain.errors import DirectoryUnavailable
+from sspr.domain.helpdesk import HelpdeskService
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.domain.reset import Collaborators, ResetService
 from sspr.metrics import Metrics, ProofTrail
 from sspr.store import open_store
 from sspr.web import i18n, security
+from sspr.web.captcha import Captcha
+from sspr.web.captcha import bp as captcha_bp
 from sspr.web.notifier import TemplateNotifier
+from sspr.web.ratelimit import IpLimits
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,6 +51,11 @@ class Services:
     sms_sender: SmsSender | None
     metrics: Metrics
     account: AccountService
+    ip_limits: IpLimits
+    # None when the configuration has no helpdesk section: the console then answers 404.
+    helpdesk: HelpdeskService | None = None
+    # Set right after construction: ALTCHA challenges and the per-address failure counts.
+    captcha: Captcha | None = None
 
 
 def templates_dir() -> Path:
@@ -122,7 +131,8 @@ def _configure(app: Flask, settings: Settings, testing: bool) -> None:
     app.config.update(
         SECRET_KEY=secret,
         TESTING=testing,
-        SESSION_COOKIE_NAME="sspr_session",
+        # __Host-: the browser then only accepts it Secure, for this host, on path / (ASVS 3.4.4).
+        SESSION_COOKIE_NAME="__Host-sspr" if https else "sspr",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=https,
@@ -180,9 +190,26 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
         code_policies=code_policies(settings),
         now=given.clock.now,
     )
-    return Services(
-        settings, directory, store, audit, hasher, reset, mailer, sms_sender, metrics, account
-    )
+    ip_limits = IpLimits.over(store, settings.rate_limits.identify_per_ip_per_minute, audit)
+    services = Services(
+        settings, directory, store, audit, hasher, reset, mailer, sms_sender, metrics, account,
+        ip_limits,
+    )  # fmt: skip
+    services.helpdesk = _helpdesk(settings, services, parts, given.clock)
+    services.captcha = Captcha(settings, key, store, given.clock)
+    return services
+
+
+def _helpdesk(
+    settings: Settings, services: Services, parts: Collaborators, clock: Clock
+) -> HelpdeskService | None:
+    if settings.helpdesk is None:
+        return None
+    return HelpdeskService(
+        settings=settings, config=settings.helpdesk, directory=services.directory,
+        store=services.store, audit=services.audit, reset=services.reset, codes=parts.codes,
+        notifier=parts.notifier, code_policies=code_policies(settings), now=clock.now,
+    )  # fmt: skip
 
 
 def _metrics(settings: Settings, store: Store) -> Metrics:
@@ -205,6 +232,7 @@ def code_policies(settings: Settings) -> dict[str, CodePolicy]:
             max_attempts=rules.max_attempts,
             resend_cooldown=rules.resend_cooldown_seconds,
             max_per_hour_per_destination=rules.max_per_hour,
+            max_per_day_per_destination=rules.max_per_day,
         )
     return policies
 
@@ -267,13 +295,15 @@ def _request_context() -> dict[str, str | None]:
 
 
 def _register(app: Flask) -> None:
-    from sspr.web import account, ops, proofs, reset
+    from sspr.web import account, helpdesk, ops, proofs, reset
 
     assert proofs.bp is reset.bp  # proofs adds its pages to the reset blueprint
     app.register_blueprint(reset.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(helpdesk.bp)
+    app.register_blueprint(captcha_bp)
     # GET only, read by scrapers that hold no session.
     app.extensions["csrf"].exempt(ops.bp)
     app.after_request(_no_store)

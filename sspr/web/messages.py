@@ -100,8 +100,15 @@ def refusal_text(reason: PasswordRefusal) -> str:
 
 
 def wait_text(seconds: float) -> str:
-    """Say how long a block lasts, rounded up to the minute."""
+    """Say how long a block lasts, rounded up to the minute (or the hour past 90 minutes)."""
     minutes = max(1, int((seconds + 59) // 60))
+    if minutes > 90:
+        hours = (minutes + 59) // 60
+        return ngettext(
+            "Trop de tentatives infructueuses. Réessayez dans %(num)d heure.",
+            "Trop de tentatives infructueuses. Réessayez dans %(num)d heures.",
+            hours,
+        )
     return ngettext(
         "Trop de tentatives infructueuses. Réessayez dans %(num)d minute.",
         "Trop de tentatives infructueuses. Réessayez dans %(num)d minutes.",

@@ -31,6 +31,13 @@ class TemplateNotifier:
             subject = _("Validation du changement de mot de passe")
             self._mail(to, subject, "code", profile, lang, code=code, link=link, minutes=minutes)
 
+    def rehearse(self, channel: str) -> None:
+        """What a send costs (connection, TLS, authentication), with nothing sent."""
+        sender = self._sms if channel == "sms" else self._mailer
+        if sender is None:
+            raise DeliveryFailed(f"no sender is configured for {channel}")
+        sender.rehearse()
+
     def sms_code(self, *, to: str, lang: str, code: str, minutes: int) -> None:
         """Text a code with the configured wording."""
         if self._sms is None or self._settings.sms is None:
@@ -77,6 +84,22 @@ class TemplateNotifier:
         with force_locale(lang):
             subject = _("Modification de vos informations personnelles")
             self._mail(to, subject, "personal_data_changed", profile, lang, login=login)
+
+    def identity_code(
+        self, *, to: str, channel: str, profile: str, lang: str, code: str, minutes: int
+    ) -> None:
+        """The helpdesk's identity check: a code the caller reads out to the agent."""
+        if channel == "sms":
+            helpdesk = self._settings.helpdesk
+            if self._sms is None or helpdesk is None:
+                raise DeliveryFailed("no SMS sender is configured")
+            self._sms.send(
+                to, helpdesk.identity_sms_text.get(lang).format(code=code, minutes=minutes)
+            )
+            return
+        with force_locale(lang):
+            subject = _("Votre code de vérification pour le support")
+            self._mail(to, subject, "identity_code", profile, lang, code=code, minutes=minutes)
 
     def _mail(
         self, to: str, subject: str, name: str, profile: str, lang: str, **context: object

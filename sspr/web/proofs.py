@@ -22,6 +22,7 @@ from sspr.domain.errors import (
     WrongAnswer,
 )
 from sspr.domain.reset import Flow, questions_text
+from sspr.web import captcha
 from sspr.web.forms import ChannelForm, CodeForm, FormError, answer_form
 from sspr.web.i18n import current_language
 from sspr.web.messages import (
@@ -64,7 +65,8 @@ def choose() -> Page:
         return flow
     form = ChannelForm()
     form.channel.choices = [(c, channel_label(c, flow.contacts.get(c))) for c in flow.options()]
-    if form.validate_on_submit():
+    profile = profile_or_404(flow.profile)
+    if form.validate_on_submit() and captcha.check(form, profile):
         try:
             chosen = services().reset.choose(flow.id, form.channel.data or "")
             return redirect(next_url(chosen))
@@ -74,7 +76,7 @@ def choose() -> Page:
             FormError(None, _sending_problem(failed)).populate_form(form)
         except StepNotAllowed:
             return restart()
-    return render_template("choose.html", form=form, flow=flow)
+    return render_template("choose.html", form=form, flow=flow, captcha=captcha.widget(profile))
 
 
 @bp.route("/reset/question", methods=["GET", "POST"])
@@ -90,8 +92,10 @@ def question() -> Page:
             session["flow"] = proven.id  # rotated with the privilege it now carries
             return redirect(next_url(proven))
         except WrongAnswer as wrong:
+            captcha.record_failure()
             FormError(None, wrong_answer_text(wrong.attempts_left)).populate_form(form)
         except TooManyAttempts as blocked:
+            captcha.record_failure()
             return blocked_page(blocked)
         except (FlowExpired, StepNotAllowed):
             return restart()
@@ -116,11 +120,13 @@ def code() -> Page:
             session["flow"] = proven.id  # rotated with the privilege it now carries
             return redirect(next_url(proven))
         except CodeInvalid as wrong:
+            captcha.record_failure()
             FormError("code", code_invalid_text(wrong.attempts_left)).populate_form(form)
         except CodeExpired:
             message = _("Ce code n'est plus valable. Demandez-en un nouveau.")
             FormError("code", message).populate_form(form)
         except TooManyAttempts as blocked:
+            captcha.record_failure()
             return blocked_page(blocked)
         except (FlowExpired, StepNotAllowed):
             return restart()
@@ -138,6 +144,10 @@ def resend() -> Page:
     form = FlaskForm()
     if not form.validate_on_submit():
         return restart()
+    problem = captcha.problem(profile_or_404(flow.profile))
+    if problem is not None:
+        flash(problem)
+        return redirect(url_for("reset.code"))
     try:
         services().reset.resend(flow.id)
         flash(_("Un nouveau code vient de vous être envoyé. Le précédent ne fonctionne plus."))
@@ -217,6 +227,7 @@ def _code_page(flow: Flow, form: CodeForm) -> str:
         length=policy.length,
         numeric=flow.channel == "sms",
         request_path=request.path,
+        captcha=captcha.widget(profile_or_404(flow.profile)),
     )
 
 

@@ -19,6 +19,7 @@ from sspr.domain.errors import (
 )
 from sspr.domain.policy import describe_for_browser
 from sspr.domain.reset import Flow
+from sspr.web import captcha
 from sspr.web.app import Services, services_of_app
 from sspr.web.forms import FormError, IdentifyForm, NewPasswordForm
 from sspr.web.i18n import current_language
@@ -75,8 +76,12 @@ def identify(profile_id: str) -> Page:
     form = IdentifyForm()
     if request.method == "GET" and request.args.get("login_hint"):
         form.identifier.data = request.args["login_hint"][:256]
-    if form.validate_on_submit():
+    if form.validate_on_submit() and captcha.check(form, profile):
+        # Every identification counts towards the captcha, whatever it finds: counting only
+        # the neutral ones would let the captcha tell which accounts exist.
+        captcha.record_failure()
         try:
+            services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
             flow = services().reset.start(profile, form.identifier.data or "", current_language())
         except NotEnrolled as missing:
             return render_template("not_enrolled.html", profile=profile, channel=missing.channel)
@@ -90,7 +95,9 @@ def identify(profile_id: str) -> Page:
             session.clear()  # A new flow starts from a clean session.
             session["flow"] = flow.id
             return redirect(next_url(flow))
-    return render_template("identify.html", profile=profile, form=form)
+    return render_template(
+        "identify.html", profile=profile, form=form, captcha=captcha.widget(profile)
+    )
 
 
 @bp.route("/reset/password", methods=["GET", "POST"])

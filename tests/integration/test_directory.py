@@ -599,7 +599,7 @@ def test_a_hung_server_is_bounded_by_the_operation_timeout(private_slapd: Slapd)
     dn = demo_dn(private_slapd, "jeanne.martin")
     assert directory.read_user(dn) is not None
     assert private_slapd.pid is not None
-    os.kill(private_slapd.pid, signal.SIGSTOP)
+    stop_process(private_slapd.pid)
     try:
         started = time.monotonic()
         with pytest.raises(DirectoryUnavailable, match="read_user"):
@@ -618,13 +618,24 @@ def test_a_write_whose_outcome_is_unknown_is_not_retried(private_slapd: Slapd) -
     dn = demo_dn(private_slapd, "jeanne.martin")
     assert directory.read_user(dn) is not None
     assert private_slapd.pid is not None
-    os.kill(private_slapd.pid, signal.SIGSTOP)
+    stop_process(private_slapd.pid)
     try:
         with pytest.raises(DirectoryUnavailable, match="set_password"):
             directory.set_password(dn, NEW_PASSWORD)
     finally:
         os.kill(private_slapd.pid, signal.SIGCONT)
     directory.close()
+
+
+def stop_process(pid: int) -> None:
+    """SIGSTOP, then wait until the kernel says it is stopped: kill() returns before."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] == "T":
+                return
+        time.sleep(0.01)
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,10 @@ def test_wheel_carries_templates_catalogs_and_demo(tmp_path: Path) -> None:
         "sspr/demo/demo.yaml",
         "sspr/demo/ldap/sspr-schema.ldif",
         "sspr/web/static/js/sspr.js",
+        "sspr/web/static/js/captcha.js",
+        "sspr/web/static/vendor/altcha/altcha.min.js",
+        "sspr/web/static/vendor/altcha/workers/pbkdf2.js",
+        "sspr/templates/_captcha.html",
     }
     assert expected <= names
 

@@ -390,3 +390,22 @@ def test_link_expires_and_follows_the_password(signer: LinkSigner, clock: FakeCl
     clock.advance(901)
     with pytest.raises(CodeExpired):
         signer.read(token, max_age=900)
+
+
+def test_sends_per_destination_are_capped_per_day(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    daily = replace(SMS_POLICY, max_per_day_per_destination=10)
+    for hour in range(2):
+        for _ in range(5):
+            send_sms(service, outbox, policy=daily)
+            clock.advance(61)
+        clock.advance(3600)  # the hourly cap frees up…
+        assert hour in (0, 1)
+    with pytest.raises(TooManySends) as capped:  # …but not the daily one
+        send_sms(service, outbox, policy=daily)
+    assert 3600 * 20 < capped.value.retry_after <= 86400
+    clock.advance(86400)
+    send_sms(service, outbox, policy=daily)

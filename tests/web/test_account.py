@@ -86,14 +86,14 @@ def test_the_session_rotates_at_login_and_dies_at_logout(
 ) -> None:
     account: Account = make_account("usager", mobile="0612345678")
     client.get("/account/login/usager")
-    before = client.get_cookie("sspr_session")
+    before = client.get_cookie("__Host-sspr")
     logged_in(client, account)
-    after = client.get_cookie("sspr_session")
+    after = client.get_cookie("__Host-sspr")
     assert before is not None and after is not None and before.value != after.value
     stolen = after.value
     token = csrf_token(client.get("/account/").text)
     assert client.post("/account/logout", data={"csrf_token": token}).status_code == 302
-    client.set_cookie("sspr_session", stolen, domain="localhost")
+    client.set_cookie("__Host-sspr", stolen, domain="localhost")
     response = client.get("/account/")
     assert response.headers["Location"] == "/account/login"
 
@@ -378,3 +378,23 @@ def test_enrol_then_reset_with_what_was_enrolled(
     )
     submit(fresh, "/reset/password", {"password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
     assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+
+
+def test_the_session_dies_when_the_password_changes_elsewhere(
+    client: FlaskClient, make_account: Any, directory_for: Any
+) -> None:
+    account: Account = make_account("usager", mobile="0612345678")
+    logged_in(client, account)
+    assert client.get("/account/").status_code == 200
+    directory_for().set_password(account.dn, "Reset-Ailleurs-2026")  # a reset, or the helpdesk
+    response = client.get("/account/")
+    assert response.headers["Location"] == "/account/login"
+    assert "Votre mot de passe a changé" in client.get("/account/login").text
+
+
+def test_the_own_password_change_keeps_the_session(client: FlaskClient, make_account: Any) -> None:
+    account: Account = make_account("usager", mobile="0612345678")
+    logged_in(client, account)
+    submit(client, "/account/password", {"current": account.password,
+           "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})  # fmt: skip
+    assert client.get("/account/").status_code == 200

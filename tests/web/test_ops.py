@@ -235,9 +235,9 @@ def test_the_channel_survives_a_change_of_worker(
     answer(client, "Paris")
     # Another worker: its own app and metrics, the same store file and signing key.
     other = https_client(build_app(settings, outbox, audit_lines))
-    cookie = client.get_cookie("sspr_session")
+    cookie = client.get_cookie("__Host-sspr")
     assert cookie is not None
-    other.set_cookie("sspr_session", cookie.value, domain=cookie.domain)
+    other.set_cookie("__Host-sspr", cookie.value, domain=cookie.domain)
     assert choose(other, GOOD_PASSWORD).headers["Location"] == "/reset/done"
     found = samples(other)
     assert value(found, "sspr_resets_completed_total", profile="usager", channel="question") == 1

@@ -443,7 +443,7 @@ def test_security_headers(client: FlaskClient) -> None:
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cache-Control"] == "no-store"
     client.get("/reset/usager")  # the form's CSRF token opens a session
-    cookie = client.get_cookie("sspr_session")
+    cookie = client.get_cookie("__Host-sspr")
     assert cookie is not None and cookie.secure and cookie.http_only
     assert cookie.same_site == "Lax"
 
@@ -503,3 +503,29 @@ def test_ldap_injection_in_the_identifier_matches_nothing(
     assert identify(client, value).headers["Location"] == "/reset/question"
     assert '"no_account"' in audit_lines.getvalue()
     assert '"success"' not in audit_lines.getvalue()
+
+
+def test_identification_attempts_are_limited_per_address(
+    settings: Settings, audit_lines: io.StringIO
+) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["rate_limits"] = {"identify_per_ip_per_minute": 3}
+    client = https_client(create_app(Settings.model_validate(raw), audit_streams=[audit_lines],
+                                     testing=True))  # fmt: skip
+    for number in range(3):
+        assert identify(client, f"someone{number}").status_code == 302
+    page = identify(client, "someone-else")
+    assert page.status_code == 429
+    assert "Réessayez dans 1 minute." in page.text
+    assert '"ratelimit.hit"' in audit_lines.getvalue()
+    # Another address is not affected.
+    other = https_client(client.application)
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.10"
+    assert identify(other, "someone").status_code == 302
+
+
+def test_account_blocks_last_a_day_by_default() -> None:
+    from sspr.config import AttemptLimit
+
+    limit = AttemptLimit()
+    assert (limit.max_failures, limit.window_seconds, limit.lockout_seconds) == (5, 3600, 86400)

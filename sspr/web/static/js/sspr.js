@@ -59,7 +59,9 @@
   }
 
   function setupWaiting(form) {
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      // A widget that holds the submission back (the captcha solving first) submits again.
+      if (event.defaultPrevented) { return; }
       var waiting = form.querySelector(".waiting");
       if (waiting) { waiting.hidden = false; }
       // Disabled after this tick, so the button's own name and value are still sent.

@@ -1,0 +1,491 @@
+"""The helpdesk console: staff access, search, a user's summary, and the agents' actions.
+
+Agents never see answers or codes: a summary says how many questions are set and shows
+contacts masked; identity codes go to the user, who reads them out to the agent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sspr.config import HelpdeskAction, HelpdeskConfig, Profile, Settings
+from sspr.domain.audit import AuditLog
+from sspr.domain.audit_trail import Event, recent_events
+from sspr.domain.codes import (
+    CodeExpired,
+    CodeInvalid,
+    CodePolicy,
+    CodeService,
+    DeliveryFailed,
+    ResendTooSoon,
+    TooManySends,
+)
+from sspr.domain.errors import (
+    InvalidCredentials,
+    NotEnrolled,
+    PasswordRefusal,
+    PasswordRefused,
+    SsprError,
+    TooManyAttempts,
+)
+from sspr.domain.limits import subject_key
+from sspr.domain.masks import mask_email
+from sspr.domain.notify import Notifier
+from sspr.domain.phone import first_mobile, mask_mobile
+from sspr.domain.policy import UserContext, generate_password
+from sspr.domain.ports import Directory, LoginResult, Store, UserEntry
+from sspr.domain.reset import CODE_CHANNELS, ResetService, password_state, registered_questions
+
+SEARCH_MIN = 2
+SEARCH_MAX = 100
+# Deeper than this, the agent refines the query: offset paging re-reads what it skips.
+MAX_RESULTS = 200
+REASON_MAX = 300
+
+
+class NotStaff(SsprError):
+    """The credentials are right, but the account may not use the console."""
+
+
+class PasswordChangeNeeded(SsprError):
+    """The staff account's password has expired or was reset: change it first."""
+
+
+class OutOfScope(SsprError):
+    """No such account in the configured profiles: the console does not see it."""
+
+
+class ReasonRequired(SsprError):
+    """This action needs a written reason."""
+
+
+class IdentityNotChecked(SsprError):
+    """This action needs the caller's identity checked first."""
+
+
+class ActionUnavailable(SsprError):
+    """The action cannot apply to this account; `why` says why (a code for the page)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A logged-in staff member; `session` tells the agent's sessions apart."""
+
+    dn: str
+    login: str
+    name: str
+    session: str = ""
+
+
+@dataclass(frozen=True)
+class Found:
+    """One search result and the profiles it belongs to."""
+
+    entry: UserEntry
+    profiles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of results; `capped` when more exist beyond what the console pages through."""
+
+    query: str
+    results: tuple[Found, ...]
+    page: int
+    more: bool
+    capped: bool = False
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """What an agent sees of an account: never an answer, contacts masked."""
+
+    entry: UserEntry
+    profiles: tuple[str, ...]
+    question_count: int
+    mobile: str
+    email: str
+    proof_block: float | None
+    reset_channels: tuple[str, ...]
+    identity_channels: tuple[str, ...]
+
+    @property
+    def profile(self) -> str | None:
+        """The account's profile, when it has exactly one."""
+        return self.profiles[0] if len(self.profiles) == 1 else None
+
+
+class HelpdeskService:
+    """The console's operations; every action is audited with the agent and the reason."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        config: HelpdeskConfig,
+        directory: Directory,
+        store: Store,
+        audit: AuditLog,
+        reset: ResetService,
+        codes: CodeService,
+        notifier: Notifier,
+        code_policies: Mapping[str, CodePolicy],
+        now: Callable[[], float],
+    ) -> None:
+        self._settings = settings
+        self._config = config
+        self._directory = directory
+        self._store = store
+        self._audit = audit
+        self._reset = reset
+        self._codes = codes
+        self._notifier = notifier
+        self._code_policies = code_policies
+        self._now = now
+
+    @property
+    def config(self) -> HelpdeskConfig:
+        """The console's configuration."""
+        return self._config
+
+    def now(self) -> float:
+        """The service's clock, so sessions follow an injected one in tests."""
+        return self._now()
+
+    # -- staff -------------------------------------------------------------------------------
+
+    def login(self, identifier: str, password: str) -> Agent:
+        """Bind as the staff member, then check the access rule; failures are audited."""
+        identifier = identifier.strip()
+        found = self._directory.find_by_attribute(
+            self._config.base, self._config.identifier, identifier, limit=2
+        ) if identifier else []  # fmt: skip
+        entry = found[0] if len(found) == 1 else None
+        result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
+        # The typed identifier is never logged: people type passwords in the wrong field.
+        agent = entry.login if entry else None
+        if entry is None or not (result.ok or result.expired or result.locked):
+            self._login_failed(agent, "invalid_credentials")
+            raise InvalidCredentials()
+        if result.locked:
+            self._login_failed(agent, "locked")
+            raise PasswordRefused(PasswordRefusal.LOCKED)
+        if result.expired or result.must_change:
+            self._login_failed(agent, "password_change_needed")
+            raise PasswordChangeNeeded()
+        if not self.is_staff(entry.dn):
+            self._login_failed(agent, "not_staff")
+            raise NotStaff()
+        self._audit.record("helpdesk.login", "success", agent=entry.login)
+        return Agent(entry.dn, entry.login, entry.display_name or entry.login)
+
+    def _login_failed(self, agent: str | None, error: str) -> None:
+        self._audit.record("helpdesk.login", "failure", agent=agent, error=error)
+
+    def is_staff(self, dn: str) -> bool:
+        """Whether the account may use the console now (checked at every request)."""
+        config = self._config
+        if config.group_dn and not self._directory.in_group(dn, config.group_dn):
+            return False
+        candidates = [("staff", config.base, config.filter)] if config.filter else []
+        return not candidates or bool(self._directory.memberships(dn, candidates))
+
+    def logout(self, agent: Agent) -> None:
+        """Record the end of an agent's session."""
+        self._audit.record("helpdesk.logout", "success", agent=agent.login)
+
+    # -- search and summary ------------------------------------------------------------------
+
+    def search(self, query: str, page: int = 0) -> SearchPage:
+        """Accounts of the profiles whose login, mail or name contains the query."""
+        query = query.strip()[:SEARCH_MAX]
+        if len(query) < SEARCH_MIN:
+            return SearchPage(query, (), 0, False)
+        size = self._config.page_size
+        page = min(max(page, 0), MAX_RESULTS // size - 1)
+        scopes = [(profile.base, profile.filter) for profile in self._settings.profiles]
+        entries, more = self._directory.search_people(query, scopes, offset=page * size, limit=size)
+        capped = more and (page + 1) * size >= MAX_RESULTS
+        found = tuple(Found(entry, self._profiles_of(entry.dn)) for entry in entries)
+        return SearchPage(query, found, page, more and not capped, capped)
+
+    def summary(self, dn: str) -> UserSummary:
+        """The account as an agent sees it; OutOfScope outside the configured profiles."""
+        # Membership first: it reads a DN outside every base (or no DN at all) without LDAP.
+        profiles = self._profiles_of(dn) if dn else ()
+        entry = self._directory.read_user(dn) if profiles else None
+        if entry is None:
+            raise OutOfScope(dn)
+        mobile = self._mobile(entry)
+        profile = self._settings.profile(profiles[0]) if len(profiles) == 1 else None
+        return UserSummary(
+            entry=entry,
+            profiles=profiles,
+            question_count=len(registered_questions(self._settings, entry)),
+            mobile=mask_mobile(mobile, self._region()) if mobile else "",
+            email=mask_email(entry.mails[0]) if entry.mails else "",
+            proof_block=self._reset.proof_block(entry.dn),
+            reset_channels=self._reset_channels(profile, entry) if profile else (),
+            identity_channels=self._identity_channels(entry),
+        )
+
+    def events(self, *, user: str = "", event: str = "", limit: int = 100) -> list[Event] | None:
+        """The latest audit events, filtered; None when no audit file is configured."""
+        path: Path | None = self._settings.audit.file
+        if path is None:
+            return None
+        return recent_events(path, user=user, event=event, limit=limit)
+
+    def _profiles_of(self, dn: str) -> tuple[str, ...]:
+        candidates = [(p.id, p.base, p.filter) for p in self._settings.profiles]
+        matched = self._directory.memberships(dn, candidates)
+        return tuple(p.id for p in self._settings.profiles if p.id in matched)
+
+    def _reset_channels(self, profile: Profile, entry: UserEntry) -> tuple[str, ...]:
+        """The code channels of the profile's first step that can reach this account."""
+        usable = self._identity_channels(entry)
+        first = profile.steps()[0]
+        return tuple(channel for channel in first if channel in CODE_CHANNELS and channel in usable)
+
+    def _identity_channels(self, entry: UserEntry) -> tuple[str, ...]:
+        channels = []
+        if self._settings.sms is not None and self._mobile(entry):
+            channels.append("sms")
+        if self._settings.mail is not None and entry.mails:
+            channels.append("email")
+        return tuple(channels)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def send_reset(self, agent: Agent, dn: str, channel: str, reason: str) -> str:
+        """Start the user's reset as if they had, sending its first code (and email link).
+
+        Returns the masked destination. The user goes on in their own browser: the email
+        link opens the flow anywhere, and a code typed in a flow already open still works.
+        """
+        summary, profile = self._acting_on(agent, "send_reset", dn, reason)
+        if channel not in summary.reset_channels:
+            raise ActionUnavailable("no_channel")
+        entry = summary.entry
+        identifier = entry.login if "login" in profile.identifier else entry.mails[0]
+        fields = self._fields(agent, summary, reason, channel=channel)
+        try:
+            # The reset keeps a code sent moments ago instead of sending another: say so.
+            wait = self._reset.resend_wait(entry.dn, channel)
+            if wait is not None:
+                raise ResendTooSoon(wait)
+            flow = self._reset.start(profile, identifier, self._settings.default_language)
+            if not flow.channel and flow.dn is not None:
+                flow = self._reset.choose(flow.id, channel)
+        except (
+            ResendTooSoon,
+            TooManyAttempts,
+            NotEnrolled,
+            TooManySends,
+            DeliveryFailed,
+        ) as failed:
+            self._audit.record("helpdesk.reset_sent", "failure", error=_error(failed), **fields)
+            raise
+        # A flow without the account is the neutral response (not enrolled, ambiguous).
+        if flow.dn is None or flow.channel != channel:
+            self._audit.record("helpdesk.reset_sent", "failure", error="not_enrolled", **fields)
+            raise ActionUnavailable("not_enrolled")
+        self._audit.record("helpdesk.reset_sent", "success", **fields)
+        return self._masked(entry, channel)
+
+    def send_identity_code(self, agent: Agent, dn: str, channel: str, reason: str = "") -> str:
+        """Send the caller a code to read out; return the masked destination."""
+        summary, _ = self._acting_on(agent, "identity_check", dn, reason, needs_profile=False)
+        if channel not in summary.identity_channels:
+            raise ActionUnavailable("no_channel")
+        entry = summary.entry
+        destination = entry.mails[0] if channel == "email" else self._mobile(entry) or ""
+        policy = self._code_policies[channel]
+        minutes = max(1, int(policy.ttl // 60))
+        profile_id, lang = summary.profiles[0], self._settings.default_language
+
+        def deliver(code: str) -> None:
+            self._notifier.identity_code(to=destination, channel=channel, profile=profile_id,
+                                         lang=lang, code=code, minutes=minutes)  # fmt: skip
+
+        fields = self._fields(agent, summary, reason, channel=channel)
+        try:
+            self._codes.issue(
+                subject=self._identity_subject(entry), channel=channel, destination=destination,
+                password_state=password_state(entry), policy=policy, deliver=deliver,
+            )  # fmt: skip
+        except (ResendTooSoon, TooManySends, DeliveryFailed) as failed:
+            event = "helpdesk.identity_code_sent"
+            self._audit.record(event, "failure", error=_error(failed), **fields)
+            raise
+        self._audit.record("helpdesk.identity_code_sent", "success", **fields)
+        return self._masked(entry, channel)
+
+    def check_identity(self, agent: Agent, dn: str, channel: str, code: str) -> float:
+        """Check the code the caller reads out; return until when the check lets the agent act."""
+        summary = self.summary(dn)
+        entry = summary.entry
+        fields = self._fields(agent, summary, "", channel=channel)
+        try:
+            self._codes.verify(subject=self._identity_subject(entry), channel=channel, code=code,
+                               password_state=password_state(entry))  # fmt: skip
+        except (CodeInvalid, CodeExpired) as failed:
+            self._audit.record("helpdesk.identity_checked", "failure", error=_error(failed),
+                               **fields)  # fmt: skip
+            raise
+        ttl = self._config.identity_check_valid_seconds
+        self._store.set(self._checked_key(agent, entry.dn), channel.encode(), ttl)
+        self._audit.record("helpdesk.identity_checked", "success", **fields)
+        return self._now() + ttl
+
+    def identity_checked(self, agent: Agent, dn: str) -> float | None:
+        """Seconds left of this agent session's identity check of the account, or None."""
+        return self._store.ttl(self._checked_key(agent, dn))
+
+    def temporary_password(self, agent: Agent, dn: str, reason: str) -> str:
+        """Write a generated password that must be changed at the next login; return it once.
+
+        Only after the caller's identity check, or with a written reason where the
+        configuration allows it. The password is never logged nor audited.
+        """
+        summary, profile = self._acting_on(agent, "temporary_password", dn, reason)
+        checked = self.identity_checked(agent, dn) is not None
+        fields = self._fields(
+            agent, summary, reason, proof="identity_check" if checked else "reason"
+        )
+        if not checked and (self.identity_check_required() or not reason.strip()):
+            self._audit.record("helpdesk.temporary_password", "failure",
+                               error="identity_not_checked", **fields)  # fmt: skip
+            raise IdentityNotChecked() if self.identity_check_required() else ReasonRequired()
+        entry = summary.entry
+        password = generate_password(
+            self._reset.policy_for(profile), UserContext(entry.login, entry.name_parts)
+        )
+        try:
+            self._directory.set_password(entry.dn, password, must_change=True)
+        except PasswordRefused as refused:
+            self._audit.record("helpdesk.temporary_password", "failure",
+                               error=refused.reason.value, **fields)  # fmt: skip
+            raise
+        self._audit.record("helpdesk.temporary_password", "success", **fields)
+        lang = self._settings.default_language
+        self._quietly(
+            lambda: self._notifier.password_changed(entry=entry, profile=profile.id, lang=lang)
+        )
+        return password
+
+    def unlock(self, agent: Agent, dn: str, reason: str) -> None:
+        """Clear the directory's lock and failure count, and sspr's block after failed proofs."""
+        summary, _ = self._acting_on(agent, "unlock", dn, reason, needs_profile=False)
+        was = "locked" if summary.entry.locked else "not_locked"
+        self._directory.unlock(summary.entry.dn)
+        self._reset.lift_proof_block(summary.entry.dn)
+        self._audit.record("helpdesk.unlock", "success", **self._fields(agent, summary, reason),
+                           state=was)  # fmt: skip
+
+    def clear_recovery(self, agent: Agent, dn: str, reason: str) -> None:
+        """Remove the answers and the mobile, so the user must enrol again; tell the user."""
+        summary, _ = self._acting_on(agent, "clear_recovery", dn, reason, needs_profile=False)
+        entry = summary.entry
+        self._directory.write_recovery(entry.dn, {"answers": [], "mobile": []})
+        self._audit.record("helpdesk.recovery_cleared", "success",
+                           **self._fields(agent, summary, reason))  # fmt: skip
+        if entry.mails:
+            to, lang = entry.mails[0], self._settings.default_language
+            self._quietly(lambda: self._notifier.personal_data_changed(
+                to=to, profile=summary.profiles[0], lang=lang, login=entry.login))  # fmt: skip
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def identity_check_required(self) -> bool:
+        """Whether a temporary password needs the identity check (a reason cannot replace it)."""
+        mode = self._config.temporary_password_requires
+        return mode == "identity_check"
+
+    def reason_required(self, action: HelpdeskAction) -> bool:
+        """Whether the configuration asks a written reason for this action."""
+        return action in self._config.reasons_required
+
+    def _acting_on(
+        self,
+        agent: Agent,
+        action: HelpdeskAction,
+        dn: str,
+        reason: str,
+        *,
+        needs_profile: bool = True,
+    ) -> tuple[UserSummary, Profile]:
+        """The account, its one profile, after the reason rule; refusals are audited."""
+        summary = self.summary(dn)
+        profile = self._settings.profile(summary.profile or summary.profiles[0])
+        assert profile is not None  # memberships only return configured ids
+        problem: SsprError | None = None
+        if self.reason_required(action) and not reason.strip():
+            problem = ReasonRequired()
+        elif needs_profile and summary.profile is None:
+            problem = ActionUnavailable("several_profiles")
+        if problem is not None:
+            self._audit.record(f"helpdesk.{_EVENTS[action]}", "failure", error=_error(problem),
+                               **self._fields(agent, summary, reason))  # fmt: skip
+            raise problem
+        return summary, profile
+
+    def _fields(
+        self, agent: Agent, summary: UserSummary, reason: str, **extra: str
+    ) -> dict[str, str | int | None]:
+        return {
+            "user_dn": summary.entry.dn,
+            "profile": ",".join(summary.profiles),
+            "agent": agent.login,
+            "reason": reason.strip()[:REASON_MAX] or None,
+            **extra,
+        }
+
+    def _identity_subject(self, entry: UserEntry) -> str:
+        return subject_key("helpdesk", entry.dn.casefold())
+
+    def _checked_key(self, agent: Agent, dn: str) -> str:
+        return "helpdesk:checked:" + subject_key("s", agent.session, dn.casefold())
+
+    def _masked(self, entry: UserEntry, channel: str) -> str:
+        if channel == "email":
+            return mask_email(entry.mails[0])
+        mobile = self._mobile(entry)
+        return mask_mobile(mobile, self._region()) if mobile else ""
+
+    def _mobile(self, entry: UserEntry) -> str | None:
+        return first_mobile(list(entry.mobiles), self._region())
+
+    def _region(self) -> str:
+        return self._settings.sms.default_region if self._settings.sms else "FR"
+
+    def _quietly(self, send: Callable[[], None]) -> None:
+        """Send a notice after a write: a mail failure must not undo what is done."""
+        with contextlib.suppress(DeliveryFailed):
+            send()
+
+
+# The audit event of each action.
+_EVENTS: dict[HelpdeskAction, str] = {
+    "send_reset": "reset_sent",
+    "identity_check": "identity_code_sent",
+    "temporary_password": "temporary_password",
+    "unlock": "unlock",
+    "clear_recovery": "recovery_cleared",
+}
+
+
+def _error(problem: Exception) -> str:
+    """A short, secret-free cause for the audit line."""
+    reason = getattr(problem, "reason", None) or getattr(problem, "why", None)
+    if isinstance(reason, PasswordRefusal):
+        reason = reason.value
+    name = type(problem).__name__
+    return f"{name}: {reason}" if isinstance(reason, str) and reason else name

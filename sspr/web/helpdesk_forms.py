@@ -1,0 +1,45 @@
+"""Flask-WTF forms of the helpdesk console (every one carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import RadioField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional
+
+from sspr.domain.helpdesk import REASON_MAX
+from sspr.web.forms import MAX_CODE, SafeForm
+
+
+class ActionForm(SafeForm):
+    """The confirmation of an action, with the agent's reason (required where configured)."""
+
+    reason = StringField(
+        _l("Raison"),
+        validators=[
+            Optional(),
+            Length(max=REASON_MAX, message=_l("Cette raison est trop longue.")),
+        ],
+    )
+    submit = SubmitField(_l("Confirmer"))
+
+
+class ChannelActionForm(ActionForm):
+    """An action that sends something: on which of the account's channels."""
+
+    channel = RadioField(
+        _l("Envoyer"),
+        validators=[InputRequired(message=_l("Choisissez une option."))],
+    )
+
+
+class IdentityCodeForm(SafeForm):
+    """The code the caller reads out to the agent."""
+
+    code = StringField(
+        _l("Code lu par l'appelant"),
+        validators=[
+            InputRequired(message=_l("Saisissez le code que l'appelant vous lit.")),
+            Length(max=MAX_CODE, message=_l("Ce code est trop long.")),
+        ],
+    )
+    submit = SubmitField(_l("Vérifier"))

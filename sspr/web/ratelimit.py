@@ -1,0 +1,37 @@
+"""Per-IP limits on requests that look an account up, built on `limits`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItemPerMinute
+from limits.strategies import FixedWindowRateLimiter
+
+from sspr.domain.audit import AuditLog
+from sspr.domain.errors import TooManyAttempts
+from sspr.domain.ports import Store
+from sspr.store.limits_storage import StoreStorage
+
+
+@dataclass
+class IpLimits:
+    """How many identification attempts one address may make per minute."""
+
+    limiter: FixedWindowRateLimiter
+    identify: RateLimitItemPerMinute
+    audit: AuditLog
+
+    @classmethod
+    def over(cls, store: Store, identify_per_minute: int, audit: AuditLog) -> IpLimits:
+        """Limits whose counters live in the shared store."""
+        limiter = FixedWindowRateLimiter(StoreStorage(store))
+        return cls(limiter, RateLimitItemPerMinute(identify_per_minute), audit)
+
+    def hit_identify(self, address: str, profile: str) -> None:
+        """Count one identification from `address`; raise TooManyAttempts past the limit."""
+        if self.limiter.hit(self.identify, "identify", address):
+            return
+        reset_at, _ = self.limiter.get_window_stats(self.identify, "identify", address)
+        self.audit.record("ratelimit.hit", "failure", profile=profile, reason="ip_identify")
+        raise TooManyAttempts(retry_after=max(1.0, reset_at - time.time()))
