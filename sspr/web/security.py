@@ -53,7 +53,7 @@ def content_security_policy(settings: Settings) -> str:
         "img-src": " ".join(images),
         "font-src": "'self'",
         "connect-src": "'self'",
-        "worker-src": "'self' blob:",
+        "worker-src": "'self'",
         "object-src": "'none'",
         "base-uri": "'none'",
         "form-action": "'self'",
