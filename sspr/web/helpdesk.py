@@ -57,7 +57,7 @@ from sspr.web.forms import FormError, LoginForm
 from sspr.web.helpdesk_forms import ActionForm, ChannelActionForm, IdentityCodeForm
 from sspr.web.i18n import current_language
 from sspr.web.messages import code_invalid_text, refusal_text, resend_text, sends_text, wait_text
-from sspr.web.reset import Page, services
+from sspr.web.reset import Page, blocked_page, services
 
 bp = Blueprint("helpdesk", __name__, url_prefix="/helpdesk")
 
@@ -208,7 +208,10 @@ def login() -> Page:
     form = LoginForm()
     if form.validate_on_submit():
         try:
+            services().ip_limits.hit_identify(request.remote_addr or "", "helpdesk")
             agent = helpdesk().login(form.identifier.data or "", form.password.data or "")
+        except TooManyAttempts as blocked:
+            return blocked_page(blocked)
         except (InvalidCredentials, NotStaff):
             # Alike, so the page never confirms a password to someone without access.
             message = _("Identifiant ou mot de passe incorrect, ou accès non autorisé.")
