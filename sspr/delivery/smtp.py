@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal
@@ -52,31 +54,13 @@ class SmtpMailer:
             mail = self.build(message)
         except ValueError as exc:  # a header with a line break, or an unusable address
             raise DeliveryFailed("smtp: the message headers are invalid") from exc
-        try:
-            with self._connect() as smtp:
-                if self._security == "starttls":
-                    # Raises when the server does not offer STARTTLS: never fall back to clear.
-                    smtp.starttls(context=self._ssl_context)
-                if self._username:
-                    smtp.login(self._username, self._password or "")
-                smtp.send_message(mail)
-        except (smtplib.SMTPException, OSError) as exc:  # OSError covers timeouts and TLS
-            where = f"smtp {self._host}:{self._port}"
-            if _timed_out(exc):
-                raise DeliveryFailed(f"{where}: timeout after {self._timeout:g} s") from exc
-            raise DeliveryFailed(f"{where}: {_describe(exc)}") from exc
+        with self._session() as smtp:
+            smtp.send_message(mail)
 
     def rehearse(self) -> None:
         """Everything a send does but the message: the same latency, for decoy flows."""
-        try:
-            with self._connect() as smtp:
-                if self._security == "starttls":
-                    smtp.starttls(context=self._ssl_context)
-                if self._username:
-                    smtp.login(self._username, self._password or "")
-                smtp.noop()
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryFailed(f"smtp {self._host}:{self._port}: {_describe(exc)}") from exc
+        with self._session() as smtp:
+            smtp.noop()
 
     def build(self, message: OutgoingMail) -> EmailMessage:
         """The MIME message: a text part, and an HTML alternative when given."""
@@ -95,6 +79,23 @@ class SmtpMailer:
         if message.html is not None:
             mail.add_alternative(message.html, subtype="html")
         return mail
+
+    @contextmanager
+    def _session(self) -> Iterator[smtplib.SMTP]:
+        """A connected, secured and authenticated session; every failure is DeliveryFailed."""
+        try:
+            with self._connect() as smtp:
+                if self._security == "starttls":
+                    # Raises when the server does not offer STARTTLS: never fall back to clear.
+                    smtp.starttls(context=self._ssl_context)
+                if self._username:
+                    smtp.login(self._username, self._password or "")
+                yield smtp
+        except (smtplib.SMTPException, OSError) as exc:  # OSError covers timeouts and TLS
+            where = f"smtp {self._host}:{self._port}"
+            if _timed_out(exc):
+                raise DeliveryFailed(f"{where}: timeout after {self._timeout:g} s") from exc
+            raise DeliveryFailed(f"{where}: {_describe(exc)}") from exc
 
     def _connect(self) -> smtplib.SMTP:
         if self._security == "tls":

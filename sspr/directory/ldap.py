@@ -266,31 +266,10 @@ class LdapDirectory:
         raise DirectoryUnavailable("no directory server answered: " + "; ".join(problems))
 
     def _open_as(self, url: str, dn: str, password: str) -> tuple[Connection, bool]:
-        server = Server(
-            url,
-            get_info=NONE,
-            tls=self._tls(url),
-            connect_timeout=self._config.connect_timeout,
-            mode="IP_SYSTEM_DEFAULT",
-        )
         # Bytes, as for the writes: ldap3 would SASLprep a str, and the two must agree.
-        secret: Any = password.encode("utf-8")
-        conn = Connection(
-            server,
-            user=dn,
-            password=secret,
-            authentication=SIMPLE,
-            client_strategy=SYNC,
-            raise_exceptions=False,
-            auto_referrals=False,
-            receive_timeout=self._time_limit,
-        )
+        conn = self._connection(url, dn, password.encode("utf-8"))
         try:
-            conn.open(read_server_info=False)
-            conn.socket.settimeout(self._config.operation_timeout)
-            wants_start_tls = self._config.tls.start_tls and not url.startswith("ldaps://")
-            if wants_start_tls and not conn.start_tls(read_server_info=False):
-                raise _Unreachable(f"StartTLS refused: {_describe(conn.result)}")
+            self._secure_socket(url, conn)
             bound = bool(conn.bind(read_server_info=False, controls=[PPOLICY_REQUEST]))
         except _Unreachable:
             _unbind(conn)
@@ -473,24 +452,7 @@ class LdapDirectory:
             raise DirectoryUnavailable(
                 f"no password for {self._config.bind_dn}: set {self._config.bind_password_env}"
             )
-        server = Server(
-            url,
-            get_info=NONE,
-            tls=self._tls(url),
-            connect_timeout=self._config.connect_timeout,
-            mode="IP_SYSTEM_DEFAULT",
-        )
-        conn = Connection(
-            server,
-            user=self._config.bind_dn,
-            password=self._password,
-            authentication=SIMPLE,
-            client_strategy=SYNC,
-            raise_exceptions=False,
-            auto_referrals=False,
-            # ldap3 packs this into SO_RCVTIMEO, which only takes whole seconds here.
-            receive_timeout=self._time_limit,
-        )
+        conn = self._connection(url, self._config.bind_dn, self._password)
         try:
             self._handshake(url, conn)
         except BaseException:
@@ -498,14 +460,39 @@ class LdapDirectory:
             raise
         return conn
 
+    def _connection(self, url: str, user: str, password: Any) -> Connection:
+        """An unopened connection to one URL with the configured TLS and timeouts."""
+        server = Server(
+            url,
+            get_info=NONE,
+            tls=self._tls(url),
+            connect_timeout=self._config.connect_timeout,
+            mode="IP_SYSTEM_DEFAULT",
+        )
+        return Connection(
+            server,
+            user=user,
+            password=password,
+            authentication=SIMPLE,
+            client_strategy=SYNC,
+            raise_exceptions=False,
+            auto_referrals=False,
+            # ldap3 packs this into SO_RCVTIMEO, which only takes whole seconds here.
+            receive_timeout=self._time_limit,
+        )
+
+    def _secure_socket(self, url: str, conn: Connection) -> None:
+        """Open the socket with the exact timeout, and StartTLS when configured."""
+        conn.open(read_server_info=False)
+        # Python's own timeout applies first, so a fractional operation_timeout holds.
+        conn.socket.settimeout(self._config.operation_timeout)
+        wants_start_tls = self._config.tls.start_tls and not url.startswith("ldaps://")
+        if wants_start_tls and not conn.start_tls(read_server_info=False):
+            raise _Unreachable(f"StartTLS refused: {_describe(conn.result)}")
+
     def _handshake(self, url: str, conn: Connection) -> None:
         try:
-            conn.open(read_server_info=False)
-            # Python's own timeout applies first, so a fractional operation_timeout holds.
-            conn.socket.settimeout(self._config.operation_timeout)
-            wants_start_tls = self._config.tls.start_tls and not url.startswith("ldaps://")
-            if wants_start_tls and not conn.start_tls(read_server_info=False):
-                raise _Unreachable(f"StartTLS refused: {_describe(conn.result)}")
+            self._secure_socket(url, conn)
             if conn.bind(read_server_info=False):
                 return
         except _Unreachable:
