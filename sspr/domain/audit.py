@@ -14,6 +14,11 @@ from sspr.domain.ports import Clock, SystemClock
 # Keys a caller may never put in an event, whatever it passes: a last line of defence.
 _SECRET_KEYS = frozenset({"password", "new_password", "answer", "answers", "code", "token"})
 
+# Every line carries these, null when they do not apply, so the trail has one schema.
+STANDARD_FIELDS = (
+    "user_dn", "profile", "channel", "reason", "request_id", "source_ip", "agent"
+)  # fmt: skip
+
 ContextProvider = Callable[[], Mapping[str, str | None]]
 # Called with each line once written (the metrics are built this way, outside the domain).
 Observer = Callable[[Mapping[str, object]], None]
@@ -44,6 +49,7 @@ class AuditLog:
             "time": datetime.fromtimestamp(self._clock.now(), UTC).isoformat(),
             "event": event,
             "outcome": outcome,
+            **dict.fromkeys(STANDARD_FIELDS),
         }
         if self._context is not None:
             line.update(self._context())
