@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 
 from sspr.config import Profile, Settings
 from sspr.domain.captcha import CaptchaGate, CaptchaRule
+from sspr.domain.errors import TooManyAttempts
 from sspr.domain.ports import Clock, Store
 from sspr.web.forms import FormError
 
@@ -208,6 +209,12 @@ def widget_strings() -> dict[str, str]:
 @bp.get("/captcha/challenge")
 def challenge() -> Response:
     """A fresh challenge for the widget; no session is needed, and nothing may cache it."""
+    try:
+        current_app.extensions["sspr"].ip_limits.hit_challenge(request.remote_addr or "")
+    except TooManyAttempts:
+        response = jsonify({"error": "too many challenges"})
+        response.status_code = 429
+        return response
     response = jsonify(service().challenge())
     response.headers["Cache-Control"] = "no-store"
     return response

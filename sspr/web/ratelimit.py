@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from limits import RateLimitItemPerMinute
 from limits.strategies import FixedWindowRateLimiter
@@ -21,6 +21,8 @@ class IpLimits:
     limiter: FixedWindowRateLimiter
     identify: RateLimitItemPerMinute
     audit: AuditLog
+    # Each challenge costs the server a PBKDF2 run: bounded too, far above what people need.
+    challenges: RateLimitItemPerMinute = field(default_factory=lambda: RateLimitItemPerMinute(60))
 
     @classmethod
     def over(cls, store: Store, identify_per_minute: int, audit: AuditLog) -> IpLimits:
@@ -30,8 +32,17 @@ class IpLimits:
 
     def hit_identify(self, address: str, profile: str) -> None:
         """Count one identification from `address`; raise TooManyAttempts past the limit."""
-        if self.limiter.hit(self.identify, "identify", address):
+        self._hit(self.identify, "identify", address, profile)
+
+    def hit_challenge(self, address: str) -> None:
+        """Count one captcha challenge handed to `address`."""
+        self._hit(self.challenges, "challenge", address, None)
+
+    def _hit(
+        self, item: RateLimitItemPerMinute, kind: str, address: str, profile: str | None
+    ) -> None:
+        if self.limiter.hit(item, kind, address):
             return
-        reset_at, _ = self.limiter.get_window_stats(self.identify, "identify", address)
-        self.audit.record("ratelimit.hit", "failure", profile=profile, reason="ip_identify")
+        reset_at, _ = self.limiter.get_window_stats(item, kind, address)
+        self.audit.record("ratelimit.hit", "failure", profile=profile, reason=f"ip_{kind}")
         raise TooManyAttempts(retry_after=max(1.0, reset_at - time.time()))

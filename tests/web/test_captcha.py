@@ -298,3 +298,9 @@ def test_choosing_a_channel_needs_the_captcha(
     response = submit(client, "/reset/choose", {"channel": "sms", "altcha": solved(client)})
     assert response.headers["Location"] == "/reset/code"
     assert len(outbox.sms) == 1
+
+
+def test_challenges_are_limited_per_address(settings: Settings, outbox: Outbox) -> None:
+    client = https_client(build_app(settings, outbox, io.StringIO()))
+    statuses = [client.get("/captcha/challenge").status_code for _ in range(61)]
+    assert statuses[:60] == [200] * 60 and statuses[60] == 429
