@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length
 
 MAX_IDENTIFIER = 256
@@ -245,6 +246,11 @@ class QuestionsForm(SafeForm):
         ]
 
 
+def options(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3+ wants select and radio choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def questions_form(count: int, choices: list[tuple[str, str]], **kwargs: Any) -> QuestionsForm:
     """A QuestionsForm with `count` blocks offering `choices`."""
 
@@ -253,7 +259,9 @@ def questions_form(count: int, choices: list[tuple[str, str]], **kwargs: Any) ->
 
     required = InputRequired(message=_l("Saisissez votre réponse."))
     for index in range(count):
-        setattr(Questions, f"question_{index}", SelectField(_l("Question"), choices=choices))
+        setattr(
+            Questions, f"question_{index}", SelectField(_l("Question"), choices=options(choices))
+        )
         setattr(
             Questions,
             f"custom_{index}",

@@ -53,7 +53,7 @@ from sspr.domain.helpdesk import (
     ReasonRequired,
     UserSummary,
 )
-from sspr.web.forms import FormError, LoginForm
+from sspr.web.forms import FormError, LoginForm, options
 from sspr.web.helpdesk_forms import ActionForm, ChannelActionForm, IdentityCodeForm
 from sspr.web.i18n import current_language
 from sspr.web.messages import code_invalid_text, refusal_text, resend_text, sends_text, wait_text
@@ -421,7 +421,7 @@ def clear_recovery(agent: Agent) -> Page:
 def _channel_form(channels: tuple[str, ...]) -> ChannelActionForm:
     form = ChannelActionForm()
     labels = {"email": _("Par email"), "sms": _("Par SMS")}
-    form.channel.choices = [(channel, labels[channel]) for channel in channels]
+    form.channel.choices = options([(channel, labels[channel]) for channel in channels])
     if len(channels) == 1 and not form.is_submitted():
         form.channel.data = channels[0]
     return form

@@ -23,7 +23,7 @@ from sspr.domain.errors import (
 )
 from sspr.domain.reset import Flow, questions_text
 from sspr.web import captcha
-from sspr.web.forms import ChannelForm, CodeForm, FormError, answer_form
+from sspr.web.forms import ChannelForm, CodeForm, FormError, answer_form, options
 from sspr.web.i18n import current_language
 from sspr.web.messages import (
     channel_label,
@@ -64,7 +64,9 @@ def choose() -> Page:
     if not isinstance(flow, Flow):
         return flow
     form = ChannelForm()
-    form.channel.choices = [(c, channel_label(c, flow.contacts.get(c))) for c in flow.options()]
+    form.channel.choices = options(
+        [(c, channel_label(c, flow.contacts.get(c))) for c in flow.options()]
+    )
     profile = profile_or_404(flow.profile)
     if form.validate_on_submit() and captcha.check(form, profile):
         try:
