@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 IdentifierKind = Literal["login", "email"]
@@ -29,7 +29,6 @@ class UserEntry:
     must_change: bool = False
     # GeneralizedTime until which the "add a mobile" reminder is snoozed, or "".
     reminder_snoozed_until: str = ""
-    extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
