@@ -75,7 +75,6 @@ PASSWORD_STATE = {
     "ad": ("pwdLastSet", "lockoutTime"),
 }
 NO_ATTRIBUTES = ["1.1"]
-MATCH_ALL = "(objectclass=*)"
 
 # A broken or timed-out connection: the only failures worth a reconnect.
 _BROKEN = (LDAPCommunicationError, LDAPResponseTimeoutError, OSError)
@@ -131,11 +130,9 @@ class LdapDirectory:
             base_key = _dn_key(base)
             if base_key is None or not _is_within(target, base_key):
                 continue
-            # Every entry matches (objectClass=*): base containment alone decides it.
-            if "".join(ldap_filter.split()).lower() == MATCH_ALL:
-                matched.add(candidate_id)
-            else:
-                queries.append((candidate_id, ldap_filter))
+            # Asked to the server even for (objectClass=*): every identification then costs
+            # the same round trips, whichever profile the account is in (no timing oracle).
+            queries.append((candidate_id, ldap_filter))
         if queries:
             matched |= self._read("memberships", lambda conn: self._matching(conn, dn, queries))
         return matched

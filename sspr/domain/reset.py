@@ -170,6 +170,9 @@ class ResetService:
             return None
         entries = self._directory.find_users(profile.identifier, identifier, limit=2)
         if len(entries) != 1:
+            # The membership query a found account costs, on the profile's base instead:
+            # deliberate directory work, so the response time does not tell the cases apart.
+            self._directory.memberships(profile.base, [(profile.id, profile.base, profile.filter)])
             return None
         entry = entries[0]
         candidates = [(p.id, p.base, p.filter) for p in self._settings.profiles]

@@ -101,3 +101,21 @@ def test_code_channel_decoys_cost_what_a_send_costs(
     fastest, slowest = min(medians.values()), max(medians.values())
     assert slowest - fastest <= max(0.25 * fastest, 0.010), medians
     assert len(outbox.mails) == SAMPLES  # only the real account got mail
+
+
+def test_every_case_costs_the_same_directory_operations(
+    settings: Settings, outbox: Any, cases: dict[str, str]
+) -> None:
+    from sspr.directory.ldap import LdapDirectory
+
+    operations: list[str] = []
+    config = neutral_settings(settings)
+    directory = LdapDirectory(config.directory, on_latency=lambda op, _: operations.append(op))
+    app = build_app(config, outbox, io.StringIO(), directory=directory)
+    seen = {}
+    for name, identifier in cases.items():
+        operations.clear()
+        identify_timed(https_client(app), identifier)
+        seen[name] = list(operations)
+    assert len({tuple(ops) for ops in seen.values()}) == 1, seen
+    directory.close()
