@@ -21,7 +21,10 @@ from pydantic import (
     model_validator,
 )
 
+from sspr.domain import settings as domain
+from sspr.domain.limits import Limit
 from sspr.domain.policy import PRESETS, PasswordPolicy
+from sspr.domain.settings import HelpdeskAction
 
 CHANNELS = ("question", "email", "sms")
 CODE_CHANNELS = ("email", "sms")
@@ -43,6 +46,10 @@ class Text(Strict):
     def get(self, lang: str) -> str:
         """Return the text in `lang`, falling back to French."""
         return (self.en if lang == "en" else None) or self.fr
+
+    def to_domain(self) -> domain.Text:
+        """The domain's text."""
+        return domain.Text(self.fr, self.en)
 
 
 class TlsConfig(Strict):
@@ -190,6 +197,10 @@ class Question(Strict):
     id: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
     text: Text
 
+    def to_domain(self) -> domain.Question:
+        """The domain's question."""
+        return domain.Question(self.id, self.text.to_domain())
+
 
 class AnswerHashing(Strict):
     """argon2id cost for stored answers (see docs/security-answers.md)."""
@@ -281,6 +292,11 @@ class NotEnrolledConfig(Strict):
     # Shown instead of `text` when the missing proof is a mobile number (seed 003).
     no_mobile: Text | None = None
 
+    def to_domain(self) -> domain.NotEnrolled:
+        """The domain's rule."""
+        no_mobile = self.no_mobile.to_domain() if self.no_mobile else None
+        return domain.NotEnrolled(self.explicit, self.text.to_domain(), no_mobile)
+
 
 IdentifierKindName = Literal["login", "email"]
 CaptchaMode = Literal["off", "always", "after_failures"]
@@ -343,6 +359,21 @@ class Profile(Strict):
     def uses(self, channel: str) -> bool:
         """Whether any step offers this channel."""
         return any(channel in step for step in self.steps())
+
+    def to_domain(self) -> domain.Profile:
+        """The domain's profile."""
+        return domain.Profile(
+            id=self.id, label=self.label.to_domain(), base=self.base, policy=self.policy,
+            channels=self.steps(), filter=self.filter, identifier=tuple(self.identifier),
+            description=self.description.to_domain() if self.description else None,
+            return_url=str(self.return_url) if self.return_url else None,
+            questions_asked=self.questions_asked,
+            must_change_after_reset=self.must_change_after_reset,
+            not_enrolled=self.not_enrolled.to_domain(),
+            questions_required=self.questions_required, custom_questions=self.custom_questions,
+            remind_mobile=self.remind_mobile, temporary_password=self.temporary_password,
+            captcha=self.captcha,
+        )  # fmt: skip
 
     @field_validator("filter")
     @classmethod
@@ -443,11 +474,6 @@ class AccountSessions(Strict):
     reminder_snooze_days: int = Field(default=183, ge=1, le=3650)
 
 
-HelpdeskAction = Literal[
-    "send_reset", "identity_check", "temporary_password", "unlock", "clear_recovery"
-]
-
-
 class HelpdeskConfig(Strict):
     """The helpdesk console: which directory accounts may use it, and its rules."""
 
@@ -478,6 +504,17 @@ class HelpdeskConfig(Strict):
     @classmethod
     def _parenthesised(cls, ldap_filter: str | None) -> str | None:
         return None if ldap_filter is None else parenthesised_filter(ldap_filter)
+
+    def to_domain(self) -> domain.HelpdeskRules:
+        """The domain's rules of the console."""
+        return domain.HelpdeskRules(
+            base=self.base, identifier=self.identifier, group_dn=self.group_dn,
+            filter=self.filter, idle_timeout_seconds=self.idle_timeout_seconds,
+            temporary_password_requires=self.temporary_password_requires,
+            reasons_required=frozenset(self.reasons_required),
+            identity_check_valid_seconds=self.identity_check_valid_seconds,
+            page_size=self.page_size,
+        )  # fmt: skip
 
     @model_validator(mode="after")
     def _access_rule(self) -> HelpdeskConfig:
@@ -538,6 +575,28 @@ class Settings(Strict):
     def secret_key(self) -> str:
         """Read the key that signs sessions from the environment."""
         return os.environ.get(self.secret_key_env, "")
+
+    def to_domain(self) -> domain.DomainSettings:
+        """What the domain services are told of this configuration."""
+        attempts = self.proof_attempts
+        return domain.DomainSettings(
+            profiles=tuple(profile.to_domain() for profile in self.profiles),
+            public_url=str(self.public_url).rstrip("/"),
+            questions=tuple(question.to_domain() for question in self.questions),
+            default_language=self.default_language,
+            flow_ttl_seconds=self.flow_ttl_seconds,
+            proof_attempts=Limit(
+                attempts.max_failures, attempts.window_seconds, attempts.lockout_seconds
+            ),
+            mail_enabled=self.mail is not None,
+            sms_region=self.sms.default_region if self.sms is not None else None,
+            reminder_in_directory=self.directory.attributes.reminder is not None,
+            reminder_snooze_days=self.account.reminder_snooze_days,
+            account_idle_seconds=self.account.idle_timeout_seconds,
+            reauth_seconds=self.account.reauth_seconds,
+            audit_file=self.audit.file,
+            helpdesk=self.helpdesk.to_domain() if self.helpdesk is not None else None,
+        )
 
 
 def reference_errors(raw: Mapping[str, Any]) -> list[str]:

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sspr.config import Profile, Settings
 from sspr.domain.answers import AnswerHasher, encode_custom_question, normalize_answer
 from sspr.domain.audit import AuditLog
 from sspr.domain.codes import CodeExpired, CodePolicy, CodeService, DeliveryFailed
@@ -26,6 +25,7 @@ from sspr.domain.phone import first_mobile, mask_mobile, normalize_mobile
 from sspr.domain.policy import normalize_password
 from sspr.domain.ports import Directory, LoginResult, RecoveryField, Store, UserEntry
 from sspr.domain.reset import ResetService, password_state, registered_questions
+from sspr.domain.settings import DomainSettings, Profile
 
 MIN_ANSWER = 3
 
@@ -67,7 +67,7 @@ class AccountService:
     def __init__(
         self,
         *,
-        settings: Settings,
+        settings: DomainSettings,
         reset: ResetService,
         directory: Directory,
         store: Store,
@@ -145,9 +145,9 @@ class AccountService:
 
     def snooze_reminder(self, entry: UserEntry) -> None:
         """ "Ne plus afficher ce rappel": quiet for the configured months, across restarts."""
-        days = self._settings.account.reminder_snooze_days
+        days = self._settings.reminder_snooze_days
         until = datetime.fromtimestamp(self._now(), UTC) + timedelta(days=days)
-        if self._settings.directory.attributes.reminder:
+        if self._settings.reminder_in_directory:
             self._directory.write_recovery(
                 entry.dn, {"reminder": [until.strftime("%Y%m%d%H%M%SZ")]}
             )
@@ -158,7 +158,7 @@ class AccountService:
         )
 
     def _snoozed_until(self, entry: UserEntry) -> float:
-        if not self._settings.directory.attributes.reminder:
+        if not self._settings.reminder_in_directory:
             left = self._store.ttl(self._snooze_key(entry))
             return self._now() + left if left else 0.0
         try:
@@ -348,4 +348,4 @@ class AccountService:
             send()
 
     def _region(self) -> str:
-        return self._settings.sms.default_region if self._settings.sms else "FR"
+        return self._settings.region

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sspr.config import HelpdeskAction, HelpdeskConfig, Profile, Settings
 from sspr.domain.audit import AuditLog
 from sspr.domain.audit_trail import Event, recent_events
 from sspr.domain.codes import (
@@ -38,6 +37,7 @@ from sspr.domain.phone import first_mobile, mask_mobile
 from sspr.domain.policy import UserContext, generate_password
 from sspr.domain.ports import Directory, LoginResult, Store, UserEntry
 from sspr.domain.reset import CODE_CHANNELS, ResetService, password_state, registered_questions
+from sspr.domain.settings import DomainSettings, HelpdeskAction, HelpdeskRules, Profile
 
 SEARCH_MIN = 2
 SEARCH_MAX = 100
@@ -128,8 +128,8 @@ class HelpdeskService:
     def __init__(
         self,
         *,
-        settings: Settings,
-        config: HelpdeskConfig,
+        settings: DomainSettings,
+        config: HelpdeskRules,
         directory: Directory,
         store: Store,
         audit: AuditLog,
@@ -151,7 +151,7 @@ class HelpdeskService:
         self._now = now
 
     @property
-    def config(self) -> HelpdeskConfig:
+    def config(self) -> HelpdeskRules:
         """The console's configuration."""
         return self._config
 
@@ -238,7 +238,7 @@ class HelpdeskService:
 
     def events(self, *, user: str = "", event: str = "", limit: int = 100) -> list[Event] | None:
         """The latest audit events, filtered; None when no audit file is configured."""
-        path: Path | None = self._settings.audit.file
+        path: Path | None = self._settings.audit_file
         if path is None:
             return None
         return recent_events(path, user=user, event=event, limit=limit)
@@ -256,9 +256,9 @@ class HelpdeskService:
 
     def _identity_channels(self, entry: UserEntry) -> tuple[str, ...]:
         channels = []
-        if self._settings.sms is not None and self._mobile(entry):
+        if self._settings.sms_region is not None and self._mobile(entry):
             channels.append("sms")
-        if self._settings.mail is not None and entry.mails:
+        if self._settings.mail_enabled and entry.mails:
             channels.append("email")
         return tuple(channels)
 
@@ -464,7 +464,7 @@ class HelpdeskService:
         return first_mobile(list(entry.mobiles), self._region())
 
     def _region(self) -> str:
-        return self._settings.sms.default_region if self._settings.sms else "FR"
+        return self._settings.region
 
     def _quietly(self, send: Callable[[], None]) -> None:
         """Send a notice after a write: a mail failure must not undo what is done."""

@@ -10,7 +10,6 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-from sspr.config import Profile, Settings
 from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
 from sspr.domain.audit import AuditLog
 from sspr.domain.codes import (
@@ -33,7 +32,7 @@ from sspr.domain.errors import (
     TooManyAttempts,
     WrongAnswer,
 )
-from sspr.domain.limits import AttemptLimiter, Limit, subject_key
+from sspr.domain.limits import AttemptLimiter, subject_key
 from sspr.domain.masks import decoy_email, decoy_mobile, mask_email
 from sspr.domain.notify import Notifier
 from sspr.domain.phone import first_mobile, mask_mobile
@@ -45,6 +44,7 @@ from sspr.domain.policy import (
     normalize_password,
 )
 from sspr.domain.ports import Directory, Store, UserEntry
+from sspr.domain.settings import DomainSettings, Profile
 
 CODE_CHANNELS = ("email", "sms")
 
@@ -117,7 +117,7 @@ class ResetService:
     def __init__(
         self,
         *,
-        settings: Settings,
+        settings: DomainSettings,
         parts: Collaborators,
         policies: Mapping[str, PasswordPolicy],
         code_policies: Mapping[str, CodePolicy],
@@ -134,11 +134,10 @@ class ResetService:
         self._policies = policies
         self._code_policies = code_policies
         self._secret = secret
-        attempts = settings.proof_attempts
         self._limiter = AttemptLimiter(
             parts.store,
             "proofs",
-            Limit(attempts.max_failures, attempts.window_seconds, attempts.lockout_seconds),
+            settings.proof_attempts,
         )
 
     # -- step 1: identify ------------------------------------------------------------------
@@ -405,7 +404,7 @@ class ResetService:
                 self._notifier.sms_code(to=destination, lang=flow.lang, code=code, minutes=minutes)
                 return
             token = self._links.make(flow.id, "email", code, flow.password_state)
-            link = f"{str(self._settings.public_url).rstrip('/')}/reset/link/{token}"
+            link = f"{self._settings.public_url}/reset/link/{token}"
             self._notifier.email_code(
                 to=destination, profile=flow.profile, lang=flow.lang, code=code, link=link,
                 minutes=minutes,
@@ -416,8 +415,7 @@ class ResetService:
     def _destination(self, channel: str, entry: UserEntry) -> str | None:
         if channel == "email":
             return entry.mails[0] if entry.mails else None
-        region = self._settings.sms.default_region if self._settings.sms else "FR"
-        return first_mobile(list(entry.mobiles), region)
+        return first_mobile(list(entry.mobiles), self._settings.region)
 
     # -- step 3: new password ----------------------------------------------------------------
 
@@ -517,9 +515,9 @@ class ResetService:
         channels = []
         if self._questions_of(entry):
             channels.append("question")
-        if entry.mails and self._settings.mail is not None:
+        if entry.mails and self._settings.mail_enabled:
             channels.append("email")
-        if self._settings.sms is not None and self._destination("sms", entry):
+        if self._settings.sms_region is not None and self._destination("sms", entry):
             channels.append("sms")
         return tuple(channels)
 
@@ -535,11 +533,9 @@ class ResetService:
         contacts = {}
         if entry.mails:
             contacts["email"] = mask_email(entry.mails[0])
-        mobile = self._destination("sms", entry) if self._settings.sms else None
+        mobile = self._destination("sms", entry) if self._settings.sms_region else None
         if mobile:
-            contacts["sms"] = mask_mobile(
-                mobile, self._settings.sms.default_region if self._settings.sms else "FR"
-            )
+            contacts["sms"] = mask_mobile(mobile, self._settings.region)
         return contacts
 
     def _decoy_contacts(self, identifier: str) -> dict[str, str]:
@@ -585,7 +581,7 @@ class ResetService:
         return "flow:" + hashlib.sha256(flow_id.encode()).hexdigest()
 
 
-def registered_questions(settings: Settings, entry: UserEntry) -> tuple[str, ...]:
+def registered_questions(settings: DomainSettings, entry: UserEntry) -> tuple[str, ...]:
     """The account's answered questions that still exist: the admin's, then its own."""
     registered = {answer.question_id for answer in parse_stored(entry.answers)}
     custom = parse_custom_questions(entry.answers)
@@ -594,7 +590,7 @@ def registered_questions(settings: Settings, entry: UserEntry) -> tuple[str, ...
 
 
 def questions_text(
-    settings: Settings, question_ids: Sequence[str], lang: str, custom: Mapping[str, str]
+    settings: DomainSettings, question_ids: Sequence[str], lang: str, custom: Mapping[str, str]
 ) -> list[str]:
     """The text of each question, in the user's language (the user's own, as written)."""
     texts = []

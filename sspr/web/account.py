@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from sspr.config import Profile
 from sspr.domain.account import AccountService, AnswerProblems, InvalidContact, NewAnswer
 from sspr.domain.codes import CodeExpired, CodeInvalid, DeliveryFailed, ResendTooSoon, TooManySends
 from sspr.domain.errors import (
@@ -28,6 +27,7 @@ from sspr.domain.errors import (
 from sspr.domain.policy import describe_for_browser
 from sspr.domain.ports import UserEntry
 from sspr.domain.reset import password_state, questions_text
+from sspr.domain.settings import Profile
 from sspr.web.forms import (
     ChangePasswordForm,
     CodeForm,
@@ -164,7 +164,7 @@ def home(current: AccountSession) -> Page:
     profile = profile_or_404(current.profile)
     entry = _entry(current)
     status = account_service().status(entry)
-    texts = questions_text(services().settings, status.question_ids, current_language(), {})
+    texts = questions_text(services().rules, status.question_ids, current_language(), {})
     return render_template(
         "account/home.html", profile=profile, entry=entry, status=status, questions=texts,
         current=current,

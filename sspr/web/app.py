@@ -26,6 +26,7 @@ from sspr.domain.errors import DirectoryUnavailable
 from sspr.domain.helpdesk import HelpdeskService
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.domain.reset import Collaborators, ResetService
+from sspr.domain.settings import DomainSettings
 from sspr.metrics import Metrics, ProofTrail
 from sspr.store import open_store
 from sspr.web import i18n, security
@@ -42,6 +43,8 @@ class Services:
     """Everything the views need, built once per worker."""
 
     settings: Settings
+    # The same configuration as the domain services read it.
+    rules: DomainSettings
     directory: Directory
     store: Store
     audit: AuditLog
@@ -171,15 +174,16 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
         links=LinkSigner(key),
         notifier=TemplateNotifier(settings, mailer, sms_sender),
     )
+    rules = settings.to_domain()
     reset = ResetService(
-        settings=settings,
+        settings=rules,
         parts=parts,
         policies={name: policy.build() for name, policy in settings.policies.items()},
         code_policies=code_policies(settings),
         secret=key,
     )
     account = AccountService(
-        settings=settings,
+        settings=rules,
         reset=reset,
         directory=directory,
         store=store,
@@ -192,8 +196,8 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
     )
     ip_limits = IpLimits.over(store, settings.rate_limits.identify_per_ip_per_minute, audit)
     services = Services(
-        settings, directory, store, audit, hasher, reset, mailer, sms_sender, metrics, account,
-        ip_limits,
+        settings, rules, directory, store, audit, hasher, reset, mailer, sms_sender, metrics,
+        account, ip_limits,
     )  # fmt: skip
     services.helpdesk = _helpdesk(settings, services, parts, given.clock)
     services.captcha = Captcha(settings, key, store, given.clock)
@@ -203,10 +207,11 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
 def _helpdesk(
     settings: Settings, services: Services, parts: Collaborators, clock: Clock
 ) -> HelpdeskService | None:
-    if settings.helpdesk is None:
+    rules = services.rules.helpdesk
+    if rules is None:
         return None
     return HelpdeskService(
-        settings=settings, config=settings.helpdesk, directory=services.directory,
+        settings=services.rules, config=rules, directory=services.directory,
         store=services.store, audit=services.audit, reset=services.reset, codes=parts.codes,
         notifier=parts.notifier, code_policies=code_policies(settings), now=clock.now,
     )  # fmt: skip

@@ -20,10 +20,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from sspr.config import Profile, Settings
+from sspr.config import Settings
 from sspr.domain.captcha import CaptchaGate, CaptchaRule
 from sspr.domain.errors import TooManyAttempts
 from sspr.domain.ports import Clock, Store
+from sspr.domain.settings import Profile
 from sspr.web.forms import FormError
 
 ALGORITHM = "PBKDF2/SHA-256"

@@ -33,7 +33,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from sspr.config import HelpdeskAction
 from sspr.domain.codes import CodeExpired, CodeInvalid, DeliveryFailed, ResendTooSoon, TooManySends
 from sspr.domain.errors import (
     InvalidCredentials,
@@ -53,6 +52,7 @@ from sspr.domain.helpdesk import (
     ReasonRequired,
     UserSummary,
 )
+from sspr.domain.settings import HelpdeskAction
 from sspr.web.forms import FormError, LoginForm, options
 from sspr.web.helpdesk_forms import ActionForm, ChannelActionForm, IdentityCodeForm
 from sspr.web.i18n import current_language

@@ -104,7 +104,7 @@ def question() -> Page:
         except (TooManySends, DeliveryFailed) as failed:
             FormError(None, _sending_problem(failed)).populate_form(form)
     texts = questions_text(
-        services().settings, flow.questions, current_language(), flow.custom_questions
+        services().rules, flow.questions, current_language(), flow.custom_questions
     )
     return render_template("question.html", form=form, questions=texts, flow=flow)
 

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from sspr.config import Profile
 from sspr.domain.codes import DeliveryFailed, TooManySends
 from sspr.domain.errors import (
     FlowExpired,
@@ -19,6 +18,7 @@ from sspr.domain.errors import (
 )
 from sspr.domain.policy import describe_for_browser
 from sspr.domain.reset import Flow
+from sspr.domain.settings import Profile
 from sspr.web import captcha
 from sspr.web.app import Services, services_of_app
 from sspr.web.forms import FormError, IdentifyForm, NewPasswordForm
@@ -37,7 +37,7 @@ def services() -> Services:
 
 def profile_or_404(profile_id: str) -> Profile:
     """The profile with this id, or a 404 page."""
-    profile = services().settings.profile(profile_id)
+    profile = services().rules.profile(profile_id)
     if profile is None:
         abort(404)
     return profile
@@ -47,10 +47,10 @@ def profile_or_404(profile_id: str) -> Profile:
 def chooser() -> Page:
     """List the profiles; `?profile=` goes straight to one, keeping `login_hint`."""
     profile_id = request.args.get("profile", "")
-    if services().settings.profile(profile_id) is not None:
+    if services().rules.profile(profile_id) is not None:
         hint = request.args.get("login_hint", "")[:256]
         return redirect(url_for("reset.identify", profile_id=profile_id, login_hint=hint or None))
-    return render_template("chooser.html", profiles=services().settings.profiles)
+    return render_template("chooser.html", profiles=services().rules.profiles)
 
 
 @bp.get("/branding.css")
@@ -132,7 +132,7 @@ def new_password() -> Page:
 @bp.get("/reset/done")
 def done() -> Page:
     """Say the password changed, with a way back to the profile's configured return URL."""
-    profile = services().settings.profile(session.get("done", ""))
+    profile = services().rules.profile(session.get("done", ""))
     if profile is None:
         return redirect(url_for("reset.chooser"))
     return render_template("success.html", profile=profile, temporary=session.get("temporary"))
@@ -157,7 +157,7 @@ def current_flow() -> Flow | None:
 def next_url(flow: Flow) -> str:
     """Where a flow goes next: the current step's page, or the end of the journey."""
     if flow.proven:
-        profile = services().settings.profile(flow.profile)
+        profile = services().rules.profile(flow.profile)
         if profile is not None and profile.temporary_password:
             return url_for("reset.temporary")
         return url_for("reset.new_password")
