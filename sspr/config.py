@@ -107,7 +107,12 @@ class StoreConfig(Strict):
 
     backend: Literal["sqlite", "redis"] = "sqlite"
     path: Path = Path("/var/lib/sspr/store.sqlite3")
+    # The Redis URL: redis://, rediss:// or, for a master watched by Sentinel,
+    # redis+sentinel://[:password@]host:26379[,host:26379…]/service_name[/db].
     url_env: str = "SSPR_REDIS_URL"
+    # A stuck Redis holds a worker at most this long per operation (a LAN answers in 1 ms).
+    timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    connect_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
 
     def url(self) -> str:
         """Read the Redis URL (it may hold a password) from the environment."""

@@ -18,6 +18,13 @@ class DirectoryUnavailable(SsprError):
     """No configured directory server answered in time."""
 
 
+class StoreUnavailable(SsprError):
+    """The shared store (SQLite file or Redis) failed or did not answer in time.
+
+    The message names the backend and the kind of failure, never a URL (it may hold a password).
+    """
+
+
 class PasswordRefusal(enum.Enum):
     """Why the directory refused a password write (ppolicy error or AD code)."""
 

@@ -29,6 +29,7 @@ from sspr.domain.errors import (
     PasswordRefused,
     PolicyViolations,
     StepNotAllowed,
+    StoreUnavailable,
     TooManyAttempts,
     WrongAnswer,
 )
@@ -444,12 +445,16 @@ class ResetService:
             raise StepNotAllowed()
         context = UserContext(entry.login, entry.name_parts)
         password = generate_password(self.policy_for(profile), context)
-        self._write(flow, profile, entry, password, must_change=True, keep_flow=True)
-        # Mailed after the write, so a mail never holds a password the directory refused.
-        self._notifier.temporary_password(
-            entry=entry, profile=profile.id, lang=flow.lang, password=password
-        )
-        self._drop(flow)
+        self._write(flow, profile, entry, password, must_change=True)
+        try:
+            # Mailed after the write, so a mail never holds a password the directory refused.
+            self._notifier.temporary_password(
+                entry=entry, profile=profile.id, lang=flow.lang, password=password
+            )
+        except DeliveryFailed:
+            # The user may ask again (another password is written and mailed then).
+            self._restore(flow)
+            raise
         return profile
 
     def _proven(self, flow_id: str) -> tuple[Flow, Profile, UserEntry]:
@@ -472,15 +477,16 @@ class ResetService:
         return failed
 
     def _write(
-        self,
-        flow: Flow,
-        profile: Profile,
-        entry: UserEntry,
-        password: str,
-        *,
-        must_change: bool,
-        keep_flow: bool = False,
+        self, flow: Flow, profile: Profile, entry: UserEntry, password: str, *, must_change: bool
     ) -> None:
+        """Write the password, the flow taken first: after the write no store step can fail.
+
+        A store that fails before the write stops everything (nothing changed, and the page
+        says so); once the directory has the password, the user is told it changed whatever
+        the store does next.
+        """
+        if self._store.take(self._flow_key(flow.id)) is None:
+            raise FlowExpired()  # another request is using (or has used) this flow
         try:
             self._directory.set_password(entry.dn, password, must_change=must_change)
         except PasswordRefused as refused:
@@ -488,9 +494,11 @@ class ResetService:
                 "password.changed", "failure", user_dn=entry.dn, profile=profile.id,
                 reason=refused.reason.value,
             )  # fmt: skip
+            self._restore(flow)
             raise
-        if not keep_flow:
-            self._drop(flow)
+        except BaseException:
+            self._restore(flow)  # nothing was written: the user may try again
+            raise
         self._audit.record(
             "password.changed", "success", user_dn=entry.dn, profile=profile.id,
             reason="temporary" if must_change else None,
@@ -571,6 +579,11 @@ class ResetService:
 
     def _save(self, flow: Flow) -> None:
         self._store.set(self._flow_key(flow.id), flow.to_json(), self._settings.flow_ttl_seconds)
+
+    def _restore(self, flow: Flow) -> None:
+        """Put back a flow taken for a write that did not happen."""
+        with contextlib.suppress(StoreUnavailable):
+            self._save(flow)
 
     def _drop(self, flow: Flow) -> None:
         self._store.delete(self._flow_key(flow.id))

@@ -12,6 +12,8 @@ def open_store(
     path: str | None = None,
     url: str | None = None,
     clock: Clock | None = None,
+    timeout: float = 0.5,
+    connect_timeout: float = 0.5,
 ) -> Store:
     """Open the configured store backend: "sqlite" needs `path`, "redis" needs `url`."""
     if backend == "sqlite":
@@ -24,5 +26,5 @@ def open_store(
         # Imported here so SQLite-only installs never load the Redis client.
         from sspr.store.redis import RedisStore
 
-        return RedisStore(url, clock)
+        return RedisStore(url, clock, timeout=timeout, connect_timeout=connect_timeout)
     raise ValueError(f"unknown store backend {backend!r}")

@@ -19,11 +19,25 @@ in seconds since the epoch by the *injected* clock, written as a decimal string)
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import redis
+from redis.sentinel import Sentinel
 
+from sspr.domain.errors import StoreUnavailable
 from sspr.domain.ports import Clock, SystemClock
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+SENTINEL_SCHEME = "redis+sentinel"
+# A LAN answers in a millisecond: half a second means the server is stuck, and a worker must
+# not wait longer than that on it (the default of 5 s held each worker 5 s per request).
+DEFAULT_TIMEOUT = 0.5
 
 # Longer than any clock skew between hosts we tolerate; it only delays memory reclaim.
 CLEANUP_MARGIN = 300.0
@@ -71,6 +85,51 @@ return 1
 """
 
 
+def _unavailable(method: Callable[P, T]) -> Callable[P, T]:
+    """Turn the client's failures into the domain's StoreUnavailable."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as exc:
+            # The class only: redis-py's messages may quote the host, never worth a password.
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+
+    return wrapper
+
+
+def redis_client(url: str, *, timeout: float, connect_timeout: float) -> redis.Redis:
+    """A client for a redis:// (or rediss://, unix://) URL, or a Sentinel-managed master.
+
+    Sentinel: ``redis+sentinel://[:password@]host:port[,host:port…]/service_name[/db]``; the
+    password, if any, is the master's; the sentinels themselves are asked without one.
+    """
+    if not url.startswith(SENTINEL_SCHEME + "://"):
+        return redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=connect_timeout
+        )
+    parts = urlsplit(url)
+    hosts = parts.netloc.rpartition("@")[2]
+    sentinels = [_host_port(item) for item in hosts.split(",") if item]
+    path = [piece for piece in parts.path.split("/") if piece]
+    if not sentinels or not path:
+        raise ValueError("a Sentinel URL names its sentinels and the master's service name")
+    service, db = path[0], int(path[1]) if len(path) > 1 else 0
+    options = {"socket_timeout": timeout, "socket_connect_timeout": connect_timeout}
+    watcher = Sentinel(sentinels, sentinel_kwargs=options, **options)  # type: ignore[no-untyped-call]
+    password = unquote(parts.password) if parts.password else None
+    master: redis.Redis = watcher.master_for(  # type: ignore[no-untyped-call]
+        service, db=db, password=password, **options
+    )
+    return master
+
+
+def _host_port(item: str) -> tuple[str, int]:
+    host, _, port = item.rpartition(":")
+    return (host.strip("[]") or "localhost", int(port or 26379))
+
+
 class RedisStore:
     """Store backed by Redis; see the module docstring for how expiry works."""
 
@@ -80,18 +139,18 @@ class RedisStore:
         clock: Clock | None = None,
         *,
         prefix: str = "sspr:",
-        timeout: float = 5.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._clock = clock or SystemClock()
         self._prefix = prefix
-        self._client: redis.Redis = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
+        self._client = redis_client(url, timeout=timeout, connect_timeout=connect_timeout)
         self._set = self._client.register_script(_SET)
         self._incr = self._client.register_script(_INCR)
         self._take = self._client.register_script(_TAKE)
         self._add = self._client.register_script(_ADD)
 
+    @_unavailable
     def get(self, key: str) -> bytes | None:
         """Return the value, or None when absent or expired."""
         value, expires_at = self._client.hmget(self._key(key), ["v", "e"])
@@ -99,31 +158,37 @@ class RedisStore:
             return None
         return _as_bytes(value)
 
+    @_unavailable
     def set(self, key: str, value: bytes, ttl: float) -> None:
         """Store a value that expires after `ttl` seconds."""
         now = self._clock.now()
         self._set(keys=[self._key(key)], args=[repr(now), value, *self._expiry(now, ttl)])
 
+    @_unavailable
     def delete(self, key: str) -> None:
         """Remove a key if present."""
         self._client.delete(self._key(key))
 
+    @_unavailable
     def incr(self, key: str, ttl: float) -> int:
         """Add one to a counter and return it; a new counter expires after `ttl` seconds."""
         now = self._clock.now()
         return int(self._incr(keys=[self._key(key)], args=[repr(now), *self._expiry(now, ttl)]))
 
+    @_unavailable
     def ttl(self, key: str) -> float | None:
         """Seconds left before the key expires, or None when absent."""
         expires_at = self._client.hget(self._key(key), "e")
         left = None if expires_at is None else float(expires_at) - self._clock.now()
         return left if left is not None and left > 0 else None
 
+    @_unavailable
     def take(self, key: str) -> bytes | None:
         """Return the value and delete it atomically: of concurrent takers, only one gets it."""
         value = self._take(keys=[self._key(key)], args=[repr(self._clock.now())])
         return None if value is None else _as_bytes(value)
 
+    @_unavailable
     def add(self, key: str, value: bytes, ttl: float) -> bool:
         """Store a value only if the key is absent or expired; tell whether this call stored it."""
         now = self._clock.now()

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sspr.domain.errors import StoreUnavailable
 from sspr.domain.ports import Clock, SystemClock
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_logger = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -42,7 +50,12 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.ex
 RETURNING 1
 """
 
-_PURGE_EVERY = 500
+# Expired rows are deleted at most this often (by the store's clock), and the pages they
+# freed go back to the file system: the file stays as large as the live state, no larger.
+PURGE_INTERVAL = 60.0
+_VACUUM_PAGES = 2000
+# The WAL file is truncated back to this size after a checkpoint (it is reused, not grown).
+_WAL_LIMIT = 4 * 1024 * 1024
 
 
 class _Connection(sqlite3.Connection):
@@ -77,20 +90,41 @@ def _close_before_fork() -> None:
 os.register_at_fork(before=_close_before_fork)
 
 
+def _unavailable(
+    method: Callable[Concatenate[SqliteStore, P], T],
+) -> Callable[Concatenate[SqliteStore, P], T]:
+    """Turn SQLite's failures (disk full, read-only, locked too long…) into StoreUnavailable.
+
+    The thread's connection is dropped with it: a connection SQLite opened read-only while
+    the file could not be written stays read-only, so the next call opens a fresh one and
+    the store recovers by itself once the file is writable again.
+    """
+
+    @functools.wraps(method)
+    def wrapper(store: SqliteStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(store, *args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            store.close()
+            raise StoreUnavailable(f"sqlite: {exc}") from exc
+
+    return wrapper
+
+
 class SqliteStore:
-    """Store backed by SQLite in WAL mode; expired rows are ignored, then purged in passing."""
+    """Store backed by SQLite in WAL mode; expired rows are ignored, then purged on a schedule."""
 
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
         self._path = Path(path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock or SystemClock()
         self._local = threading.local()
-        self._writes = 0
-        conn = self._open()
+        self._next_purge = 0.0
         try:
-            conn.execute(_SCHEMA)
-        finally:
-            conn.close()
+            # Early, so a wrong path shows at start-up; a broken disk is retried on first use.
+            self._connection()
+        except (sqlite3.Error, OSError) as exc:
+            _logger.warning("store %s not usable yet (retried on use): %s", self._path, exc)
+            self.close()
 
     def _connection(self) -> sqlite3.Connection:
         # One connection per thread and per process: connections cross neither.
@@ -101,11 +135,16 @@ class SqliteStore:
         return conn
 
     def _open(self) -> _Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self._path, timeout=10.0, isolation_level=None, factory=_Connection)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            _prepare(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
+    @_unavailable
     def get(self, key: str) -> bytes | None:
         """Return the value, or None when absent or expired."""
         row = (
@@ -118,6 +157,7 @@ class SqliteStore:
         )
         return None if row is None else _as_bytes(row[0])
 
+    @_unavailable
     def set(self, key: str, value: bytes, ttl: float) -> None:
         """Store a value that expires after `ttl` seconds."""
         self._write(
@@ -125,16 +165,19 @@ class SqliteStore:
             (key, value, self._clock.now() + ttl),
         )
 
+    @_unavailable
     def delete(self, key: str) -> None:
         """Remove a key if present."""
         self._write("DELETE FROM entries WHERE key = ?", (key,))
 
+    @_unavailable
     def incr(self, key: str, ttl: float) -> int:
         """Add one to a counter and return it; a new counter expires after `ttl` seconds."""
         # fetchall() steps the statement to its end, which releases the write lock.
         rows = self._write(_INCR, (key, self._clock.now(), ttl)).fetchall()
         return int(rows[0][0])
 
+    @_unavailable
     def ttl(self, key: str) -> float | None:
         """Seconds left before the key expires, or None when absent."""
         now = self._clock.now()
@@ -145,11 +188,13 @@ class SqliteStore:
         )
         return None if row is None else float(row[0]) - now
 
+    @_unavailable
     def take(self, key: str) -> bytes | None:
         """Return the value and delete it atomically: of concurrent takers, only one gets it."""
         rows = self._write(_TAKE, (key, self._clock.now())).fetchall()
         return _as_bytes(rows[0][0]) if rows else None
 
+    @_unavailable
     def add(self, key: str, value: bytes, ttl: float) -> bool:
         """Store a value only if the key is absent or expired; tell whether this call stored it."""
         rows = self._write(_ADD, (key, value, self._clock.now(), ttl)).fetchall()
@@ -163,14 +208,33 @@ class SqliteStore:
             conn.close()
         self._local.conn = None
 
+    @_unavailable
+    def purge(self) -> int:
+        """Delete the expired rows and give their pages back; return how many rows went."""
+        conn = self._connection()
+        now = self._clock.now()
+        self._next_purge = now + PURGE_INTERVAL
+        deleted = conn.execute("DELETE FROM entries WHERE expires_at <= ?", (now,)).rowcount
+        # Through executescript: execute() steps the pragma once, which frees a single page.
+        conn.executescript(f"PRAGMA incremental_vacuum({_VACUUM_PAGES});")
+        return int(deleted)
+
     def _write(self, sql: str, params: tuple[object, ...]) -> sqlite3.Cursor:
-        cursor = self._connection().execute(sql, params)
-        self._writes += 1
-        if self._writes % _PURGE_EVERY == 0:
-            self._connection().execute(
-                "DELETE FROM entries WHERE expires_at <= ?", (self._clock.now(),)
-            )
-        return cursor
+        if self._clock.now() >= self._next_purge:
+            self.purge()
+        return self._connection().execute(sql, params)
+
+
+def _prepare(conn: sqlite3.Connection) -> None:
+    """Settings of every connection, and the table, created on first use of the file."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
+    if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        # Incremental vacuum must be chosen before the first table, or a VACUUM applies it.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        conn.execute("VACUUM")
+    conn.execute(_SCHEMA)
 
 
 def _as_bytes(value: object) -> bytes:

@@ -22,7 +22,7 @@ from sspr.domain.account import AccountService
 from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
 from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService, LinkSigner
-from sspr.domain.errors import DirectoryUnavailable
+from sspr.domain.errors import DirectoryUnavailable, StoreUnavailable
 from sspr.domain.helpdesk import HelpdeskService
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.domain.reset import Collaborators, ResetService
@@ -245,7 +245,10 @@ def code_policies(settings: Settings) -> dict[str, CodePolicy]:
 def _open_store(settings: Settings, clock: Clock) -> Store:
     config = settings.store
     if config.backend == "redis":
-        return open_store("redis", url=config.url(), clock=clock)
+        return open_store(
+            "redis", url=config.url(), clock=clock, timeout=config.timeout_seconds,
+            connect_timeout=config.connect_timeout_seconds,
+        )  # fmt: skip
     return open_store("sqlite", path=str(config.path), clock=clock)
 
 
@@ -315,6 +318,7 @@ def _register(app: Flask) -> None:
     security.install(app, services_of_app_from(app).settings)
     app.context_processor(_template_globals)
     app.register_error_handler(DirectoryUnavailable, _directory_unavailable)
+    app.register_error_handler(StoreUnavailable, _store_unavailable)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _not_found)
@@ -364,6 +368,13 @@ def _directory_unavailable(error: DirectoryUnavailable) -> tuple[str, int]:
 
     current_app.logger.warning("directory unavailable: %s", error)
     return render_template("error.html", kind="unavailable"), 503
+
+
+def _store_unavailable(error: StoreUnavailable) -> tuple[str, int]:
+    from flask import current_app
+
+    current_app.logger.warning("store unavailable: %s", error)
+    return render_template("error.html", kind="store"), 503
 
 
 def _csrf_failed(error: CSRFError) -> tuple[str, int]:

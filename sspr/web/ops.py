@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from sspr.domain.errors import DirectoryUnavailable
+from sspr.domain.errors import DirectoryUnavailable, StoreUnavailable
 from sspr.domain.ports import Directory, Store
 from sspr.metrics import exposition
 from sspr.web.app import services_of_app
@@ -81,8 +81,8 @@ def store_status(store: Store) -> str:
         store.set(key, value, PROBE_TTL)
         kept = store.get(key)
         store.delete(key)
-    except Exception as error:  # any backend failure means "not ready"
-        # Only the class: a driver's message may quote a URL with its password.
-        current_app.logger.warning("readiness: store unavailable: %s", type(error).__name__)
-        return f"unavailable: {type(error).__name__}"
+    except StoreUnavailable as error:
+        # The store's own message names the backend and the failure, never its URL.
+        current_app.logger.warning("readiness: store unavailable: %s", error)
+        return f"unavailable: {error}"
     return "ok" if kept == value else "unavailable: the probe value did not come back"

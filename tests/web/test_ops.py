@@ -108,7 +108,7 @@ def test_readyz_names_the_store_when_redis_is_unreachable(
                      testing=True)  # fmt: skip
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json == {"directory": "ok", "store": "unavailable: ConnectionError"}
+    assert response.json == {"directory": "ok", "store": "unavailable: redis: ConnectionError"}
     assert "store-secret" not in response.text
     app.extensions["sspr"].directory.close()
 

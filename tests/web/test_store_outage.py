@@ -1,0 +1,124 @@
+"""A store that fails during a reset: the page tells the truth about the account.
+
+The store is a real SQLite file made immutable with chattr (writes fail even on descriptors
+already open); the directory is the real slapd, checked with binds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from sspr.config import Settings
+from sspr.demo.outbox import Outbox
+from sspr.demo.slapd import Slapd
+from sspr.directory.ldap import LdapDirectory
+from tests.helpers import WebAccount, build_app, can_bind, https_client, submit
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="chattr needs root")
+
+NEW_PASSWORD = "Nouveau-Mot2passe!"
+
+
+def _freezer(settings: Settings) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Functions that make the store's database and log immutable, and writable again."""
+    path = Path(str(settings.store.path))
+    files = [str(p) for p in (path, Path(f"{path}-wal")) if p.exists()]
+
+    def freeze() -> None:
+        subprocess.run(["chattr", "+i", *files], check=True)
+
+    def thaw() -> None:
+        subprocess.run(["chattr", "-i", *files], check=True)
+
+    return freeze, thaw
+
+
+def _to_password_step(client: FlaskClient, account: WebAccount) -> None:
+    submit(client, "/reset/usager", {"identifier": account.login})
+    proven = submit(client, "/reset/question", {"answer_0": "Lyon"})
+    assert proven.headers["Location"].endswith("/reset/password")
+
+
+def _choose(client: FlaskClient) -> Any:
+    data = {"password": NEW_PASSWORD, "confirmation": NEW_PASSWORD}
+    return submit(client, "/reset/password", data)
+
+
+def _events(audit_lines: io.StringIO, name: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in audit_lines.getvalue().splitlines()]
+    return [line for line in lines if line["event"] == name]
+
+
+def test_a_store_failing_before_the_write_changes_nothing_and_says_so(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any, slapd: Slapd
+) -> None:
+    app = build_app(settings, outbox, audit_lines)
+    client = https_client(app)
+    account = make_account("usager", {"birth_city": "Lyon"})
+    _to_password_step(client, account)
+    freeze, thaw = _freezer(settings)
+    freeze()
+    try:
+        page = _choose(client)
+    finally:
+        thaw()
+    assert page.status_code == 503
+    assert "ne peut pas enregistrer votre démarche" in page.text
+    assert "Aucune modification" in page.text
+    assert can_bind(slapd.url, account.dn, account.password)
+    assert not _events(audit_lines, "password.changed")
+    # The store is back: the same flow goes on, no restart needed.
+    done = _choose(client)
+    assert done.headers["Location"].endswith("/reset/done")
+    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+    app.extensions["sspr"].directory.close()
+
+
+class _FreezingAfterWrite:
+    """The real directory; the store breaks the moment the password is written."""
+
+    def __init__(self, real: LdapDirectory, freeze: Callable[[], None]) -> None:
+        self._real = real
+        self._freeze = freeze
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
+        self._real.set_password(dn, password, must_change=must_change)
+        self._freeze()
+
+
+def test_a_store_failing_after_the_write_still_tells_the_truth(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any, slapd: Slapd
+) -> None:
+    freeze, thaw = _freezer(settings)
+    real = LdapDirectory(settings.directory)
+    app = build_app(settings, outbox, audit_lines, directory=_FreezingAfterWrite(real, freeze))
+    client = https_client(app)
+    account = make_account("usager", {"birth_city": "Lyon"})
+    _to_password_step(client, account)
+    freeze, thaw = _freezer(settings)  # the -wal exists now
+    app_directory = app.extensions["sspr"].directory
+    app_directory._freeze = freeze
+    try:
+        page = _choose(client)
+        done = client.get("/reset/done")
+    finally:
+        thaw()
+    assert page.headers["Location"].endswith("/reset/done")
+    assert "Votre mot de passe est modifié" in done.text
+    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+    assert not can_bind(slapd.url, account.dn, account.password)
+    assert [e["outcome"] for e in _events(audit_lines, "password.changed")] == ["success"]
+    assert any("modifié" in mail.subject for mail in outbox.mails)
+    real.close()
