@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as NoAnswer
 from typing import Protocol, runtime_checkable
 
 from flask import Blueprint, abort, current_app, jsonify, request
@@ -16,6 +21,9 @@ from sspr.web.app import services_of_app
 bp = Blueprint("ops", __name__)
 
 PROBE_TTL = 30
+# A health probe gives up long before a stuck directory's operation timeout: /readyz says
+# "no answer" within this budget instead of making the platform's probe time out.
+READY_DEADLINE = 2.0
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -38,12 +46,32 @@ def readyz() -> tuple[Response, int]:
     """Readiness: the directory answers and the store keeps a value; 503 names what fails."""
     _only_for_monitoring()
     services = services_of_app()
-    checks = {
-        "directory": directory_status(services.directory),
-        "store": store_status(services.store),
-    }
+    log = current_app.logger
+    checks = within_deadline(
+        {
+            "directory": lambda: directory_status(services.directory, log),
+            "store": lambda: store_status(services.store, log),
+        },
+        READY_DEADLINE,
+    )
     ready = all(status == "ok" for status in checks.values())
     return jsonify(checks), 200 if ready else 503
+
+
+def within_deadline(probes: dict[str, Callable[[], str]], deadline: float) -> dict[str, str]:
+    """Run the probes side by side; one still busy at the deadline reports "no answer"."""
+    pool = ThreadPoolExecutor(max_workers=len(probes), thread_name_prefix="readyz")
+    futures = {name: pool.submit(probe) for name, probe in probes.items()}
+    end = time.monotonic() + deadline
+    results = {}
+    for name, future in futures.items():
+        try:
+            results[name] = future.result(timeout=max(0.0, end - time.monotonic()))
+        except NoAnswer:
+            results[name] = f"unavailable: no answer within {deadline:g} s"
+    # A stuck probe ends on its own timeout; the answer does not wait for it.
+    pool.shutdown(wait=False)
+    return results
 
 
 @bp.get("/metrics")
@@ -60,7 +88,7 @@ def _only_for_monitoring() -> None:
         abort(404)
 
 
-def directory_status(directory: Directory) -> str:
+def directory_status(directory: Directory, log: logging.Logger) -> str:
     """ "ok", or why the directory does not answer (sspr's own text: no secret in it)."""
     try:
         if isinstance(directory, Pingable):
@@ -68,12 +96,12 @@ def directory_status(directory: Directory) -> str:
         else:
             directory.find_users(("login",), "sspr-readiness-probe", limit=1)
     except DirectoryUnavailable as error:
-        current_app.logger.warning("readiness: directory unavailable: %s", error)
+        log.warning("readiness: directory unavailable: %s", error)
         return f"unavailable: {error}"
     return "ok"
 
 
-def store_status(store: Store) -> str:
+def store_status(store: Store, log: logging.Logger) -> str:
     """ "ok" when a probe value can be written, read back and removed."""
     key = "ops:readyz:" + secrets.token_hex(8)
     value = secrets.token_bytes(8)
@@ -83,6 +111,6 @@ def store_status(store: Store) -> str:
         store.delete(key)
     except StoreUnavailable as error:
         # The store's own message names the backend and the failure, never its URL.
-        current_app.logger.warning("readiness: store unavailable: %s", error)
+        log.warning("readiness: store unavailable: %s", error)
         return f"unavailable: {error}"
     return "ok" if kept == value else "unavailable: the probe value did not come back"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -15,11 +16,15 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from sspr.config import ConfigError, MonitoringConfig, Settings, parse_settings
-from sspr.demo.slapd import free_port
+from sspr.demo.slapd import Slapd, free_port
+from sspr.directory.ldap import LdapDirectory
 from sspr.metrics import Metrics
 from sspr.store import open_store
 from sspr.web.app import create_app
+from sspr.web.ops import READY_DEADLINE
 from tests.helpers import WebAccount as Account
+from tests.helpers import directory_config_for
+from tests.integration.test_directory import stop_process
 from tests.web.conftest import build_app, https_client, submit
 from tests.web.test_code_channels import email_code, sms_code
 from tests.web.test_reset_flow import GOOD_PASSWORD, answer, choose, identify
@@ -111,6 +116,27 @@ def test_readyz_names_the_store_when_redis_is_unreachable(
     assert response.json == {"directory": "ok", "store": "unavailable: redis: ConnectionError"}
     assert "store-secret" not in response.text
     app.extensions["sspr"].directory.close()
+
+
+def test_readyz_answers_within_its_deadline_when_the_directory_hangs(
+    settings: Settings, audit_lines: io.StringIO, private_slapd: Slapd
+) -> None:
+    config = directory_config_for(private_slapd, operation_timeout=8.0)
+    directory = LdapDirectory(config, private_slapd.service_password)
+    app = create_app(settings, directory=directory, audit_streams=[audit_lines], testing=True)
+    assert app.test_client().get("/readyz").status_code == 200
+    assert private_slapd.pid is not None
+    stop_process(private_slapd.pid)
+    try:
+        response = app.test_client().get("/readyz")
+    finally:
+        os.kill(private_slapd.pid, signal.SIGCONT)
+    assert response.status_code == 503
+    assert response.json == {
+        "directory": f"unavailable: no answer within {READY_DEADLINE:g} s",
+        "store": "ok",
+    }
+    directory.close()
 
 
 # -- access control -------------------------------------------------------------------------
