@@ -18,4 +18,6 @@ ENV SSPR_CONFIG=/etc/sspr/sspr.yaml \
 EXPOSE 8000
 # Each worker keeps one LDAP connection open; the SQLite store in /var/lib/sspr is shared
 # by every worker of the container.
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-", "sspr.wsgi:app"]
+# Threaded workers with keep-alive, and metrics shared by the workers: see sspr/serving.py.
+ENV SSPR_BIND=0.0.0.0:8000
+CMD ["gunicorn", "--config", "python:sspr.serving", "--access-logfile", "-", "sspr.wsgi:app"]

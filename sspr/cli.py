@@ -78,7 +78,10 @@ def serve_with_gunicorn(config: str, bind: str, workers: int) -> int:
     from gunicorn.app.wsgiapp import run
 
     os.environ["SSPR_CONFIG"] = str(Path(config).resolve())
-    sys.argv = ["gunicorn", "--bind", bind, "--workers", str(workers), "sspr.wsgi:app"]
+    sys.argv = [
+        "gunicorn", "--config", "python:sspr.serving", "--bind", bind,
+        "--workers", str(workers), "sspr.wsgi:app",
+    ]  # fmt: skip
     run()
     return 0
 

@@ -1,0 +1,51 @@
+"""gunicorn settings for production: ``gunicorn -c python:sspr.serving sspr.wsgi:app``.
+
+`sspr serve` and the container use them. Threaded workers keep client connections open
+(HTTP keep-alive), so a journey of several pages costs one TCP and TLS handshake, not one per
+request; a sync worker closes every connection after its response. Override with the usual
+gunicorn options on the command line, or with the SSPR_* variables below.
+
+Deliberately light: gunicorn's master imports this module before any worker starts, and
+prometheus_client must not be imported here (it picks its multiprocess mode on import).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# The variable prometheus_client reads, as sspr.metrics names it (not imported: see above).
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+bind = os.environ.get("SSPR_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("SSPR_WORKERS", "2"))
+worker_class = "gthread"
+# Threads share a worker's LDAP connections and store connections; requests mostly wait on
+# the directory or the mail server, so a few threads per core keep both busy.
+threads = int(os.environ.get("SSPR_THREADS", "4"))
+# Longer than a reverse proxy's idle upstream timeout (nginx keepalive_timeout: 60 s), so
+# the proxy, not gunicorn, decides when an idle connection closes.
+keepalive = int(os.environ.get("SSPR_KEEPALIVE", "75"))
+
+
+def on_starting(server: Any) -> None:
+    """Give the workers one metrics directory, so /metrics adds up every worker's counters."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        # Files left by a previous run would be counted again: start from an empty folder.
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return
+    path = tempfile.mkdtemp(prefix="sspr-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    server.log.info("metrics of all workers in %s", path)
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics directory this master made."""
+    path = os.environ.get(MULTIPROC_ENV, "")
+    if Path(path).name.startswith("sspr-metrics-"):
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,70 @@
+"""`sspr serve`: threaded gunicorn workers that keep connections open, and shared metrics."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from sspr import serving
+from sspr.demo.slapd import Slapd, free_port
+from tests.helpers import fetch_when_up
+from tests.integration.test_cli import demo_config_for
+
+
+def test_serve_keeps_connections_open_and_sums_the_workers_metrics(
+    slapd: Slapd, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != serving.MULTIPROC_ENV} | {
+        "SSPR_LDAP_PASSWORD": slapd.service_password,
+        "SSPR_SECRET_KEY": "k" * 64,
+    }
+    config = demo_config_for(slapd, tmp_path)
+    sspr = Path(sys.executable).parent / "sspr"
+    server = subprocess.Popen(
+        [str(sspr), "serve", str(config), "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        fetch_when_up(f"http://127.0.0.1:{port}/healthz")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        sockets = []
+        for path in ("/healthz", "/readyz", "/metrics"):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read().decode()
+            assert response.status == 200
+            assert response.getheader("Connection", "").lower() != "close"
+            sockets.append(connection.sock)
+        # One TCP connection served all three requests.
+        assert sockets[0] is not None
+        assert sockets.count(sockets[0]) == 3
+        assert "sspr_directory_operation_seconds" in body  # read from the workers' files
+        connection.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    stderr = server.stderr.read().decode() if server.stderr else ""
+    assert "metrics of all workers in" in stderr
+
+
+def test_on_starting_makes_a_metrics_directory_and_clears_a_given_one(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    server = SimpleNamespace(log=SimpleNamespace(info=lambda *args: None))
+    os.environ.pop(serving.MULTIPROC_ENV, None)
+    try:
+        serving.on_starting(server)
+        made = Path(os.environ[serving.MULTIPROC_ENV])
+        assert made.is_dir()
+        (made / "counter_1.db").write_bytes(b"stale")
+        serving.on_starting(server)  # a restart with the variable set: stale files go
+        assert not list(made.glob("*.db"))
+        serving.on_exit(server)
+        assert not made.exists()
+    finally:
+        os.environ.pop(serving.MULTIPROC_ENV, None)
