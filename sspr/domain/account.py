@@ -22,7 +22,7 @@ from sspr.domain.limits import subject_key
 from sspr.domain.masks import mask_email
 from sspr.domain.notify import Notifier
 from sspr.domain.phone import first_mobile, mask_mobile, normalize_mobile
-from sspr.domain.policy import normalize_password
+from sspr.domain.policy import Rule, UserContext, normalize_password
 from sspr.domain.ports import Directory, LoginResult, RecoveryField, Store, UserEntry
 from sspr.domain.reset import ResetService, password_state, registered_questions
 from sspr.domain.settings import DomainSettings, Profile
@@ -316,8 +316,32 @@ class AccountService:
         failed = self._reset.failed_rules(profile, entry, new)
         if failed:
             raise PolicyViolations(failed)
+        self._write_own(profile, entry, normalize_password(old), new, lang)
+
+    def change_known_password(
+        self, profile: Profile, identifier: str, old: str, new: str, confirmation: str, lang: str
+    ) -> None:
+        """The one-form change: identifier, current password and the new one, in one request.
+
+        Nothing about the new password is said before the current one is proven: the rules
+        that read the account (names inside, the current password) would tell on it.
+        """
+        old, new = normalize_password(old), normalize_password(new)
+        entry, _ = self.login(profile, identifier, old)
+        if new != normalize_password(confirmation):
+            raise PasswordMismatch()
+        policy = self._reset.policy_for(profile)
+        failed = policy.check(new, UserContext(entry.login, entry.name_parts))
+        if policy.not_current and new == old:
+            # The typed current password has just been proven: no directory round trip.
+            failed.insert(0, Rule("not_current"))
+        if failed:
+            raise PolicyViolations(failed)
+        self._write_own(profile, entry, old, new, lang)
+
+    def _write_own(self, profile: Profile, entry: UserEntry, old: str, new: str, lang: str) -> None:
         try:
-            self._directory.change_own_password(entry.dn, normalize_password(old), new)
+            self._directory.change_own_password(entry.dn, old, new)
         except (InvalidCredentials, PasswordRefused) as refused:
             reason = getattr(getattr(refused, "reason", None), "value", "invalid_credentials")
             self._audit.record("password.changed", "failure", user_dn=entry.dn, profile=profile.id,

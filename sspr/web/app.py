@@ -303,12 +303,13 @@ def _request_context() -> dict[str, str | None]:
 
 
 def _register(app: Flask) -> None:
-    from sspr.web import account, helpdesk, ops, proofs, reset
+    from sspr.web import account, change, helpdesk, ops, proofs, reset
 
     assert proofs.bp is reset.bp  # proofs adds its pages to the reset blueprint
     app.register_blueprint(reset.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(change.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(helpdesk.bp)
     app.register_blueprint(captcha_bp)

@@ -200,6 +200,18 @@ class ChangePasswordForm(NewPasswordForm):
     submit = SubmitField(_l("Modifier mon mot de passe"))
 
 
+class ChangeKnownPasswordForm(ChangePasswordForm):
+    """The one-form change: the identifier too, since nobody is logged in."""
+
+    identifier = StringField(
+        _l("Identifiant"),
+        validators=[
+            InputRequired(message=_l("Saisissez votre identifiant.")),
+            Length(max=MAX_IDENTIFIER, message=_l("Cet identifiant est trop long.")),
+        ],
+    )
+
+
 class MobileForm(SafeForm):
     """A new mobile number."""
 

@@ -1,0 +1,78 @@
+"""« Changer mon mot de passe »: the one-form change for users who know their password.
+
+Portals link here from their login page. One GET shows the form (identifier, current
+password, new one twice, the rules); one POST changes the password, with the same checks as
+everywhere else: the profile's policy, the directory's own (ppolicy), the limits, the audit
+and the notice.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from sspr.domain.errors import (
+    InvalidCredentials,
+    PasswordMismatch,
+    PasswordRefusal,
+    PasswordRefused,
+    PolicyViolations,
+    TooManyAttempts,
+)
+from sspr.domain.policy import describe_for_browser
+from sspr.web.forms import ChangeKnownPasswordForm, FormError
+from sspr.web.i18n import current_language
+from sspr.web.messages import refusal_text, rule_text
+from sspr.web.reset import Page, blocked_page, profile_or_404, services
+
+bp = Blueprint("change", __name__, url_prefix="/change")
+
+
+@bp.get("/")
+def choose() -> Page:
+    """Which kind of account; `?profile=` goes straight to its form."""
+    profile_id = request.args.get("profile", "")
+    if services().rules.profile(profile_id) is not None:
+        return redirect(url_for("change.form", profile_id=profile_id))
+    return render_template("change/choose.html", profiles=services().rules.profiles)
+
+
+@bp.route("/<profile_id>", methods=["GET", "POST"])
+def form(profile_id: str) -> Page:
+    """The whole change on one page; success is shown by the POST itself."""
+    profile = profile_or_404(profile_id)
+    form = ChangeKnownPasswordForm()
+    failed: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
+            services().account.change_known_password(
+                profile, form.identifier.data or "", form.current.data or "",
+                form.password.data or "", form.confirmation.data or "", current_language(),
+            )  # fmt: skip
+        except TooManyAttempts as blocked:
+            return blocked_page(blocked)
+        except InvalidCredentials:
+            FormError(None, _("Identifiant ou mot de passe actuel incorrect.")).populate_form(form)
+        except PasswordMismatch:
+            message = _("Les deux mots de passe ne sont pas identiques.")
+            FormError("confirmation", message).populate_form(form)
+        except PolicyViolations as violations:
+            failed = [rule.code for rule in violations.failed]
+        except PasswordRefused as refused:
+            FormError(None, _refused_text(refused)).populate_form(form)
+        else:
+            return render_template("success.html", profile=profile, temporary=False)
+    rules = services().reset.policy_for(profile).rules()
+    return render_template(
+        "change/form.html", form=form, profile=profile, failed=failed,
+        rules=[(rule, rule_text(rule)) for rule in rules], rules_data=describe_for_browser(rules),
+    )  # fmt: skip
+
+
+def _refused_text(refused: PasswordRefused) -> str:
+    if refused.reason is PasswordRefusal.LOCKED:
+        return _(
+            "Votre compte est verrouillé. Réinitialisez votre mot de passe ou contactez le support."
+        )
+    return refusal_text(refused.reason)
