@@ -17,6 +17,7 @@ from sspr.domain.errors import (
     PasswordRefused,
     PolicyViolations,
     SsprError,
+    StoreUnavailable,
 )
 from sspr.domain.limits import subject_key
 from sspr.domain.masks import mask_email
@@ -367,8 +368,8 @@ class AccountService:
                 to=to, profile=profile.id, lang=lang, login=entry.login))  # fmt: skip
 
     def _quietly(self, send: Callable[[], None]) -> None:
-        """Send a notice after a write: a mail failure must not undo what is done."""
-        with contextlib.suppress(DeliveryFailed):
+        """Send a notice after a write: a mail or store failure must not undo what is done."""
+        with contextlib.suppress(DeliveryFailed, StoreUnavailable):
             send()
 
     def _region(self) -> str:

@@ -28,6 +28,7 @@ from sspr.domain.errors import (
     PasswordRefusal,
     PasswordRefused,
     SsprError,
+    StoreUnavailable,
     TooManyAttempts,
 )
 from sspr.domain.limits import subject_key
@@ -467,8 +468,8 @@ class HelpdeskService:
         return self._settings.region
 
     def _quietly(self, send: Callable[[], None]) -> None:
-        """Send a notice after a write: a mail failure must not undo what is done."""
-        with contextlib.suppress(DeliveryFailed):
+        """Send a notice after a write: a mail or store failure must not undo what is done."""
+        with contextlib.suppress(DeliveryFailed, StoreUnavailable):
             send()
 
 

@@ -141,6 +141,33 @@ class Store(Protocol):
         """Store a value only if the key is absent or expired; tell whether this call stored it."""
         ...
 
+    # -- a durable queue (the outbox of notices): at-least-once, survives restarts ------------
+
+    def push(self, queue: str, value: bytes, ttl: float) -> None:
+        """Append an item to a queue; it is dropped, delivered or not, after `ttl` seconds."""
+        ...
+
+    def claim(self, queue: str, lease: float) -> QueueItem | None:
+        """Take the oldest item that is due, hiding it for `lease` seconds; None when none is.
+
+        An item not acknowledged within its lease is due again: a worker that dies while
+        handling it loses nothing.
+        """
+        ...
+
+    def ack(self, queue: str, item_id: str) -> None:
+        """Remove an item for good (handled, or given up on)."""
+        ...
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One claimed item of a queue: its id, its value, and how many times it was claimed."""
+
+    id: str
+    value: bytes
+    claims: int
+
 
 class Clock(Protocol):
     """A source of time, injected so tests can move it."""

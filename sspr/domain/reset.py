@@ -508,10 +508,10 @@ class ResetService:
         """Send a notice; the password is already written, so a failure is only recorded."""
         try:
             send()
-        except DeliveryFailed as failed:
+        except (DeliveryFailed, StoreUnavailable) as failed:
             self._audit.record(
                 "notification.sent", "failure", user_dn=flow.dn, profile=flow.profile,
-                reason=f"{kind}: {failed.reason}",
+                reason=f"{kind}: {failed}",
             )  # fmt: skip
 
     # -- helpers ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import secrets
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -29,7 +30,7 @@ import redis
 from redis.sentinel import Sentinel
 
 from sspr.domain.errors import StoreUnavailable
-from sspr.domain.ports import Clock, SystemClock
+from sspr.domain.ports import Clock, QueueItem, SystemClock
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -130,6 +131,38 @@ def _host_port(item: str) -> tuple[str, int]:
     return (host.strip("[]") or "localhost", int(port or 26379))
 
 
+# A queue is a sorted set of item ids scored by the time each is due, and one hash per item
+# (v: value, c: claims, e: expiry). KEYS[1] the set, KEYS[2] the item; ARGV: id, value,
+# now, expires_at, cleanup ms.
+_PUSH = """
+redis.call('HSET', KEYS[2], 'v', ARGV[2], 'c', 0, 'e', ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then
+    redis.call('PEXPIRE', KEYS[1], ARGV[5])
+end
+return 1
+"""
+
+# KEYS[1] the set; ARGV: now, lease, item key prefix. Items found expired are dropped.
+_CLAIM = """
+for _ = 1, 20 do
+    local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
+    if #ids == 0 then return false end
+    local key = ARGV[3] .. ids[1]
+    local item = redis.call('HMGET', key, 'v', 'e')
+    if item[1] and tonumber(item[2]) > tonumber(ARGV[1]) then
+        redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ids[1])
+        local claims = redis.call('HINCRBY', key, 'c', 1)
+        return {ids[1], item[1], claims}
+    end
+    redis.call('ZREM', KEYS[1], ids[1])
+    redis.call('DEL', key)
+end
+return false
+"""
+
+
 class RedisStore:
     """Store backed by Redis; see the module docstring for how expiry works."""
 
@@ -149,6 +182,8 @@ class RedisStore:
         self._incr = self._client.register_script(_INCR)
         self._take = self._client.register_script(_TAKE)
         self._add = self._client.register_script(_ADD)
+        self._push = self._client.register_script(_PUSH)
+        self._claim = self._client.register_script(_CLAIM)
 
     @_unavailable
     def get(self, key: str) -> bytes | None:
@@ -194,6 +229,40 @@ class RedisStore:
         now = self._clock.now()
         added = self._add(keys=[self._key(key)], args=[repr(now), value, *self._expiry(now, ttl)])
         return bool(added)
+
+    @_unavailable
+    def push(self, queue: str, value: bytes, ttl: float) -> None:
+        """Append an item to a queue; it is dropped, delivered or not, after `ttl` seconds."""
+        now = self._clock.now()
+        # Random ids: a counter would be one more key to expire; order comes from the scores.
+        item_id = secrets.token_hex(8)
+        expires_at, cleanup = self._expiry(now, ttl)
+        keys = [self._queue_key(queue), self._item_key(queue, item_id)]
+        self._push(keys=keys, args=[item_id, value, repr(now), expires_at, cleanup])
+
+    @_unavailable
+    def claim(self, queue: str, lease: float) -> QueueItem | None:
+        """Take the oldest item that is due, hiding it for `lease` seconds; None when none is."""
+        args = [repr(self._clock.now()), repr(lease), self._item_key(queue, "")]
+        found = self._claim(keys=[self._queue_key(queue)], args=args)
+        if not found:
+            return None
+        item_id, value, claims = found
+        return QueueItem(_as_bytes(item_id).decode(), _as_bytes(value), int(claims))
+
+    @_unavailable
+    def ack(self, queue: str, item_id: str) -> None:
+        """Remove an item for good (handled, or given up on)."""
+        pipe = self._client.pipeline()
+        pipe.zrem(self._queue_key(queue), item_id)
+        pipe.delete(self._item_key(queue, item_id))
+        pipe.execute()
+
+    def _queue_key(self, queue: str) -> str:
+        return self._key(f"q:{queue}")
+
+    def _item_key(self, queue: str, item_id: str) -> str:
+        return self._key(f"q:{queue}:item:") + item_id
 
     def close(self) -> None:
         """Release the connection pool."""

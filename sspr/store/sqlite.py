@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sspr.domain.errors import StoreUnavailable
-from sspr.domain.ports import Clock, SystemClock
+from sspr.domain.ports import Clock, QueueItem, SystemClock
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -24,7 +24,26 @@ CREATE TABLE IF NOT EXISTS entries (
     key TEXT PRIMARY KEY,
     value BLOB NOT NULL,
     expires_at REAL NOT NULL
-) WITHOUT ROWID
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    value BLOB NOT NULL,
+    due_at REAL NOT NULL,
+    claims INTEGER NOT NULL DEFAULT 0,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS queue_due ON queue (queue, due_at);
+"""
+
+# One statement: of workers claiming together, each gets a different item (or none).
+_CLAIM = """
+UPDATE queue SET due_at = ?3 + ?4, claims = claims + 1
+WHERE id = (
+    SELECT id FROM queue WHERE queue = ?1 AND due_at <= ?3 AND expires_at > ?3
+    ORDER BY id LIMIT 1
+)
+RETURNING id, value, claims
 """
 
 # One statement, so concurrent workers never lose an increment: SQLite serialises writers,
@@ -209,12 +228,36 @@ class SqliteStore:
         self._local.conn = None
 
     @_unavailable
+    def push(self, queue: str, value: bytes, ttl: float) -> None:
+        """Append an item to a queue; it is dropped, delivered or not, after `ttl` seconds."""
+        now = self._clock.now()
+        self._write(
+            "INSERT INTO queue (queue, value, due_at, expires_at) VALUES (?, ?, ?, ?)",
+            (queue, value, now, now + ttl),
+        )
+
+    @_unavailable
+    def claim(self, queue: str, lease: float) -> QueueItem | None:
+        """Take the oldest item that is due, hiding it for `lease` seconds; None when none is."""
+        rows = self._write(_CLAIM, (queue, None, self._clock.now(), lease)).fetchall()
+        if not rows:
+            return None
+        item_id, value, claims = rows[0]
+        return QueueItem(str(item_id), _as_bytes(value), int(claims))
+
+    @_unavailable
+    def ack(self, queue: str, item_id: str) -> None:
+        """Remove an item for good (handled, or given up on)."""
+        self._write("DELETE FROM queue WHERE queue = ? AND id = ?", (queue, int(item_id)))
+
+    @_unavailable
     def purge(self) -> int:
         """Delete the expired rows and give their pages back; return how many rows went."""
         conn = self._connection()
         now = self._clock.now()
         self._next_purge = now + PURGE_INTERVAL
         deleted = conn.execute("DELETE FROM entries WHERE expires_at <= ?", (now,)).rowcount
+        conn.execute("DELETE FROM queue WHERE expires_at <= ?", (now,))
         # Through executescript: execute() steps the pragma once, which frees a single page.
         conn.executescript(f"PRAGMA incremental_vacuum({_VACUUM_PAGES});")
         return int(deleted)
@@ -234,7 +277,7 @@ def _prepare(conn: sqlite3.Connection) -> None:
         # Incremental vacuum must be chosen before the first table, or a VACUUM applies it.
         conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         conn.execute("VACUUM")
-    conn.execute(_SCHEMA)
+    conn.executescript(_SCHEMA)
 
 
 def _as_bytes(value: object) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -17,6 +18,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from sspr.config import Settings, load_settings
+from sspr.delivery.outbox import Outbox
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.account import AccountService
 from sspr.domain.answers import AnswerHasher
@@ -55,6 +57,7 @@ class Services:
     metrics: Metrics
     account: AccountService
     ip_limits: IpLimits
+    outbox: Outbox | None = None
     # None when the configuration has no helpdesk section: the console then answers 404.
     helpdesk: HelpdeskService | None = None
     # Set right after construction: ALTCHA challenges and the per-address failure counts.
@@ -95,7 +98,9 @@ def create_app(
     CSRFProtect(app)
     Babel(app, locale_selector=i18n.select_locale)
     _add_template_overrides(app, settings)
-    given = _Given(directory, store, audit_streams, mailer, sms_sender, clock or SystemClock())
+    given = _Given(
+        directory, store, audit_streams, mailer, sms_sender, clock or SystemClock(), testing
+    )
     app.extensions["sspr"] = _build_services(settings, given, app.config["SECRET_KEY"])
     _register(app)
     for blueprint in blueprints:
@@ -113,6 +118,7 @@ class _Given:
     mailer: Mailer | None
     sms_sender: SmsSender | None
     clock: Clock
+    testing: bool = False
 
 
 def _add_template_overrides(app: Flask, settings: Settings) -> None:
@@ -164,6 +170,8 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
     )
     mailer = given.mailer or _mailer(settings)
     sms_sender = given.sms_sender or _sms_sender(settings)
+    # Tests send the notices at the end of each request instead of in a thread (teardown).
+    outbox = Outbox(store, mailer, audit, background=not given.testing) if mailer else None
     key = secret.encode()
     parts = Collaborators(
         directory=directory,
@@ -172,7 +180,7 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
         hasher=hasher,
         codes=CodeService(store, given.clock, key),
         links=LinkSigner(key),
-        notifier=TemplateNotifier(settings, mailer, sms_sender),
+        notifier=TemplateNotifier(settings, mailer, sms_sender, outbox),
     )
     rules = settings.to_domain()
     reset = ResetService(
@@ -199,6 +207,7 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
         settings, rules, directory, store, audit, hasher, reset, mailer, sms_sender, metrics,
         account, ip_limits,
     )  # fmt: skip
+    services.outbox = outbox
     services.helpdesk = _helpdesk(settings, services, parts, given.clock)
     services.captcha = Captcha(settings, key, store, given.clock)
     return services
@@ -316,6 +325,8 @@ def _register(app: Flask) -> None:
     # GET only, read by scrapers that hold no session.
     app.extensions["csrf"].exempt(ops.bp)
     app.after_request(_no_store)
+    if app.testing:
+        app.teardown_request(_send_notices_now)
     security.install(app, services_of_app_from(app).settings)
     app.context_processor(_template_globals)
     app.register_error_handler(DirectoryUnavailable, _directory_unavailable)
@@ -326,6 +337,15 @@ def _register(app: Flask) -> None:
     app.register_error_handler(413, _bad_request)
     app.register_error_handler(400, _bad_request)
     app.register_error_handler(500, _server_error)
+
+
+def _send_notices_now(error: BaseException | None) -> None:
+    """Tests read the notices right after the request: send them before it ends."""
+    outbox = services_of_app().outbox
+    if outbox is not None:
+        # As the sender thread does: a store that is down keeps the notices for later.
+        with contextlib.suppress(StoreUnavailable):
+            outbox.drain()
 
 
 def _assign_request_id() -> None:

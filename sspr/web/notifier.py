@@ -9,7 +9,9 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
 from sspr.config import Settings
+from sspr.delivery.outbox import Notice, Outbox
 from sspr.domain.codes import DeliveryFailed
+from sspr.domain.errors import StoreUnavailable
 from sspr.domain.ports import Mailer, OutgoingMail, SmsSender, UserEntry
 
 
@@ -17,11 +19,17 @@ class TemplateNotifier:
     """The domain's Notifier: Jinja templates (overridable per profile), SMTP and Twilio."""
 
     def __init__(
-        self, settings: Settings, mailer: Mailer | None, sms_sender: SmsSender | None
+        self,
+        settings: Settings,
+        mailer: Mailer | None,
+        sms_sender: SmsSender | None,
+        outbox: Outbox | None = None,
     ) -> None:
         self._settings = settings
         self._mailer = mailer
         self._sms = sms_sender
+        # Notices the user does not wait for go through it; codes never do.
+        self._outbox = outbox
 
     def email_code(
         self, *, to: str, profile: str, lang: str, code: str, link: str, minutes: int
@@ -50,10 +58,11 @@ class TemplateNotifier:
         if not entry.mails or self._mailer is None:
             return
         with force_locale(lang):
-            self._mail(
+            mail = self._render(
                 entry.mails[0], _("Votre mot de passe a été modifié"), "changed", profile, lang,
                 login=entry.login, when=format_datetime(datetime.now(UTC), "long"),
             )  # fmt: skip
+        self._notice(mail, "password_changed", entry.dn, profile)
 
     def temporary_password(
         self, *, entry: UserEntry, profile: str, lang: str, password: str
@@ -77,13 +86,15 @@ class TemplateNotifier:
         """Tell the old address where the account's mail now goes (masked)."""
         with force_locale(lang):
             subject = _("L'adresse email de votre compte a été modifiée")
-            self._mail(to, subject, "email_changed", profile, lang, login=login, new=new)
+            mail = self._render(to, subject, "email_changed", profile, lang, login=login, new=new)
+        self._notice(mail, "email_changed", None, profile)
 
     def personal_data_changed(self, *, to: str, profile: str, lang: str, login: str) -> None:
         """Seed 003: "Une modification de vos informations personnelles a été effectuée…"."""
         with force_locale(lang):
             subject = _("Modification de vos informations personnelles")
-            self._mail(to, subject, "personal_data_changed", profile, lang, login=login)
+            mail = self._render(to, subject, "personal_data_changed", profile, lang, login=login)
+        self._notice(mail, "personal_data_changed", None, profile)
 
     def identity_code(
         self, *, to: str, channel: str, profile: str, lang: str, code: str, minutes: int
@@ -104,6 +115,24 @@ class TemplateNotifier:
     def _mail(
         self, to: str, subject: str, name: str, profile: str, lang: str, **context: object
     ) -> None:
+        message = self._render(to, subject, name, profile, lang, **context)
+        assert self._mailer is not None  # _render checked it
+        self._mailer.send(message)
+
+    def _notice(self, mail: OutgoingMail, kind: str, user_dn: str | None, profile: str) -> None:
+        """Hand a rendered notice to the outbox (or, without one, to the mail server now)."""
+        assert self._mailer is not None  # _render checked it
+        if self._outbox is not None:
+            try:
+                self._outbox.enqueue(Notice(mail, kind, user_dn, profile))
+                return
+            except StoreUnavailable:
+                pass  # the queue is down, the mail server may not be: send it now
+        self._mailer.send(mail)
+
+    def _render(
+        self, to: str, subject: str, name: str, profile: str, lang: str, **context: object
+    ) -> OutgoingMail:
         if self._mailer is None or self._settings.mail is None:
             raise DeliveryFailed("no mail server is configured")
         mail = self._settings.mail
@@ -116,7 +145,7 @@ class TemplateNotifier:
         )
         text = render_template([f"mail/{profile}/{name}.txt", f"mail/{name}.txt"], **context)
         html = render_template([f"mail/{profile}/{name}.html", f"mail/{name}.html"], **context)
-        self._mailer.send(OutgoingMail(to=to, subject=subject, text=text, html=html))
+        return OutgoingMail(to=to, subject=subject, text=text, html=html)
 
     def _support_contact(self) -> str:
         support = self._settings.support

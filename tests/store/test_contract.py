@@ -221,3 +221,55 @@ def test_concurrent_adders_have_exactly_one_winner(
 ) -> None:
     won = _race(_add_all, backend, clock)
     assert sorted(won) == list(range(ROUNDS))
+
+
+# -- the durable queue (the outbox of notices) ----------------------------------------------
+
+
+def test_queue_hands_items_out_oldest_first_and_once(store: Store, clock: FakeClock) -> None:
+    store.push("mail", b"first", ttl=3600)
+    clock.advance(1)
+    store.push("mail", b"second", ttl=3600)
+    first = store.claim("mail", lease=60)
+    second = store.claim("mail", lease=60)
+    assert first is not None and second is not None
+    assert (first.value, first.claims, second.value) == (b"first", 1, b"second")
+    assert store.claim("mail", lease=60) is None  # both leased
+    assert store.claim("other", lease=60) is None  # queues are separate
+
+
+def test_an_unacknowledged_item_comes_back_after_its_lease(store: Store, clock: FakeClock) -> None:
+    store.push("mail", b"notice", ttl=3600)
+    taken = store.claim("mail", lease=60)
+    assert taken is not None
+    clock.advance(59)
+    assert store.claim("mail", lease=60) is None
+    clock.advance(1)
+    again = store.claim("mail", lease=60)
+    assert again is not None and (again.id, again.claims) == (taken.id, 2)
+    store.ack("mail", again.id)
+    clock.advance(120)
+    assert store.claim("mail", lease=60) is None
+
+
+def test_queue_items_expire(store: Store, clock: FakeClock) -> None:
+    store.push("mail", b"old", ttl=100)
+    clock.advance(100)
+    assert store.claim("mail", lease=60) is None
+
+
+def _claim_all(backend: Backend, clock: FakeClock, barrier: Barrier, results: Results) -> None:
+    store = backend.open(clock)
+    barrier.wait()
+    taken = []
+    while (item := store.claim("race", lease=3600)) is not None:
+        taken.append(int(item.value))
+    results.put(taken)
+
+
+def test_concurrent_claims_never_hand_out_an_item_twice(backend: Backend, clock: FakeClock) -> None:
+    store = backend.open(clock)
+    for index in range(ROUNDS):
+        store.push("race", str(index).encode(), ttl=3600)
+    taken = _race(_claim_all, backend, clock, context=FORK)
+    assert sorted(taken) == list(range(ROUNDS))

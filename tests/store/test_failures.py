@@ -98,9 +98,11 @@ def test_every_redis_key_has_a_ttl(redis_url: str) -> None:
     store.add("c", b"2", ttl=60)
     store.set("d", b"1", ttl=60)
     store.take("d")
+    store.push("mail", b"notice", ttl=60)
+    store.claim("mail", lease=10)
     client = redis.Redis.from_url(redis_url)
     keys = list(client.scan_iter(match=prefix + "*"))
-    assert len(keys) == 3
+    assert len(keys) == 5  # a, b, c, the queue and its one item
     assert all(client.ttl(key) > 0 for key in keys)
     client.delete(*keys)
 
