@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -21,9 +20,11 @@ class SmtpConfig(Strict):
     password_env: str = "SSPR_SMTP_PASSWORD"
     timeout: float = Field(default=10.0, gt=0)
 
-    def password(self) -> str | None:
-        """Read the SMTP password from the environment, if a username is set."""
-        return os.environ.get(self.password_env) if self.username else None
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> SmtpConfig:
+        if self.username and self.security == "none":
+            raise ValueError("authentication (username) needs security starttls or tls")
+        return self
 
 
 class MailConfig(Strict):
@@ -58,13 +59,6 @@ class SmsConfig(Strict):
         if bool(self.from_number) == bool(self.messaging_service_sid):
             raise ValueError("set exactly one of from_number and messaging_service_sid")
         return self
-
-    def credentials(self) -> tuple[str, str]:
-        """Read the Twilio account SID and auth token from the environment."""
-        return (
-            os.environ.get(self.account_sid_env, ""),
-            os.environ.get(self.auth_token_env, ""),
-        )
 
 
 class CodeRules(Strict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -56,7 +55,3 @@ class DirectoryConfig(Strict):
             if not re.match(r"^ldaps?://[^/\s]+/?$", url):
                 raise ValueError(f'"{url}" is not an ldap:// or ldaps:// URL')
         return urls
-
-    def bind_password(self) -> str:
-        """Read the service account's password from the environment."""
-        return os.environ.get(self.bind_password_env, "")

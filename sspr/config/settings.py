@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -87,10 +86,6 @@ class Settings(Strict):
     def question(self, question_id: str) -> Question | None:
         """Return the question with this id, if any."""
         return next((q for q in self.questions if q.id == question_id), None)
-
-    def secret_key(self) -> str:
-        """Read the key that signs sessions from the environment."""
-        return os.environ.get(self.secret_key_env, "")
 
     def to_domain(self) -> domain.DomainSettings:
         """What the domain services are told of this configuration."""

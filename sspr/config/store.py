@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +21,3 @@ class StoreConfig(Strict):
     # A stuck Redis holds a worker at most this long per operation (a LAN answers in 1 ms).
     timeout_seconds: float = Field(default=0.5, gt=0, le=10)
     connect_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
-
-    def url(self) -> str:
-        """Read the Redis URL (it may hold a password) from the environment."""
-        return os.environ.get(self.url_env, "")
