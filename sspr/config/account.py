@@ -15,36 +15,46 @@ class AccountSessions(Strict):
     """Sessions of "Mon compte" after a login."""
 
     idle_timeout_seconds: int = Field(default=900, ge=60, le=86400)
-    # A change of recovery data needs a password typed within this window.
+    """A session unused this long ends."""
     reauth_seconds: int = Field(default=300, ge=30, le=3600)
+    """A change of recovery data needs the password typed within this window."""
     reminder_snooze_days: int = Field(default=183, ge=1, le=3650)
+    """How long "remind me later" silences the "add a mobile" reminder."""
 
 
 class HelpdeskConfig(Strict):
     """The helpdesk console: which directory accounts may use it, and its rules."""
 
-    # Staff accounts: found under `base` by `identifier`, then bound to with their password.
     base: str = Field(min_length=3)
+    """Where staff accounts are searched for (a DN); they log in with their own password."""
     identifier: str = Field(default="uid", pattern=r"^[A-Za-z][A-Za-z0-9-]*$")
-    # Access: a member of this groupOfNames, and/or an entry matching this filter (when
-    # both are set, both must hold).
+    """The attribute staff log in with."""
     group_dn: str | None = Field(default=None, min_length=3)
+    """Staff must be members of this groupOfNames (with `filter`, both must hold)."""
     filter: LdapFilter | None = None
+    """Staff entries must match this LDAP filter (with `group_dn`, both must hold)."""
     idle_timeout_seconds: int = Field(default=900, ge=60, le=86400)
-    # "reason": a written reason may stand in for the caller's identity check.
+    """A console session unused this long ends."""
     temporary_password_requires: Literal["identity_check", "reason"] = "identity_check"
-    # Actions whose confirmation needs a written reason.
-    reasons_required: list[HelpdeskAction] = Field(default_factory=lambda: ["clear_recovery"])
-    # How long a checked identity lets the agent act for that caller.
+    """identity_check: a temporary password needs the caller's identity checked first;
+    reason: a written reason may stand in for the check."""
+    reasons_required: list[HelpdeskAction] = Field(
+        default_factory=lambda: ["clear_recovery"]  # type: ignore[arg-type]
+    )
+    """Actions whose confirmation needs a written reason: send_reset, identity_check,
+    temporary_password, unlock, clear_recovery."""
     identity_check_valid_seconds: int = Field(default=600, ge=60, le=3600)
+    """How long a checked identity lets the agent act for that caller."""
     page_size: int = Field(default=20, ge=5, le=100)
-    # The SMS of the identity check: unlike the reset's, it must be read out to the agent.
+    """Search results per page."""
     identity_sms_text: CodeText = Text(
         fr="Code à communiquer à l'agent du support avec qui vous êtes en ligne : {code}. "
         "Il expire dans {minutes} min.",
         en="Code to read out to the support agent you are on the phone with: {code}. "
         "It expires in {minutes} min.",
     )
+    """The SMS of the identity check, read out to the agent: `{code}` (required) and
+    `{minutes}` are filled in."""
 
     def to_domain(self) -> domain.HelpdeskRules:
         """The domain's rules of the console."""

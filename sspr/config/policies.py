@@ -15,19 +15,35 @@ class PolicyConfig(Strict):
     """A named password policy: a preset, rules, or a preset with overrides."""
 
     preset: str | None = None
+    """A named set of rules to start from: seed000 (10+ characters, upper, lower, special,
+    not the current one) or seed003 (8 to 20 characters, 2 letters, 2 digits, 1 special or
+    accented); the rules below override it."""
     min_length: int | None = Field(default=None, ge=1)
+    """Fewest characters (8 when neither this nor the preset says)."""
     max_length: int | None = Field(default=None, ge=1)
+    """Most characters; null for no maximum."""
     min_lower: int | None = Field(default=None, ge=0)
+    """Fewest lower-case letters."""
     min_upper: int | None = Field(default=None, ge=0)
+    """Fewest upper-case letters."""
     min_digit: int | None = Field(default=None, ge=0)
+    """Fewest digits."""
     min_special: int | None = Field(default=None, ge=0)
+    """Fewest special characters (neither a letter nor a digit)."""
     min_letters: int | None = Field(default=None, ge=0)
+    """Fewest letters, of either case."""
     min_special_or_accented: int | None = Field(default=None, ge=0)
+    """Fewest characters that are special or accented letters."""
     min_classes: int | None = Field(default=None, ge=0, le=4)
+    """Fewest kinds of character among lower case, upper case, digits and special."""
     forbidden_chars: str | None = None
+    """Characters a password may not contain."""
     forbid_user_parts: bool | None = None
+    """Refuse a password containing the login or a part of the user's name."""
     forbidden_words_file: Path | None = None
+    """A UTF-8 file of words a password may not contain, one a line (# starts a comment)."""
     not_current: bool | None = None
+    """Refuse the current password as the new one."""
 
     @field_validator("preset")
     @classmethod

@@ -16,7 +16,9 @@ class Question(Strict):
     """One security question of the admin's list."""
 
     id: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    """Stable identifier stored with the hashed answer: never rename a question in use."""
     text: Text
+    """The question as users read it."""
 
     def to_domain(self) -> domain.Question:
         """The domain's question."""
@@ -26,14 +28,16 @@ class Question(Strict):
 class NotEnrolledConfig(Strict):
     """What an account with nothing to prove itself with is told."""
 
-    # False keeps the neutral response, so nobody learns which accounts exist.
     explicit: bool = False
+    """Tell the user; false keeps the neutral response, so nobody learns which accounts
+    exist."""
     text: Text = Text(
         fr="Vous n'avez pas configuré votre compte : contactez le support.",
         en="You have not set up your account: please contact support.",
     )
-    # Shown instead of `text` when the missing proof is a mobile number (seed 003).
+    """What an explicit profile says."""
     no_mobile: Text | None = None
+    """Said instead of `text` when the missing proof is a mobile number."""
 
     def to_domain(self) -> domain.NotEnrolled:
         """The domain's rule."""
@@ -49,30 +53,42 @@ class Profile(Strict):
     """A kind of user, with its own part of the directory, channels and policy."""
 
     id: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    """Identifier in addresses (`/reset/{id}`) and in the audit trail."""
     label: Text
+    """The choice as the chooser shows it ("Je suis un usager…")."""
     description: Text | None = None
+    """A line under the label on the chooser."""
     base: str
+    """The part of the directory (a DN) where this profile's accounts live."""
     filter: LdapFilter = "(objectClass=*)"
-    identifier: list[IdentifierKindName] = Field(default_factory=lambda: ["login"], min_length=1)
-    # Steps in order; a step that is a list lets the user pick one ("email or SMS").
+    """An LDAP filter an account must also match to belong to the profile."""
+    identifier: list[IdentifierKindName] = Field(default_factory=lambda: ["login"], min_length=1)  # type: ignore[arg-type]
+    """What users identify with: login, email, or both."""
     channels: list[str | list[str]] = Field(min_length=1)
+    """The proof steps in order, each "question", "email" or "sms"; a step that is a list
+    lets the user pick one (["email", "sms"])."""
     policy: str
+    """The name of the password policy (a key of `policies`)."""
     return_url: HttpUrl | None = None
+    """Where the "Continuer" button of the success page leads."""
     questions_asked: int = Field(default=1, ge=1, le=5)
-    # Sets pwdReset after a reset, so the portal makes the user change it at the next login.
+    """How many of their registered questions a user must answer."""
     must_change_after_reset: bool = False
+    """Set pwdReset after a reset, so the next login must change the password."""
     not_enrolled: NotEnrolledConfig = NotEnrolledConfig()
-    # "Mon compte": how many questions users register, whether they may write their own,
-    # and whether a missing mobile brings up the reminder after login (seed 003).
+    """What an account with nothing to prove itself with is told."""
     questions_required: int = Field(default=1, ge=1, le=5)
+    """How many questions users register in "Mon compte"."""
     custom_questions: bool = False
+    """Whether users may write their own questions in "Mon compte"."""
     remind_mobile: bool = False
-    # Seeds 002/004: after the proofs, mail a generated password that must be changed at the
-    # next login, instead of letting the user choose one. Weaker: off by default.
+    """After a login to "Mon compte", ask users without a mobile number to add one."""
     temporary_password: bool = False
-    # ALTCHA proof of work on the identify and code-request forms: "off", "always", or
-    # "after_failures" (after captcha.failures_before failures from the same address).
+    """After the proofs, mail a generated password to change at the next login, instead of
+    letting the user choose one. Weaker: off by default; needs a mail section."""
     captcha: CaptchaMode = "off"
+    """ALTCHA proof of work on the identify and code-request forms: off, always, or
+    after_failures (after `captcha.failures_before` failures from the same address)."""
 
     @field_validator("captcha", mode="before")
     @classmethod
@@ -123,7 +139,12 @@ class Support(Strict):
     """The "J'ai besoin de support" entry of the chooser."""
 
     label: Text = Text(fr="J'ai besoin de support", en="I need support")
+    """The entry's label on the chooser."""
     text: Text
+    """What the support page says (opening hours, what to have at hand)."""
     email: str | None = None
+    """The support's email address."""
     phone: str | None = None
+    """The support's phone number, as written."""
     url: HttpUrl | None = None
+    """A link to the support's own site."""

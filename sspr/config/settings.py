@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from sspr.config.account import AccountSessions, HelpdeskConfig
 from sspr.config.base import Strict
@@ -31,46 +32,84 @@ class Branding(Strict):
     """Name, logo and colours shown on every page."""
 
     name: str = "Mot de passe oublié"
+    """The service's name, in the header and the page titles."""
     logo_url: str | None = None
+    """Address of a logo shown in the header (served by your own site: the CSP allows it)."""
     primary_color: str = Field(default="#000091", pattern=r"^#[0-9a-fA-F]{6}$")
+    """The colour of buttons and links, as #rrggbb."""
 
 
 class AuditConfig(Strict):
     """Where audit events go: a JSON-lines file, standard output, or both."""
 
     file: Path | None = None
+    """A file that receives one JSON line per event (its folder is created)."""
     stdout: bool = True
+    """Also write each event to standard output, for the container's log collector."""
 
 
 class Settings(Strict):
     """The whole configuration of one sspr instance."""
 
     public_url: HttpUrl
+    """The address users reach sspr at; links in mails are built from it (https:// also
+    makes the session cookie Secure)."""
     secret_key_env: str = "SSPR_SECRET_KEY"
+    """Environment variable holding the key that signs sessions and links: at least 32
+    random characters, the same on every worker (required at start-up)."""
     default_language: Literal["fr", "en"] = "fr"
-    # Dates in mails ("Votre mot de passe a été modifié le …") are shown in this zone.
+    """The language of a visitor whose browser asks for neither."""
     timezone: str = "Europe/Paris"
+    """The IANA time zone of dates in mails ("modifié le …")."""
     branding: Branding = Branding()
+    """Name, logo and colour of the pages."""
     directory: DirectoryConfig
+    """The LDAP directory."""
     store: StoreConfig = StoreConfig()
+    """Where short-lived state lives."""
     questions: list[Question] = Field(default_factory=list)
+    """The security questions users may pick from."""
     answer_hashing: AnswerHashing = AnswerHashing()
+    """The cost of hashing security answers."""
     proof_attempts: AttemptLimit = AttemptLimit()
+    """Failed proofs (answers, codes) an account may make before its resets are blocked."""
     flow_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    """How long a reset may take, from identification to the new password."""
     policies: dict[str, PolicyConfig] = Field(min_length=1)
+    """Password policies by name; profiles refer to them."""
     profiles: Annotated[list[Profile], Field(min_length=1)]
+    """The kinds of users, in the order the chooser lists them."""
     support: Support | None = None
+    """The support entry of the chooser; null shows none."""
     audit: AuditConfig = AuditConfig()
+    """Where audit events go."""
     mail: MailConfig | None = None
+    """Mails: needed by the email channel, temporary passwords and notices."""
     sms: SmsConfig | None = None
+    """SMS through Twilio: needed by the sms channel."""
     codes: CodesConfig = CodesConfig()
+    """Rules of the email and SMS codes."""
     monitoring: MonitoringConfig = MonitoringConfig()
+    """Who may read /metrics and /readyz."""
     account: AccountSessions = AccountSessions()
+    """Sessions of "Mon compte"."""
     proxy: ProxyConfig = ProxyConfig()
+    """Reverse proxies in front of sspr."""
     captcha: CaptchaConfig = CaptchaConfig()
+    """The proof of work of the profiles that ask for one."""
     rate_limits: RateLimits = RateLimits()
-    # The helpdesk console (/helpdesk/) exists only when this section does.
+    """Limits per client address."""
     helpdesk: HelpdeskConfig | None = None
+    """The helpdesk console (/helpdesk/); it exists only when this section does."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f'unknown time zone "{zone}" (like Europe/Paris)') from exc
+        return zone
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
@@ -118,11 +157,11 @@ def reference_errors(raw: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     policies = raw.get("policies")
     policy_names = set(policies) if isinstance(policies, dict) else set()
-    questions = raw.get("questions") if isinstance(raw.get("questions"), list) else []
+    questions = _list_at(raw, "questions")
     question_ids = [q.get("id") for q in questions if isinstance(q, dict)]
     for qid in sorted({str(q) for q in question_ids if question_ids.count(q) > 1}):
         errors.append(f'questions: duplicate question id "{qid}"')
-    profiles = raw.get("profiles") if isinstance(raw.get("profiles"), list) else []
+    profiles = _list_at(raw, "profiles")
     seen: set[str] = set()
     for index, profile in enumerate(profiles):
         if not isinstance(profile, dict):
@@ -137,6 +176,11 @@ def reference_errors(raw: Mapping[str, Any]) -> list[str]:
             errors.append(f'{where}.policy: unknown policy "{policy}"')
         errors.extend(_channel_reference_errors(raw, profile, where, bool(question_ids)))
     return errors
+
+
+def _list_at(raw: Mapping[str, Any], key: str) -> list[Any]:
+    value = raw.get(key)
+    return value if isinstance(value, list) else []
 
 
 def _channel_reference_errors(
