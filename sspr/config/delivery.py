@@ -49,8 +49,8 @@ class MailConfig(Strict):
     legal_notice: Text | None = None
     """A legal notice under the signature (for instance the data-protection statement)."""
     templates_dir: Path | None = None
-    """A folder whose files override the shipped mail templates, under the same names
-    (mail/code.txt, mail/changed.txt…)."""
+    """A folder whose files override the shipped mail templates: mail/code.txt (…) for
+    every profile, mail/{profile id}/code.txt for one."""
 
 
 class SmsConfig(Strict):

@@ -63,9 +63,14 @@ class Section:
 
     @property
     def anchor(self) -> str:
-        """GitHub's heading anchor: lower case, punctuation dropped, spaces as hyphens."""
-        kept = "".join(c for c in self.title.lower() if c.isalnum() or c in " -_")
-        return kept.replace(" ", "-")
+        """The heading's anchor in the rendered page."""
+        return heading_anchor(self.title)
+
+
+def heading_anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces as -."""
+    kept = "".join(c for c in heading.strip().lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
 
 
 def render() -> str:
