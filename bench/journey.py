@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from sspr.config import Settings
 from sspr.demo.data import demo_ldif
 from sspr.demo.outbox import MailCatcher, Outbox
-from sspr.demo.run import demo_settings
+from sspr.demo.run import demo_settings, demo_sms_sender
 from sspr.demo.slapd import Slapd, ldif_attr, ssha
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.answers import AnswerHasher
@@ -90,7 +90,8 @@ def journey(client: FlaskClient, login: str) -> list[Callable[[], int]]:
 
 def run(settings: Settings, directory: LdapDirectory, ops: LdapOps) -> Results:
     """N journeys after one warm-up; per step, the milliseconds and the operations made."""
-    app = create_app(settings, directory=directory, audit_streams=[])
+    sms_sender = demo_sms_sender(settings, Outbox())  # the journey asks a question, sends no SMS
+    app = create_app(settings, directory=directory, sms_sender=sms_sender, audit_streams=[])
     results: Results = {step: [] for step in STEPS}
     for i in range(N + 1):
         client = app.test_client()
@@ -127,7 +128,7 @@ def main() -> None:
             raw["rate_limits"] = {"identify_per_ip_per_minute": 10_000}
             settings = Settings.model_validate(raw)
             ops = LdapOps()
-            directory = LdapDirectory(settings.directory, on_latency=ops)
+            directory = LdapDirectory(settings.directory, slapd.service_password, on_latency=ops)
             results = run(settings, directory, ops)
             directory.close()
         finally:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sspr.config import ConfigError, Settings, load_settings
+from sspr.config.secrets import Secrets, read_secrets
 
 DEFAULT_CONFIG = "/etc/sspr/sspr.yaml"
 
@@ -44,25 +45,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def check_config(path: str, *, offline: bool = False, live: bool = False) -> int:
-    """Print every configuration error, then test each dependency; 0 when all is well."""
+    """Print every configuration error and missing secret, then test each dependency.
+
+    0 when all is well, 1 when the file or the environment is wrong, 2 when a dependency fails.
+    """
     try:
         settings = load_settings(path)
+        print(f"{path}: configuration is valid ({len(settings.profiles)} profiles)")
+        secrets = read_secrets(settings)
     except ConfigError as error:
         print(f"{error.source}: {len(error.errors)} error(s)")
         for message in error.errors:
             print(f"  {message}")
         return 1
-    print(f"{path}: configuration is valid ({len(settings.profiles)} profiles)")
+    print("environment: every secret is set")
     if offline:
         return 0
-    return 0 if run_checks(settings, live=live) else 2
+    return 0 if run_checks(settings, secrets, live=live) else 2
 
 
-def run_checks(settings: Settings, *, live: bool = False) -> bool:
+def run_checks(settings: Settings, secrets: Secrets, *, live: bool = False) -> bool:
     """Test the directory (bind, one search per profile), SMTP and Twilio; print one row each."""
     from sspr.checks import run_all
 
-    rows = run_all(settings, live=live)
+    rows = run_all(settings, secrets, live=live)
     width = max(len(row.name) for row in rows)
     for row in rows:
         print(f"  {row.name.ljust(width)}  {'OK  ' if row.ok else 'FAIL'}  {row.detail}")

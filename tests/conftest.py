@@ -70,9 +70,9 @@ def directory_config(slapd: Slapd, monkeypatch: pytest.MonkeyPatch) -> Directory
 
 
 @pytest.fixture
-def directory(directory_config: DirectoryConfig) -> Iterator[LdapDirectory]:
+def directory(directory_config: DirectoryConfig, slapd: Slapd) -> Iterator[LdapDirectory]:
     """An LdapDirectory on the session slapd, closed after the test."""
-    instance = LdapDirectory(directory_config)
+    instance = LdapDirectory(directory_config, slapd.service_password)
     yield instance
     instance.close()
 

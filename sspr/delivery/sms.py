@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from sspr.config import SmsConfig
 from sspr.domain.codes import DeliveryFailed
+
+
+@dataclass(frozen=True)
+class TwilioAccount:
+    """What Twilio says of the account the credentials open."""
+
+    sid: str
+    name: str
+    status: str
 
 
 class TwilioSmsSender:
@@ -39,19 +51,40 @@ class TwilioSmsSender:
 
     def rehearse(self) -> None:
         """An authenticated API round trip that sends nothing: the latency of a send."""
+        self.account()
+
+    def account(self) -> TwilioAccount:
+        """Fetch the account resource: proves the credentials without sending an SMS."""
+        sid = self._client.account_sid
         try:
-            self._client.api.v2010.accounts(self._client.account_sid).fetch()
-        except TwilioRestException as exc:
-            raise DeliveryFailed(f"twilio: HTTP {exc.status} error {exc.code}") from exc
+            account = self._client.api.v2010.accounts(sid).fetch()
         except (TwilioException, requests.RequestException, OSError) as exc:
-            raise DeliveryFailed(f"twilio: {type(exc).__name__}") from exc
+            raise DeliveryFailed(_describe(exc)) from exc
+        return TwilioAccount(sid, account.friendly_name or sid, account.status or "unknown")
 
     def send(self, to_e164: str, body: str) -> None:
         """Send one SMS, or raise DeliveryFailed."""
         try:
             self._client.messages.create(to=to_e164, body=body, **self._sender)
-        except TwilioRestException as exc:
-            # Status and Twilio's error code only: the message text may quote the number.
-            raise DeliveryFailed(f"twilio: HTTP {exc.status} error {exc.code}") from exc
         except (TwilioException, requests.RequestException, OSError) as exc:
-            raise DeliveryFailed(f"twilio: {type(exc).__name__}") from exc
+            raise DeliveryFailed(_describe(exc)) from exc
+
+
+def twilio_sender(
+    sms: SmsConfig, account_sid: str, auth_token: str, *, http_client: HttpClient | None = None
+) -> TwilioSmsSender:
+    """The sender an sms section describes; the credentials come from sspr.config.secrets."""
+    return TwilioSmsSender(
+        account_sid, auth_token, from_number=sms.from_number,
+        messaging_service_sid=sms.messaging_service_sid, http_client=http_client,
+        timeout=sms.timeout,
+    )  # fmt: skip
+
+
+def _describe(exc: BaseException) -> str:
+    """Status and Twilio's error code only: the message text may quote the number."""
+    if isinstance(exc, TwilioRestException):
+        if exc.status in (401, 403):
+            return f"twilio: credentials refused (HTTP {exc.status}, error {exc.code})"
+        return f"twilio: HTTP {exc.status} error {exc.code}"
+    return f"twilio: cannot reach the API ({type(exc).__name__})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal
 
+from sspr.config import MailConfig
 from sspr.domain.codes import DeliveryFailed
 from sspr.domain.ports import OutgoingMail
 
@@ -62,6 +64,12 @@ class SmtpMailer:
         with self._session() as smtp:
             smtp.noop()
 
+    def probe(self) -> str:
+        """Connect, secure and log in, send nothing; the first line of the EHLO greeting."""
+        with self._session() as smtp:
+            greeting = smtp.ehlo_resp or b""
+        return greeting.decode("utf-8", "replace").partition("\n")[0].strip()[:80]
+
     def build(self, message: OutgoingMail) -> EmailMessage:
         """The MIME message: a text part, and an HTML alternative when given."""
         mail = EmailMessage()
@@ -85,9 +93,12 @@ class SmtpMailer:
         """A connected, secured and authenticated session; every failure is DeliveryFailed."""
         try:
             with self._connect() as smtp:
+                _greet(smtp)
                 if self._security == "starttls":
-                    # Raises when the server does not offer STARTTLS: never fall back to clear.
+                    if not smtp.has_extn("starttls"):  # never fall back to clear text
+                        raise smtplib.SMTPNotSupportedError("the server does not offer STARTTLS")
                     smtp.starttls(context=self._ssl_context)
+                    _greet(smtp)
                 if self._username:
                     smtp.login(self._username, self._password or "")
                 yield smtp
@@ -105,10 +116,42 @@ class SmtpMailer:
         return smtplib.SMTP(self._host, self._port, timeout=self._timeout)
 
 
+def smtp_mailer(
+    mail: MailConfig, password: str | None, *, ssl_context: ssl.SSLContext | None = None
+) -> SmtpMailer:
+    """The mailer a mail section describes; the password comes from sspr.config.secrets."""
+    smtp = mail.smtp
+    return SmtpMailer(
+        smtp.host, smtp.port, security=smtp.security, username=smtp.username,
+        password=password, timeout=smtp.timeout, sender=mail.sender, reply_to=mail.reply_to,
+        ssl_context=ssl_context,
+    )  # fmt: skip
+
+
+def _greet(smtp: smtplib.SMTP) -> None:
+    code, _ = smtp.ehlo()
+    if code != 250:
+        raise smtplib.SMTPHeloError(code, b"EHLO refused")
+
+
 def _describe(exc: BaseException) -> str:
-    """A short, safe account of the failure: the class and SMTP code, never message text."""
+    """A reason an admin can act on; never the server's text, which may quote an address."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host name"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate not trusted ({exc.verify_message})"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake failed ({exc.reason or type(exc).__name__})"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"authentication refused ({exc.smtp_code})"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return str(exc) or "the server does not support this"
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{type(exc).__name__} {exc.smtp_code}"
+        return f"the server answered {exc.smtp_code} ({type(exc).__name__})"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "the server closed the connection (wrong port or security setting?)"
     return type(exc).__name__
 
 

@@ -18,6 +18,7 @@ from sspr.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_STAFF, demo_ldif
 from sspr.demo.outbox import MailCatcher, Outbox, OutboxTransport, outbox_blueprint
 from sspr.demo.slapd import Slapd
 from sspr.domain.answers import AnswerHasher
+from sspr.domain.ports import SmsSender
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -94,14 +95,17 @@ def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
 
 def demo_app(settings: Settings, outbox: Outbox) -> Flask:
     """The app with SMS going through the real Twilio SDK into the outbox, and its page."""
-    from sspr.delivery.sms import TwilioSmsSender
     from sspr.web.app import create_app
 
-    assert settings.sms is not None
-    sender = TwilioSmsSender(
-        "AC" + "d" * 32,
-        "demo-token",
-        from_number=settings.sms.from_number,
-        http_client=OutboxTransport(outbox),
-    )
+    sender = demo_sms_sender(settings, outbox)
     return create_app(settings, sms_sender=sender, blueprints=[outbox_blueprint(outbox)])
+
+
+def demo_sms_sender(settings: Settings, outbox: Outbox) -> SmsSender:
+    """The real Twilio SDK, its HTTP transport replaced by the outbox: no credentials needed."""
+    from sspr.delivery.sms import twilio_sender
+
+    assert settings.sms is not None
+    return twilio_sender(
+        settings.sms, "AC" + "d" * 32, "demo-token", http_client=OutboxTransport(outbox)
+    )

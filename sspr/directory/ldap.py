@@ -86,12 +86,12 @@ class LdapDirectory:
     def __init__(
         self,
         config: DirectoryConfig,
-        password: str | None = None,
+        password: str,
         *,
         on_latency: LatencyHook | None = None,
     ) -> None:
         self._config = config
-        self._password = config.bind_password() if password is None else password
+        self._password = password
         self._on_latency = on_latency
         self._lock = threading.Lock()
         self._conn: Connection | None = None

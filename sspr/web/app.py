@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_hex
 from typing import IO, Any
 
 from flask import Blueprint, Flask, Response, g, render_template, request
@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from sspr.config import Settings, load_settings
+from sspr.config.secrets import Part, Secrets, read_secrets
 from sspr.delivery.outbox import Outbox
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.account import AccountService
@@ -80,28 +81,32 @@ def create_app(
     sms_sender: SmsSender | None = None,
     blueprints: Sequence[Blueprint] = (),
     clock: Clock | None = None,
+    secrets: Secrets | None = None,
     testing: bool = False,
 ) -> Flask:
     """Build the application for one configuration; collaborators may be passed in.
 
     `blueprints` adds pages that only their caller may add (the demo's outbox): no setting
-    in a configuration file can turn them on.
+    in a configuration file can turn them on. Secrets are read from the environment unless
+    given: every one a collaborator left to build needs must be set (MissingSecrets names
+    them all), so a missing password stops the start, not each request.
     """
+    given = _Given(
+        directory, store, audit_streams, mailer, sms_sender, clock or SystemClock(), testing
+    )
+    secrets = secrets or read_secrets(settings, parts=_parts_to_build(given, testing))
     app = Flask(
         __name__,
         template_folder=str(templates_dir()),
         static_folder=str(Path(__file__).parent / "static"),
     )
-    _configure(app, settings, testing)
+    _configure(app, settings, secrets, testing)
     # Before CSRFProtect's own hook, so even a refused post has a request id.
     app.before_request(_assign_request_id)
     CSRFProtect(app)
     Babel(app, locale_selector=i18n.select_locale)
     _add_template_overrides(app, settings)
-    given = _Given(
-        directory, store, audit_streams, mailer, sms_sender, clock or SystemClock(), testing
-    )
-    app.extensions["sspr"] = _build_services(settings, given, app.config["SECRET_KEY"])
+    app.extensions["sspr"] = _build_services(settings, given, secrets, app.config["SECRET_KEY"])
     _register(app)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -121,6 +126,16 @@ class _Given:
     testing: bool = False
 
 
+def _parts_to_build(given: _Given, testing: bool) -> set[Part]:
+    """The parts whose secrets are needed: those not passed in (tests may sign with any key)."""
+    passed: dict[Part, object] = {
+        "directory": given.directory, "store": given.store, "mail": given.mailer,
+        "sms": given.sms_sender,
+    }  # fmt: skip
+    parts: set[Part] = {part for part, collaborator in passed.items() if collaborator is None}
+    return parts if testing else parts | {"sessions"}
+
+
 def _add_template_overrides(app: Flask, settings: Settings) -> None:
     """An admin's folder of mail templates comes before the shipped ones."""
     if settings.mail is not None and settings.mail.templates_dir is not None:
@@ -129,13 +144,10 @@ def _add_template_overrides(app: Flask, settings: Settings) -> None:
         app.jinja_loader = ChoiceLoader([overrides, app.jinja_loader])
 
 
-def _configure(app: Flask, settings: Settings, testing: bool) -> None:
-    # Every worker must sign with the same key, so only tests may make one up.
-    secret = settings.secret_key() or (secrets.token_hex(32) if testing else "")
-    if not secret:
-        raise RuntimeError(
-            f"environment variable {settings.secret_key_env} must hold the session signing key"
-        )
+def _configure(app: Flask, settings: Settings, secrets: Secrets, testing: bool) -> None:
+    # Every worker must sign with the same key (read_secrets insists on it), so only tests
+    # may make one up.
+    secret = secrets.secret_key or token_hex(32)
     https = settings.public_url.scheme == "https"
     app.config.update(
         SECRET_KEY=secret,
@@ -155,12 +167,12 @@ def _configure(app: Flask, settings: Settings, testing: bool) -> None:
     )
 
 
-def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
-    store = given.store or _open_store(settings, given.clock)
+def _build_services(settings: Settings, given: _Given, secrets: Secrets, secret: str) -> Services:
+    store = given.store or _open_store(settings, secrets, given.clock)
     metrics = _metrics(settings, store)
     # A directory passed in keeps its own latency hook (the journey bench counts with it).
     directory = given.directory or LdapDirectory(
-        settings.directory, on_latency=metrics.observe_latency
+        settings.directory, secrets.ldap_password, on_latency=metrics.observe_latency
     )
     streams = _audit_streams(settings, given.audit_streams)
     audit = AuditLog(streams, context=_request_context, observers=[metrics.observe_event])
@@ -168,8 +180,8 @@ def _build_services(settings: Settings, given: _Given, secret: str) -> Services:
     hasher = AnswerHasher(
         time_cost=costs.time_cost, memory_kib=costs.memory_kib, parallelism=costs.parallelism
     )
-    mailer = given.mailer or _mailer(settings)
-    sms_sender = given.sms_sender or _sms_sender(settings)
+    mailer = given.mailer or _mailer(settings, secrets)
+    sms_sender = given.sms_sender or _sms_sender(settings, secrets)
     # Tests send the notices at the end of each request instead of in a thread (teardown).
     outbox = Outbox(store, mailer, audit, background=not given.testing) if mailer else None
     key = secret.encode()
@@ -251,47 +263,30 @@ def code_policies(settings: Settings) -> dict[str, CodePolicy]:
     return policies
 
 
-def _open_store(settings: Settings, clock: Clock) -> Store:
+def _open_store(settings: Settings, secrets: Secrets, clock: Clock) -> Store:
     config = settings.store
     if config.backend == "redis":
         return open_store(
-            "redis", url=config.url(), clock=clock, timeout=config.timeout_seconds,
+            "redis", url=secrets.redis_url, clock=clock, timeout=config.timeout_seconds,
             connect_timeout=config.connect_timeout_seconds,
         )  # fmt: skip
     return open_store("sqlite", path=str(config.path), clock=clock)
 
 
-def _mailer(settings: Settings) -> Mailer | None:
+def _mailer(settings: Settings, secrets: Secrets) -> Mailer | None:
     if settings.mail is None:
         return None
-    from sspr.delivery.smtp import SmtpMailer
+    from sspr.delivery.smtp import smtp_mailer
 
-    smtp = settings.mail.smtp
-    return SmtpMailer(
-        smtp.host,
-        smtp.port,
-        security=smtp.security,
-        username=smtp.username,
-        password=smtp.password(),
-        timeout=smtp.timeout,
-        sender=settings.mail.sender,
-        reply_to=settings.mail.reply_to,
-    )
+    return smtp_mailer(settings.mail, secrets.smtp_password)
 
 
-def _sms_sender(settings: Settings) -> SmsSender | None:
+def _sms_sender(settings: Settings, secrets: Secrets) -> SmsSender | None:
     if settings.sms is None:
         return None
-    from sspr.delivery.sms import TwilioSmsSender
+    from sspr.delivery.sms import twilio_sender
 
-    account_sid, auth_token = settings.sms.credentials()
-    return TwilioSmsSender(
-        account_sid,
-        auth_token,
-        from_number=settings.sms.from_number,
-        messaging_service_sid=settings.sms.messaging_service_sid,
-        timeout=settings.sms.timeout,
-    )
+    return twilio_sender(settings.sms, secrets.twilio_account_sid, secrets.twilio_auth_token)
 
 
 def _audit_streams(settings: Settings, given: list[IO[str]] | None) -> list[IO[str]]:

@@ -107,7 +107,7 @@ def test_transport_error_becomes_delivery_failed() -> None:
     sender = TwilioSmsSender(SID, TOKEN, messaging_service_sid=SERVICE, http_client=transport)
     with pytest.raises(DeliveryFailed) as failed:
         sender.send("+33612345678", BODY)
-    assert failed.value.reason == "twilio: ConnectTimeout"
+    assert failed.value.reason == "twilio: cannot reach the API (ConnectTimeout)"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from sspr.checks import smtp_check, twilio_format_check, twilio_live_check
-from sspr.config import SmsConfig, SmtpConfig
+from sspr.config import MailConfig, SmsConfig
 from sspr.demo.outbox import MailCatcher, Outbox
 from sspr.demo.slapd import free_port
 from tests.delivery.test_twilio import Transport
@@ -66,10 +66,10 @@ def starttls_server(tls: Tls) -> Iterator[tuple[int, Server]]:
     controller.stop()
 
 
-def smtp(port: int, **changes: Any) -> SmtpConfig:
+def smtp(port: int, **changes: Any) -> MailConfig:
     values: dict[str, Any] = {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 3}
     values.update(changes)
-    return SmtpConfig.model_validate(values)
+    return MailConfig.model_validate({"smtp": values, "sender": "sspr@example.org"})
 
 
 def sms(**changes: Any) -> SmsConfig:
@@ -82,20 +82,13 @@ def sms(**changes: Any) -> SmsConfig:
     return SmsConfig.model_validate(values)
 
 
-@pytest.fixture
-def credentials(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    monkeypatch.setenv("TEST_TWILIO_SID", SID)
-    monkeypatch.setenv("TEST_TWILIO_TOKEN", TOKEN)
-    return monkeypatch
-
-
 # -- SMTP -----------------------------------------------------------------------------------
 
 
 def test_smtp_connects_and_greets_without_sending(mail_catcher: tuple[MailCatcher, Outbox]) -> None:
     catcher, outbox = mail_catcher
     before = len(outbox.mails)
-    check = smtp_check(smtp(catcher.port))
+    check = smtp_check(smtp(catcher.port), None)
     assert check.ok, check.detail
     assert check.name == "smtp: connect + EHLO"
     assert check.detail.startswith(f"127.0.0.1:{catcher.port} (none): EHLO ")
@@ -104,7 +97,7 @@ def test_smtp_connects_and_greets_without_sending(mail_catcher: tuple[MailCatche
 
 def test_smtp_refused_port_is_named() -> None:
     port = free_port()
-    check = smtp_check(smtp(port))
+    check = smtp_check(smtp(port), None)
     assert not check.ok
     assert check.detail == f"smtp 127.0.0.1:{port}: connection refused"
 
@@ -112,7 +105,7 @@ def test_smtp_refused_port_is_named() -> None:
 def test_smtp_starttls_and_login(starttls_server: tuple[int, Server], tls: Tls) -> None:
     port, server = starttls_server
     config = smtp(port, security="starttls", username=USER)
-    check = smtp_check(config, password=PASSWORD, ssl_context=tls.client)
+    check = smtp_check(config, PASSWORD, ssl_context=tls.client)
     assert check.ok, check.detail
     assert f"(starttls, logged in as {USER})" in check.detail
     assert server.logins == [USER.encode()]
@@ -124,7 +117,7 @@ def test_smtp_wrong_password_is_refused_without_quoting_it(
 ) -> None:
     port, _ = starttls_server
     config = smtp(port, security="starttls", username=USER)
-    check = smtp_check(config, password="not-the-one", ssl_context=tls.client)
+    check = smtp_check(config, "not-the-one", ssl_context=tls.client)
     assert not check.ok
     assert check.detail.startswith(f"smtp 127.0.0.1:{port}: authentication refused (535")
     assert "not-the-one" not in check.detail
@@ -132,34 +125,33 @@ def test_smtp_wrong_password_is_refused_without_quoting_it(
 
 def test_smtp_untrusted_certificate(starttls_server: tuple[int, Server]) -> None:
     port, _ = starttls_server
-    check = smtp_check(smtp(port, security="starttls", username=USER), password=PASSWORD)
+    check = smtp_check(smtp(port, security="starttls", username=USER), PASSWORD)
     assert not check.ok
     assert "certificate not trusted" in check.detail
 
 
 def test_smtp_starttls_missing_is_not_a_fallback(mail_catcher: tuple[MailCatcher, Outbox]) -> None:
-    check = smtp_check(smtp(mail_catcher[0].port, security="starttls"))
+    check = smtp_check(smtp(mail_catcher[0].port, security="starttls"), None)
     assert not check.ok
     assert check.detail.endswith(": the server does not offer STARTTLS")
 
 
 def test_smtp_implicit_tls_on_a_plain_port(mail_catcher: tuple[MailCatcher, Outbox]) -> None:
-    check = smtp_check(smtp(mail_catcher[0].port, security="tls"))
+    check = smtp_check(smtp(mail_catcher[0].port, security="tls"), None)
     assert not check.ok
     assert "TLS handshake failed" in check.detail
 
 
-def test_smtp_password_must_be_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SSPR_SMTP_PASSWORD", raising=False)
-    check = smtp_check(smtp(25, security="starttls", username=USER))
-    assert check.detail == "smtp 127.0.0.1:25: environment variable SSPR_SMTP_PASSWORD is empty"
+def test_smtp_login_in_clear_text_is_a_configuration_error() -> None:
+    with pytest.raises(ValueError, match="authentication \\(username\\) needs security"):
+        smtp(25, security="none", username=USER)
 
 
 # -- Twilio: format -------------------------------------------------------------------------
 
 
-def test_twilio_format_ok(credentials: pytest.MonkeyPatch) -> None:
-    check = twilio_format_check(sms())
+def test_twilio_format_ok() -> None:
+    check = twilio_format_check(sms(), SID, TOKEN)
     assert check.ok, check.detail
     assert TOKEN not in check.detail
 
@@ -167,21 +159,17 @@ def test_twilio_format_ok(credentials: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("sid", "token", "expected"),
     [
-        ("", TOKEN, "twilio: environment variable TEST_TWILIO_SID is empty"),
+        ("", TOKEN, "twilio: account SID must look like AC + 32 hex digits"),
         ("AC123", TOKEN, "twilio: account SID must look like AC + 32 hex digits"),
         (SID.upper(), TOKEN, "twilio: account SID must look like AC + 32 hex digits"),
         (SERVICE, TOKEN, "twilio: account SID must look like AC + 32 hex digits"),
-        (SID, "", "twilio: environment variable TEST_TWILIO_TOKEN is empty"),
+        (SID, "", "twilio: auth token must be 32 hex digits"),
         (SID, "x" * 32, "twilio: auth token must be 32 hex digits"),
         (SID, TOKEN + "0", "twilio: auth token must be 32 hex digits"),
     ],
 )
-def test_twilio_credential_formats(
-    monkeypatch: pytest.MonkeyPatch, sid: str, token: str, expected: str
-) -> None:
-    monkeypatch.setenv("TEST_TWILIO_SID", sid)
-    monkeypatch.setenv("TEST_TWILIO_TOKEN", token)
-    check = twilio_format_check(sms())
+def test_twilio_credential_formats(sid: str, token: str, expected: str) -> None:
+    check = twilio_format_check(sms(), sid, token)
     assert not check.ok
     assert check.detail == expected
 
@@ -195,48 +183,48 @@ def test_twilio_credential_formats(
         ({"messaging_service_sid": None, "from_number": "+3361234567"}, "E.164"),
     ],
 )
-def test_twilio_sender_formats(
-    credentials: pytest.MonkeyPatch, sender: dict[str, Any], expected: str
-) -> None:
-    check = twilio_format_check(sms(**sender))
+def test_twilio_sender_formats(sender: dict[str, Any], expected: str) -> None:
+    check = twilio_format_check(sms(**sender), SID, TOKEN)
     assert not check.ok
     assert expected in check.detail
 
 
-def test_twilio_from_number_in_e164_passes(credentials: pytest.MonkeyPatch) -> None:
-    check = twilio_format_check(sms(messaging_service_sid=None, from_number="+33612345678"))
+def test_twilio_from_number_in_e164_passes() -> None:
+    check = twilio_format_check(
+        sms(messaging_service_sid=None, from_number="+33612345678"), SID, TOKEN
+    )
     assert check.ok, check.detail
 
 
 # -- Twilio: live ---------------------------------------------------------------------------
 
 
-def test_twilio_live_check_fetches_the_account(credentials: pytest.MonkeyPatch) -> None:
+def test_twilio_live_check_fetches_the_account() -> None:
     transport = Transport(
         status=200, body={"sid": SID, "status": "active", "friendly_name": "Région"}
     )
-    check = twilio_live_check(sms(), http_client=transport)
+    check = twilio_live_check(sms(), SID, TOKEN, http_client=transport)
     assert check.ok, check.detail
     assert check.detail == "account Région is active"
     [request] = transport.sent
     assert (request.method, request.url, request.auth) == ("GET", ACCOUNT_URL, (SID, TOKEN))
 
 
-def test_twilio_live_check_reports_refused_credentials(credentials: pytest.MonkeyPatch) -> None:
+def test_twilio_live_check_reports_refused_credentials() -> None:
     body = {"code": 20003, "message": "Authenticate", "status": 401}
-    check = twilio_live_check(sms(), http_client=Transport(status=401, body=body))
+    check = twilio_live_check(sms(), SID, TOKEN, http_client=Transport(status=401, body=body))
     assert not check.ok
     assert check.detail == "twilio: credentials refused (HTTP 401, error 20003)"
     assert TOKEN not in check.detail
 
 
-def test_twilio_live_check_reports_a_suspended_account(credentials: pytest.MonkeyPatch) -> None:
+def test_twilio_live_check_reports_a_suspended_account() -> None:
     transport = Transport(status=200, body={"sid": SID, "status": "suspended"})
-    check = twilio_live_check(sms(), http_client=transport)
+    check = twilio_live_check(sms(), SID, TOKEN, http_client=transport)
     assert check.detail == "twilio: the account is suspended"
 
 
-def test_twilio_live_check_reports_an_unreachable_api(credentials: pytest.MonkeyPatch) -> None:
+def test_twilio_live_check_reports_an_unreachable_api() -> None:
     transport = Transport(failure=requests.ConnectionError("no route"))
-    check = twilio_live_check(sms(), http_client=transport)
+    check = twilio_live_check(sms(), SID, TOKEN, http_client=transport)
     assert check.detail == "twilio: cannot reach the API (ConnectionError)"

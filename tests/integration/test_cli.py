@@ -20,6 +20,15 @@ from tests.helpers import fetch_when_up
 ROOT = Path(__file__).resolve().parents[2]
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
 TWILIO_TOKEN = "fedcba9876543210" * 2
+SECRET_KEY = "k" * 64
+
+
+@pytest.fixture(autouse=True)
+def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secrets demo.yaml calls for, but the directory's: each test sets that one."""
+    monkeypatch.setenv("SSPR_SECRET_KEY", SECRET_KEY)
+    monkeypatch.setenv("SSPR_TWILIO_ACCOUNT_SID", TWILIO_SID)
+    monkeypatch.setenv("SSPR_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
 
 
 def demo_config_for(
@@ -44,12 +53,11 @@ def test_check_config_tests_the_directory_smtp_and_twilio(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("SSPR_LDAP_PASSWORD", slapd.service_password)
-    monkeypatch.setenv("SSPR_TWILIO_ACCOUNT_SID", TWILIO_SID)
-    monkeypatch.setenv("SSPR_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
     path = demo_config_for(slapd, tmp_path, mail_catcher[0].port)
     assert main(["check-config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "configuration is valid (4 profiles)" in out
+    assert "environment: every secret is set" in out
     assert re.search(r"directory: service bind\s+OK", out)
     for profile in ("usager", "elu", "agent-lycee", "agent-siege"):
         assert re.search(rf"profile {profile}: search\s+OK", out)
@@ -63,8 +71,9 @@ def test_check_config_tests_the_directory_smtp_and_twilio(
 def test_check_config_reports_every_failing_dependency(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.setenv("SSPR_LDAP_PASSWORD", "unused")
     monkeypatch.setenv("SSPR_TWILIO_ACCOUNT_SID", "AC-not-a-sid")
-    monkeypatch.delenv("SSPR_TWILIO_AUTH_TOKEN", raising=False)
+    monkeypatch.setenv("SSPR_TWILIO_AUTH_TOKEN", "not-hex")
     down = Slapd(tmp_path / "never-started")
     smtp_port = free_port()
     assert main(["check-config", str(demo_config_for(down, tmp_path, smtp_port))]) == 2
@@ -74,7 +83,38 @@ def test_check_config_reports_every_failing_dependency(
         rf"smtp: connect \+ EHLO\s+FAIL\s+smtp 127.0.0.1:{smtp_port}: connection refused", out
     )
     assert "twilio: account SID must look like AC + 32 hex digits; " in out
-    assert "twilio: environment variable SSPR_TWILIO_AUTH_TOKEN is empty" in out
+    assert "twilio: auth token must be 32 hex digits" in out
+
+
+def test_check_config_and_serve_name_every_missing_secret(
+    slapd: Slapd,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("SSPR_LDAP_PASSWORD", "SSPR_TWILIO_ACCOUNT_SID", "SSPR_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSPR_SECRET_KEY", "short")
+    monkeypatch.setenv("SSPR_TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+    mail = {"smtp": {"host": "smtp.example.org", "username": "sspr"}, "sender": "a@example.org"}
+    path = demo_config_for(slapd, tmp_path, store={"backend": "redis"}, mail=mail)
+    monkeypatch.setenv("SSPR_SMTP_PASSWORD", " ")
+    assert main(["check-config", "--offline", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "environment: 5 error(s)" in out
+    for expected in (
+        "SSPR_SECRET_KEY (the session signing key, named by secret_key_env) is too short",
+        f"SSPR_LDAP_PASSWORD (the password of {slapd.service_dn}, named by "
+        "directory.bind_password_env) is not set",
+        "SSPR_REDIS_URL (the Redis URL, named by store.url_env) is not set",
+        "SSPR_SMTP_PASSWORD (the SMTP password of sspr, named by mail.smtp.password_env) is not",
+        "SSPR_TWILIO_ACCOUNT_SID (the Twilio account SID, named by sms.account_sid_env) is not",
+    ):
+        assert expected in out
+    assert TWILIO_TOKEN not in out and "short" not in out.replace("is too short", "")
+    # serve checks the same way before gunicorn starts, and stops there.
+    assert main(["serve", str(path)]) == 1
+    assert "environment: 5 error(s)" in capsys.readouterr().out
 
 
 def test_check_config_reports_an_empty_profile(

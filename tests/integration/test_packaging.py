@@ -51,6 +51,9 @@ def test_gunicorn_serves_the_wsgi_entry_point(
         "SSPR_CONFIG": str(demo_config_for(slapd, tmp_path)),
         "SSPR_LDAP_PASSWORD": slapd.service_password,
         "SSPR_SECRET_KEY": "k" * 64,
+        # demo.yaml has an sms section: without credentials the worker would refuse to start.
+        "SSPR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "SSPR_TWILIO_AUTH_TOKEN": "f" * 32,
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
     server = subprocess.Popen(

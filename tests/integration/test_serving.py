@@ -22,6 +22,8 @@ def test_serve_keeps_connections_open_and_sums_the_workers_metrics(
     env = {key: value for key, value in os.environ.items() if key != serving.MULTIPROC_ENV} | {
         "SSPR_LDAP_PASSWORD": slapd.service_password,
         "SSPR_SECRET_KEY": "k" * 64,
+        "SSPR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "SSPR_TWILIO_AUTH_TOKEN": "f" * 32,
     }
     config = demo_config_for(slapd, tmp_path)
     sspr = Path(sys.executable).parent / "sspr"

@@ -12,6 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from sspr.config import Settings
+from sspr.demo.slapd import Slapd
 from tests.web.conftest import build_app, csrf_token, https_client
 
 SAMPLES = 30
@@ -104,13 +105,15 @@ def test_code_channel_decoys_cost_what_a_send_costs(
 
 
 def test_every_case_costs_the_same_directory_operations(
-    settings: Settings, outbox: Any, cases: dict[str, str]
+    settings: Settings, outbox: Any, cases: dict[str, str], slapd: Slapd
 ) -> None:
     from sspr.directory.ldap import LdapDirectory
 
     operations: list[str] = []
     config = neutral_settings(settings)
-    directory = LdapDirectory(config.directory, on_latency=lambda op, _: operations.append(op))
+    directory = LdapDirectory(
+        config.directory, slapd.service_password, on_latency=lambda op, _: operations.append(op)
+    )
     app = build_app(config, outbox, io.StringIO(), directory=directory)
     seen = {}
     for name, identifier in cases.items():

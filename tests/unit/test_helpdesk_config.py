@@ -70,4 +70,16 @@ def test_the_identity_sms_must_carry_the_code(demo_raw: dict[str, Any]) -> None:
     raw["helpdesk"]["identity_sms_text"] = {"fr": "Rappelez le support."}
     with pytest.raises(ConfigError) as error:
         parse_settings(raw)
-    assert error.value.errors == ["helpdesk: identity_sms_text must contain {code}"]
+    assert error.value.errors == ["helpdesk.identity_sms_text: the fr text must contain {code}"]
+
+
+def test_every_sms_text_must_carry_the_code_in_each_language(demo_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(demo_raw)
+    raw["sms"]["text"] = {"fr": "Code : {code}", "en": "Call us back."}
+    raw["helpdesk"]["identity_sms_text"] = {"fr": "Rappelez le support.", "en": "{code}"}
+    with pytest.raises(ConfigError) as error:
+        parse_settings(raw)
+    assert error.value.errors == [
+        "sms.text: the en text must contain {code}",
+        "helpdesk.identity_sms_text: the fr text must contain {code}",
+    ]

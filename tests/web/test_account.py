@@ -48,9 +48,9 @@ def read(slapd: Slapd, dn: str, attribute: str) -> list[str]:
 
 
 @pytest.fixture
-def directory_for(settings: Settings):  # type: ignore[no-untyped-def]
+def directory_for(settings: Settings, slapd: Slapd):  # type: ignore[no-untyped-def]
     def make() -> LdapDirectory:
-        return LdapDirectory(settings.directory)
+        return LdapDirectory(settings.directory, slapd.service_password)
 
     return make
 

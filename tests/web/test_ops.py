@@ -20,7 +20,6 @@ from sspr.demo.slapd import Slapd, free_port
 from sspr.directory.ldap import LdapDirectory
 from sspr.metrics import Metrics
 from sspr.store import open_store
-from sspr.web.app import create_app
 from sspr.web.ops import READY_DEADLINE
 from tests.helpers import WebAccount as Account
 from tests.helpers import directory_config_for
@@ -73,11 +72,11 @@ def no_cookie(response: Any) -> bool:
 
 
 def test_healthz_answers_without_touching_any_dependency(
-    settings: Settings, audit_lines: io.StringIO
+    settings: Settings, audit_lines: io.StringIO, outbox: Any
 ) -> None:
     down = variant(settings, directory={"urls": [f"ldap://127.0.0.1:{free_port()}"]})
     store = open_store("redis", url=f"redis://127.0.0.1:{free_port()}/0")
-    client = create_app(down, store=store, audit_streams=[audit_lines], testing=True).test_client()
+    client = build_app(down, outbox, audit_lines, store=store).test_client()
     response = client.get("/healthz", environ_base=STRANGER)
     assert response.status_code == 200
     assert response.text == "ok\n"
@@ -92,11 +91,11 @@ def test_readyz_reports_both_dependencies(client: FlaskClient) -> None:
 
 
 def test_readyz_names_the_directory_when_slapd_is_unreachable(
-    settings: Settings, audit_lines: io.StringIO
+    settings: Settings, audit_lines: io.StringIO, outbox: Any
 ) -> None:
     port = free_port()
     down = variant(settings, directory={"urls": [f"ldap://127.0.0.1:{port}"], "connect_timeout": 1})
-    client = create_app(down, audit_streams=[audit_lines], testing=True).test_client()
+    client = build_app(down, outbox, audit_lines).test_client()
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json is not None
@@ -106,11 +105,10 @@ def test_readyz_names_the_directory_when_slapd_is_unreachable(
 
 
 def test_readyz_names_the_store_when_redis_is_unreachable(
-    settings: Settings, audit_lines: io.StringIO
+    settings: Settings, audit_lines: io.StringIO, outbox: Any
 ) -> None:
     url = f"redis://:store-secret@127.0.0.1:{free_port()}/0"
-    app = create_app(settings, store=open_store("redis", url=url), audit_streams=[audit_lines],
-                     testing=True)  # fmt: skip
+    app = build_app(settings, outbox, audit_lines, store=open_store("redis", url=url))
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json == {"directory": "ok", "store": "unavailable: redis: ConnectionError"}
@@ -119,11 +117,11 @@ def test_readyz_names_the_store_when_redis_is_unreachable(
 
 
 def test_readyz_answers_within_its_deadline_when_the_directory_hangs(
-    settings: Settings, audit_lines: io.StringIO, private_slapd: Slapd
+    settings: Settings, audit_lines: io.StringIO, outbox: Any, private_slapd: Slapd
 ) -> None:
     config = directory_config_for(private_slapd, operation_timeout=8.0)
     directory = LdapDirectory(config, private_slapd.service_password)
-    app = create_app(settings, directory=directory, audit_streams=[audit_lines], testing=True)
+    app = build_app(settings, outbox, audit_lines, directory=directory)
     assert app.test_client().get("/readyz").status_code == 200
     assert private_slapd.pid is not None
     stop_process(private_slapd.pid)

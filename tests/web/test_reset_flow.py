@@ -13,10 +13,9 @@ from flask.testing import FlaskClient
 
 from sspr.config import Settings
 from sspr.demo.slapd import Slapd, free_port
-from sspr.web.app import create_app
 from tests.helpers import WebAccount as Account
 from tests.helpers import lock_out
-from tests.web.conftest import csrf_token, https_client, submit
+from tests.web.conftest import build_app, csrf_token, https_client, submit
 
 GOOD_PASSWORD = "Nouveau-Mot2passe!"
 
@@ -300,14 +299,12 @@ def test_identifier_matching_several_entries_is_neutral(
 
 
 def test_user_found_in_several_profiles_is_neutral(
-    settings: Settings, make_account: Any, audit_lines: io.StringIO
+    settings: Settings, make_account: Any, audit_lines: io.StringIO, outbox: Any
 ) -> None:
     overlapping = settings.model_dump(mode="json")
     wide = dict(overlapping["profiles"][0], id="tous", base="ou=people,dc=example,dc=org")
     overlapping["profiles"].append(wide)
-    app = create_app(
-        Settings.model_validate(overlapping), audit_streams=[audit_lines], testing=True
-    )
+    app = build_app(Settings.model_validate(overlapping), outbox, audit_lines)
     client = https_client(app)
     account: Account = make_account("usager", {"birth_city": "Paris"})
     neutral_page(client, account.login, "usager")
@@ -324,11 +321,11 @@ def test_not_enrolled_gets_the_profile_text_when_explicit(
 
 
 def test_not_enrolled_is_neutral_by_default(
-    settings: Settings, make_account: Any, audit_lines: io.StringIO
+    settings: Settings, make_account: Any, audit_lines: io.StringIO, outbox: Any
 ) -> None:
     raw = settings.model_dump(mode="json")
     raw["profiles"][0]["not_enrolled"]["explicit"] = False
-    app = create_app(Settings.model_validate(raw), audit_streams=[audit_lines], testing=True)
+    app = build_app(Settings.model_validate(raw), outbox, audit_lines)
     client = https_client(app)
     account: Account = make_account("usager", {})
     neutral_page(client, account.login, "usager")
@@ -368,11 +365,13 @@ def test_unknown_accounts_lock_the_same_way(client: FlaskClient) -> None:
 # -- the directory is down ----------------------------------------------------------------
 
 
-def test_directory_down_gives_a_clear_503(settings: Settings, audit_lines: io.StringIO) -> None:
+def test_directory_down_gives_a_clear_503(
+    settings: Settings, audit_lines: io.StringIO, outbox: Any
+) -> None:
     raw = settings.model_dump(mode="json")
     raw["directory"]["urls"] = [f"ldap://127.0.0.1:{free_port()}"]
     raw["directory"]["connect_timeout"] = 1
-    app = create_app(Settings.model_validate(raw), audit_streams=[audit_lines], testing=True)
+    app = build_app(Settings.model_validate(raw), outbox, audit_lines)
     client = https_client(app)
     page = identify(client, "jeanne.martin")
     assert page.status_code == 503
@@ -386,11 +385,11 @@ def test_steps_without_a_flow_never_fail(client: FlaskClient, path: str) -> None
 
 
 def test_must_change_after_reset_sets_pwd_reset(
-    settings: Settings, make_account: Any, slapd: Slapd, audit_lines: io.StringIO
+    settings: Settings, make_account: Any, slapd: Slapd, audit_lines: io.StringIO, outbox: Any
 ) -> None:
     raw = settings.model_dump(mode="json")
     raw["profiles"][0]["must_change_after_reset"] = True
-    app = create_app(Settings.model_validate(raw), audit_streams=[audit_lines], testing=True)
+    app = build_app(Settings.model_validate(raw), outbox, audit_lines)
     client = https_client(app)
     account: Account = make_account("usager", {"birth_city": "Paris"})
     identify(client, account.login)
@@ -472,11 +471,11 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(
 
 
 def test_forwarded_for_is_used_behind_a_configured_proxy(
-    settings: Settings, audit_lines: io.StringIO
+    settings: Settings, audit_lines: io.StringIO, outbox: Any
 ) -> None:
     raw = settings.model_dump(mode="json")
     raw["proxy"] = {"trusted_hops": 1}
-    app = create_app(Settings.model_validate(raw), audit_streams=[audit_lines], testing=True)
+    app = build_app(Settings.model_validate(raw), outbox, audit_lines)
     client = https_client(app)
     headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
     submit(client, "/reset/usager", {"identifier": "x"}, headers=headers)
@@ -506,12 +505,11 @@ def test_ldap_injection_in_the_identifier_matches_nothing(
 
 
 def test_identification_attempts_are_limited_per_address(
-    settings: Settings, audit_lines: io.StringIO
+    settings: Settings, audit_lines: io.StringIO, outbox: Any
 ) -> None:
     raw = settings.model_dump(mode="json")
     raw["rate_limits"] = {"identify_per_ip_per_minute": 3}
-    client = https_client(create_app(Settings.model_validate(raw), audit_streams=[audit_lines],
-                                     testing=True))  # fmt: skip
+    client = https_client(build_app(Settings.model_validate(raw), outbox, audit_lines))
     for number in range(3):
         assert identify(client, f"someone{number}").status_code == 302
     page = identify(client, "someone-else")

@@ -102,7 +102,7 @@ def test_a_store_failing_after_the_write_still_tells_the_truth(
     settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any, slapd: Slapd
 ) -> None:
     freeze, thaw = _freezer(settings)
-    real = LdapDirectory(settings.directory)
+    real = LdapDirectory(settings.directory, slapd.service_password)
     app = build_app(settings, outbox, audit_lines, directory=_FreezingAfterWrite(real, freeze))
     client = https_client(app)
     account = make_account("usager", {"birth_city": "Lyon"})

@@ -1,0 +1,77 @@
+"""The directory section: where the directory is, how sspr binds, which attributes it uses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from sspr.config.base import Strict
+
+
+class TlsConfig(Strict):
+    """How sspr secures the connection to the directory and checks its certificate."""
+
+    start_tls: bool = False
+    """Upgrade ldap:// connections with StartTLS (ldaps:// URLs are TLS from the start)."""
+    verify: bool = True
+    """Check the server's certificate and host name; turn off only on a test bench."""
+    ca_file: Path | None = None
+    """PEM file of the CAs that sign the directory's certificate; null uses the system's."""
+
+
+class AttributeNames(Strict):
+    """The LDAP attribute names sspr reads and writes."""
+
+    login: str = "uid"
+    """The user's login (sAMAccountName on Active Directory)."""
+    mail: str = "mail"
+    """Where the email address for codes and notices is read, and written by "Mon compte"."""
+    mobile: list[str] = Field(default_factory=lambda: ["mobile"])
+    """Attributes holding mobile numbers for SMS codes, read in this order."""
+    answers: str = "ssprRecoveryAnswer"
+    """Where the hashed security answers are kept (see docs/answers.md)."""
+    display_name: str = "cn"
+    """The name shown to the user and to the helpdesk."""
+    name_parts: list[str] = Field(default_factory=lambda: ["givenName", "sn"])
+    """Parts of the user's name a password may not contain, when the policy forbids them."""
+    reminder: str | None = "ssprReminderSnoozedUntil"
+    """Where the "add a mobile" reminder's snooze is kept; null keeps it in the store."""
+    recovery_object_class: str | None = "ssprAccount"
+    """Object class added to an entry that lacks it, before sspr writes answers or the
+    snooze; null adds none."""
+
+
+class DirectoryConfig(Strict):
+    """Where the directory is and how sspr binds to it."""
+
+    urls: list[str] = Field(min_length=1)
+    """ldap:// or ldaps:// URLs (host and port, no path), tried in order when one is down."""
+    kind: Literal["openldap", "ad"] = "openldap"
+    """The directory's dialect: OpenLDAP (ppolicy) or Active Directory."""
+    tls: TlsConfig = TlsConfig()
+    """TLS to the directory."""
+    bind_dn: str
+    """DN of the service account sspr binds as to search and write."""
+    bind_password_env: str = "SSPR_LDAP_PASSWORD"
+    """Environment variable holding the service account's password (required at start-up)."""
+    base_dn: str
+    """Where accounts are searched for (each profile narrows it with its own base)."""
+    user_object_class: str = "inetOrgPerson"
+    """Object class of user entries; searches only match entries of this class."""
+    connect_timeout: float = Field(default=5.0, gt=0)
+    """Seconds to wait for a TCP connection before trying the next URL."""
+    operation_timeout: float = Field(default=10.0, gt=0)
+    """Seconds to wait for one LDAP operation's answer."""
+    attributes: AttributeNames = AttributeNames()
+    """The attribute names of this directory's schema."""
+
+    @field_validator("urls")
+    @classmethod
+    def _ldap_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not re.match(r"^ldaps?://[^/\s]+/?$", url):
+                raise ValueError(f'"{url}" is not an ldap:// or ldaps:// URL')
+        return urls
