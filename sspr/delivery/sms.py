@@ -8,7 +8,7 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from sspr.domain.codes import DeliveryFailed
+from sspr.domain.errors import DeliveryFailed
 
 
 class TwilioSmsSender:

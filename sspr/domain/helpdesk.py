@@ -6,37 +6,45 @@ contacts masked; identity codes go to the user, who reads them out to the agent.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sspr.domain.audit import AuditLog
 from sspr.domain.audit_trail import Event, recent_events
-from sspr.domain.codes import (
+from sspr.domain.codes import CodePolicy
+from sspr.domain.errors import (
+    ActionUnavailable,
     CodeExpired,
     CodeInvalid,
-    CodePolicy,
-    CodeService,
     DeliveryFailed,
-    ResendTooSoon,
-    TooManySends,
-)
-from sspr.domain.errors import (
+    IdentityNotChecked,
     InvalidCredentials,
     NotEnrolled,
+    NotStaff,
+    OutOfScope,
+    PasswordChangeNeeded,
     PasswordRefusal,
     PasswordRefused,
+    ReasonRequired,
+    ResendTooSoon,
     SsprError,
     TooManyAttempts,
+    TooManySends,
 )
 from sspr.domain.limits import subject_key
 from sspr.domain.masks import mask_email
-from sspr.domain.notify import Notifier
+from sspr.domain.notify import notify_after_write
 from sspr.domain.phone import first_mobile, mask_mobile
 from sspr.domain.policy import UserContext, generate_password
-from sspr.domain.ports import Directory, LoginResult, Store, UserEntry
-from sspr.domain.reset import CODE_CHANNELS, ResetService, password_state, registered_questions
+from sspr.domain.ports import LoginResult, UserEntry
+from sspr.domain.reset import (
+    CODE_CHANNELS,
+    Collaborators,
+    ResetService,
+    password_state,
+    registered_questions,
+)
+from sspr.domain.sessions import TokenSessions
 from sspr.domain.settings import DomainSettings, HelpdeskAction, HelpdeskRules, Profile
 
 SEARCH_MIN = 2
@@ -44,34 +52,6 @@ SEARCH_MAX = 100
 # Deeper than this, the agent refines the query: offset paging re-reads what it skips.
 MAX_RESULTS = 200
 REASON_MAX = 300
-
-
-class NotStaff(SsprError):
-    """The credentials are right, but the account may not use the console."""
-
-
-class PasswordChangeNeeded(SsprError):
-    """The staff account's password has expired or was reset: change it first."""
-
-
-class OutOfScope(SsprError):
-    """No such account in the configured profiles: the console does not see it."""
-
-
-class ReasonRequired(SsprError):
-    """This action needs a written reason."""
-
-
-class IdentityNotChecked(SsprError):
-    """This action needs the caller's identity checked first."""
-
-
-class ActionUnavailable(SsprError):
-    """The action cannot apply to this account; `why` says why (a code for the page)."""
-
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
 
 
 @dataclass(frozen=True)
@@ -130,25 +110,23 @@ class HelpdeskService:
         *,
         settings: DomainSettings,
         config: HelpdeskRules,
-        directory: Directory,
-        store: Store,
-        audit: AuditLog,
         reset: ResetService,
-        codes: CodeService,
-        notifier: Notifier,
+        parts: Collaborators,
         code_policies: Mapping[str, CodePolicy],
         now: Callable[[], float],
     ) -> None:
         self._settings = settings
         self._config = config
-        self._directory = directory
-        self._store = store
-        self._audit = audit
+        self._directory = parts.directory
+        self._store = parts.store
+        self._audit = parts.audit
         self._reset = reset
-        self._codes = codes
-        self._notifier = notifier
+        self._codes = parts.codes
+        self._notifier = parts.notifier
         self._code_policies = code_policies
         self._now = now
+        # The agents' sessions: a cookie of their own holds only a random token.
+        self.sessions = TokenSessions(parts.store, "helpdesk:session", config.idle_timeout_seconds)
 
     @property
     def config(self) -> HelpdeskRules:
@@ -376,9 +354,8 @@ class HelpdeskService:
             raise
         self._audit.record("helpdesk.temporary_password", "success", **fields)
         lang = self._settings.default_language
-        self._quietly(
-            lambda: self._notifier.password_changed(entry=entry, profile=profile.id, lang=lang)
-        )
+        notify_after_write(self._audit, "password_changed", lambda: self._notifier.password_changed(
+            entry=entry, profile=profile.id, lang=lang), **fields)  # fmt: skip
         return password
 
     def unlock(self, agent: Agent, dn: str, reason: str) -> None:
@@ -399,8 +376,11 @@ class HelpdeskService:
                            **self._fields(agent, summary, reason))  # fmt: skip
         if entry.mails:
             to, lang = entry.mails[0], self._settings.default_language
-            self._quietly(lambda: self._notifier.personal_data_changed(
-                to=to, profile=summary.profiles[0], lang=lang, login=entry.login))  # fmt: skip
+            notify_after_write(self._audit, "personal_data_changed",
+                               lambda: self._notifier.personal_data_changed(
+                                   to=to, profile=summary.profiles[0], lang=lang,
+                                   login=entry.login),
+                               **self._fields(agent, summary, reason))  # fmt: skip
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -465,11 +445,6 @@ class HelpdeskService:
 
     def _region(self) -> str:
         return self._settings.region
-
-    def _quietly(self, send: Callable[[], None]) -> None:
-        """Send a notice after a write: a mail failure must not undo what is done."""
-        with contextlib.suppress(DeliveryFailed):
-            send()
 
 
 # The audit event of each action.

@@ -5,37 +5,33 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+from typing import Any
 
 from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
 from sspr.domain.audit import AuditLog
-from sspr.domain.codes import (
+from sspr.domain.codes import CodePolicy, CodeService, LinkSigner
+from sspr.domain.errors import (
     CodeExpired,
     CodeInvalid,
-    CodePolicy,
-    CodeService,
     DeliveryFailed,
-    LinkSigner,
-    ResendTooSoon,
-    TooManySends,
-)
-from sspr.domain.errors import (
     FlowExpired,
     NotEnrolled,
     PasswordMismatch,
     PasswordRefused,
     PolicyViolations,
+    ResendTooSoon,
     StepNotAllowed,
     StoreUnavailable,
     TooManyAttempts,
+    TooManySends,
     WrongAnswer,
 )
 from sspr.domain.limits import AttemptLimiter, subject_key
 from sspr.domain.masks import decoy_email, decoy_mobile, mask_email
-from sspr.domain.notify import Notifier
+from sspr.domain.notify import Notifier, notify_after_write
 from sspr.domain.phone import first_mobile, mask_mobile
 from sspr.domain.policy import (
     PasswordPolicy,
@@ -45,6 +41,7 @@ from sspr.domain.policy import (
     normalize_password,
 )
 from sspr.domain.ports import Directory, Store, UserEntry
+from sspr.domain.sessions import TokenSessions
 from sspr.domain.settings import DomainSettings, Profile
 
 CODE_CHANNELS = ("email", "sms")
@@ -80,14 +77,16 @@ class Flow:
             return ()
         return tuple(c for c in self.steps[self.done] if c in self.available)
 
-    def to_json(self) -> bytes:
-        """Serialise for the store."""
-        return json.dumps(asdict(self)).encode()
+    def state(self) -> dict[str, object]:
+        """What the session keeps: everything but the id, which is the session's token."""
+        data = asdict(self)
+        data.pop("id")
+        return data
 
     @classmethod
-    def from_json(cls, raw: bytes) -> Flow:
-        """Read back what to_json wrote."""
-        data = json.loads(raw)
+    def from_state(cls, token: str, data: dict[str, Any]) -> Flow:
+        """Read back what state() gave."""
+        data = dict(data, id=token)
         data["steps"] = tuple(tuple(step) for step in data["steps"])
         for name in ("available", "questions"):
             data[name] = tuple(data[name])
@@ -135,6 +134,8 @@ class ResetService:
         self._policies = policies
         self._code_policies = code_policies
         self._secret = secret
+        # The flow's id is its session token: the only thing the browser holds.
+        self._flows = TokenSessions(parts.store, "flow", settings.flow_ttl_seconds)
         self._limiter = AttemptLimiter(
             parts.store,
             "proofs",
@@ -184,9 +185,15 @@ class ResetService:
     def _new_flow(
         self, profile: Profile, identifier: str, subject: str, entry: UserEntry | None, lang: str
     ) -> Flow:
+        flow = self._unsaved_flow(profile, identifier, subject, entry, lang)
+        return replace(flow, id=self._flows.open(flow.state()))
+
+    def _unsaved_flow(
+        self, profile: Profile, identifier: str, subject: str, entry: UserEntry | None, lang: str
+    ) -> Flow:
         if entry is None:
             return Flow(
-                id=secrets.token_urlsafe(32),
+                id="",
                 profile=profile.id,
                 subject=subject,
                 steps=profile.steps(),
@@ -197,7 +204,7 @@ class ResetService:
                 identifier=identifier,
             )
         return Flow(
-            id=secrets.token_urlsafe(32),
+            id="",
             profile=profile.id,
             subject=subject,
             steps=profile.steps(),
@@ -215,10 +222,10 @@ class ResetService:
 
     def load(self, flow_id: str) -> Flow:
         """Return the flow behind a session's id, or raise FlowExpired."""
-        raw = self._store.get(self._flow_key(flow_id)) if flow_id else None
-        if raw is None:
+        state = self._flows.load(flow_id)
+        if state is None:
             raise FlowExpired()
-        return Flow.from_json(raw)
+        return Flow.from_state(flow_id, state)
 
     def choose(self, flow_id: str, channel: str) -> Flow:
         """Pick the channel of a step that offers several; a code channel sends its code."""
@@ -304,8 +311,7 @@ class ResetService:
             channel=flow.channel,
         )  # fmt: skip
         # A new id at each proof: a flow id seen before the proof is worth nothing after it.
-        self._drop(flow)
-        advanced = replace(flow, id=secrets.token_urlsafe(32), done=flow.done + 1, channel="")
+        advanced = replace(flow, id=self._flows.rotate(flow.id), done=flow.done + 1, channel="")
         return self._enter_step(advanced, entry)
 
     def _enter_step(self, flow: Flow, entry: UserEntry | None) -> Flow:
@@ -434,8 +440,11 @@ class ResetService:
         if failed:
             raise PolicyViolations(failed)
         self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
-        self._notify(flow, "password_changed", lambda: self._notifier.password_changed(
-            entry=entry, profile=profile.id, lang=flow.lang))  # fmt: skip
+        notify_after_write(
+            self._audit, "password_changed",
+            partial(self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang),
+            user_dn=flow.dn, profile=flow.profile,
+        )  # fmt: skip
         return profile
 
     def send_temporary_password(self, flow_id: str) -> Profile:
@@ -485,7 +494,7 @@ class ResetService:
         says so); once the directory has the password, the user is told it changed whatever
         the store does next.
         """
-        if self._store.take(self._flow_key(flow.id)) is None:
+        if self._flows.take(flow.id) is None:
             raise FlowExpired()  # another request is using (or has used) this flow
         try:
             self._directory.set_password(entry.dn, password, must_change=must_change)
@@ -503,16 +512,6 @@ class ResetService:
             "password.changed", "success", user_dn=entry.dn, profile=profile.id,
             reason="temporary" if must_change else None,
         )  # fmt: skip
-
-    def _notify(self, flow: Flow, kind: str, send: Callable[[], None]) -> None:
-        """Send a notice; the password is already written, so a failure is only recorded."""
-        try:
-            send()
-        except DeliveryFailed as failed:
-            self._audit.record(
-                "notification.sent", "failure", user_dn=flow.dn, profile=flow.profile,
-                reason=f"{kind}: {failed.reason}",
-            )  # fmt: skip
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -578,7 +577,7 @@ class ResetService:
         return subject_key("id", profile.id, identifier.casefold())
 
     def _save(self, flow: Flow) -> None:
-        self._store.set(self._flow_key(flow.id), flow.to_json(), self._settings.flow_ttl_seconds)
+        self._flows.touch(flow.id, flow.state())
 
     def _restore(self, flow: Flow) -> None:
         """Put back a flow taken for a write that did not happen."""
@@ -586,12 +585,7 @@ class ResetService:
             self._save(flow)
 
     def _drop(self, flow: Flow) -> None:
-        self._store.delete(self._flow_key(flow.id))
-
-    @staticmethod
-    def _flow_key(flow_id: str) -> str:
-        # Hashed: a dump of the store must not hand out live flows.
-        return "flow:" + hashlib.sha256(flow_id.encode()).hexdigest()
+        self._flows.close(flow.id)
 
 
 def registered_questions(settings: DomainSettings, entry: UserEntry) -> tuple[str, ...]:

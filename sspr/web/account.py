@@ -15,14 +15,20 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from sspr.domain.account import AccountService, AnswerProblems, InvalidContact, NewAnswer
-from sspr.domain.codes import CodeExpired, CodeInvalid, DeliveryFailed, ResendTooSoon, TooManySends
+from sspr.domain.account import AccountService, NewAnswer
 from sspr.domain.errors import (
+    AnswerProblems,
+    CodeExpired,
+    CodeInvalid,
+    DeliveryFailed,
+    InvalidContact,
     InvalidCredentials,
     PasswordMismatch,
     PasswordRefused,
     PolicyViolations,
+    ResendTooSoon,
     TooManyAttempts,
+    TooManySends,
 )
 from sspr.domain.policy import describe_for_browser
 from sspr.domain.ports import UserEntry

@@ -33,25 +33,25 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from sspr.domain.codes import CodeExpired, CodeInvalid, DeliveryFailed, ResendTooSoon, TooManySends
 from sspr.domain.errors import (
+    ActionUnavailable,
+    CodeExpired,
+    CodeInvalid,
+    DeliveryFailed,
+    IdentityNotChecked,
     InvalidCredentials,
     NotEnrolled,
-    PasswordRefused,
-    SsprError,
-    TooManyAttempts,
-)
-from sspr.domain.helpdesk import (
-    ActionUnavailable,
-    Agent,
-    HelpdeskService,
-    IdentityNotChecked,
     NotStaff,
     OutOfScope,
     PasswordChangeNeeded,
+    PasswordRefused,
     ReasonRequired,
-    UserSummary,
+    ResendTooSoon,
+    SsprError,
+    TooManyAttempts,
+    TooManySends,
 )
+from sspr.domain.helpdesk import Agent, HelpdeskService, UserSummary
 from sspr.domain.settings import HelpdeskAction
 from sspr.web.forms import FormError, LoginForm, options
 from sspr.web.helpdesk_forms import ActionForm, ChannelActionForm, IdentityCodeForm

@@ -7,18 +7,16 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from sspr.domain.codes import (
+from sspr.domain.errors import (
     CodeExpired,
     CodeInvalid,
     DeliveryFailed,
-    ResendTooSoon,
-    TooManySends,
-)
-from sspr.domain.errors import (
     FlowExpired,
     PasswordRefused,
+    ResendTooSoon,
     StepNotAllowed,
     TooManyAttempts,
+    TooManySends,
     WrongAnswer,
 )
 from sspr.domain.reset import Flow, questions_text

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from sspr.domain.codes import DeliveryFailed, TooManySends
 from sspr.domain.errors import (
+    DeliveryFailed,
     FlowExpired,
     NotEnrolled,
     PasswordMismatch,
@@ -15,6 +15,7 @@ from sspr.domain.errors import (
     PolicyViolations,
     StepNotAllowed,
     TooManyAttempts,
+    TooManySends,
 )
 from sspr.domain.policy import describe_for_browser
 from sspr.domain.reset import Flow

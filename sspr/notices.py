@@ -9,7 +9,7 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
 from sspr.config import Settings
-from sspr.domain.codes import DeliveryFailed
+from sspr.domain.errors import DeliveryFailed
 from sspr.domain.ports import Mailer, OutgoingMail, SmsSender, UserEntry
 
 
