@@ -440,11 +440,12 @@ class ResetService:
         if failed:
             raise PolicyViolations(failed)
         self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
+        notice = partial(
+            self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang
+        )
         notify_after_write(
-            self._audit, "password_changed",
-            partial(self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang),
-            user_dn=flow.dn, profile=flow.profile,
-        )  # fmt: skip
+            self._audit, "password_changed", notice, user_dn=flow.dn, profile=flow.profile
+        )
         return profile
 
     def send_temporary_password(self, flow_id: str) -> Profile:
