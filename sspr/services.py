@@ -170,7 +170,10 @@ def _metrics(settings: Settings, store: Store) -> Metrics:
 def _open_store(settings: Settings, clock: Clock) -> Store:
     config = settings.store
     if config.backend == "redis":
-        return open_store("redis", url=config.url(), clock=clock)
+        return open_store(
+            "redis", url=config.url(), clock=clock, timeout=config.timeout_seconds,
+            connect_timeout=config.connect_timeout_seconds,
+        )  # fmt: skip
     return open_store("sqlite", path=str(config.path), clock=clock)
 
 

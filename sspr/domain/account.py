@@ -32,6 +32,19 @@ from sspr.domain.settings import DomainSettings, Profile
 MIN_ANSWER = 3
 
 
+@dataclass
+class AccountSession:
+    """A logged-in user, as kept in the account's TokenSessions."""
+
+    dn: str
+    profile: str
+    state: str  # "ok", "must_change" or "expired"
+    proved_at: float
+    grace_left: int | None = None
+    # The password's state at login: the session dies when the password changes elsewhere.
+    password_state: str = ""
+
+
 @dataclass(frozen=True)
 class NewAnswer:
     """One question and its answer, as typed on the enrolment form."""

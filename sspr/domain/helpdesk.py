@@ -34,6 +34,7 @@ from sspr.domain.errors import (
 from sspr.domain.limits import subject_key
 from sspr.domain.masks import mask_email
 from sspr.domain.notify import notify_after_write
+from sspr.domain.once import OneTimeResults, Submissions
 from sspr.domain.phone import first_mobile, mask_mobile
 from sspr.domain.policy import UserContext, generate_password
 from sspr.domain.ports import LoginResult, UserEntry
@@ -52,16 +53,27 @@ SEARCH_MAX = 100
 # Deeper than this, the agent refines the query: offset paging re-reads what it skips.
 MAX_RESULTS = 200
 REASON_MAX = 300
+# Long enough to read a temporary password out to the caller after the page loads.
+RESULT_TTL = 300
 
 
 @dataclass(frozen=True)
 class Agent:
-    """A logged-in staff member; `session` tells the agent's sessions apart."""
+    """A logged-in staff member.
+
+    `session` tells the agent's sessions apart (the token's hash); `seal` opens what this
+    session keeps to show once (derived from the token). Neither is stored.
+    """
 
     dn: str
     login: str
     name: str
     session: str = ""
+    seal: str = ""
+
+    def state(self) -> dict[str, str]:
+        """What the agent's session keeps."""
+        return {"dn": self.dn, "login": self.login, "name": self.name}
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,10 @@ class HelpdeskService:
         self._now = now
         # The agents' sessions: a cookie of their own holds only a random token.
         self.sessions = TokenSessions(parts.store, "helpdesk:session", config.idle_timeout_seconds)
+        self._submissions = Submissions(
+            parts.store, "helpdesk:submitted", config.idle_timeout_seconds
+        )
+        self._shown_once = OneTimeResults(parts.store, "helpdesk:once", RESULT_TTL)
 
     @property
     def config(self) -> HelpdeskRules:
@@ -327,11 +343,20 @@ class HelpdeskService:
         """Seconds left of this agent session's identity check of the account, or None."""
         return self._store.ttl(self._checked_key(agent, dn))
 
-    def temporary_password(self, agent: Agent, dn: str, reason: str) -> str:
-        """Write a generated password that must be changed at the next login; return it once.
+    def first_submission(self, agent: Agent, submission: str) -> bool:
+        """Whether this form submission is new: a repeat must not act again."""
+        return self._submissions.claim(agent.session, submission)
+
+    def refused_submission(self, agent: Agent, submission: str) -> None:
+        """The action of this submission was refused: the corrected form may come back."""
+        self._submissions.release(agent.session, submission)
+
+    def temporary_password(self, agent: Agent, dn: str, reason: str) -> None:
+        """Write a generated password that must be changed at the next login.
 
         Only after the caller's identity check, or with a written reason where the
-        configuration allows it. The password is never logged nor audited.
+        configuration allows it. The password is never logged nor audited: it is kept
+        sealed for this agent's session, for reveal_temporary_password to show once.
         """
         summary, profile = self._acting_on(agent, "temporary_password", dn, reason)
         checked = self.identity_checked(agent, dn) is not None
@@ -356,7 +381,11 @@ class HelpdeskService:
         lang = self._settings.default_language
         notify_after_write(self._audit, "password_changed", lambda: self._notifier.password_changed(
             entry=entry, profile=profile.id, lang=lang), **fields)  # fmt: skip
-        return password
+        self._shown_once.keep(agent.seal, f"temporary:{entry.dn.casefold()}", password)
+
+    def reveal_temporary_password(self, agent: Agent, dn: str) -> str | None:
+        """The temporary password this agent session set on the account, once; else None."""
+        return self._shown_once.take(agent.seal, f"temporary:{dn.casefold()}")
 
     def unlock(self, agent: Agent, dn: str, reason: str) -> None:
         """Clear the directory's lock and failure count, and sspr's block after failed proofs."""

@@ -67,6 +67,9 @@ def notify_after_write(
     try:
         send()
     except DeliveryFailed as failed:
-        audit.record("notification.sent", "failure", reason=f"{kind}: {failed.reason}", **fields)
+        audit.record(
+            "notification.sent", "failure", **{**fields, "reason": f"{kind}: {failed.reason}"}
+        )
         return
-    audit.record("notification.sent", "success", reason=kind, **fields)
+    # The reason field names the notice (an action's own line keeps the agent's note).
+    audit.record("notification.sent", "success", **{**fields, "reason": kind})

@@ -1,6 +1,7 @@
 """ALTCHA, a proof of work with no third party: challenges for the widget, and verification.
 
-The widget (vendored from the npm package `altcha` into static/vendor/altcha/) fetches a
+The engine is sspr.captcha. The widget (vendored from the npm package `altcha` into
+static/vendor/altcha/) fetches a
 challenge from GET /captcha/challenge, makes the browser find its counter, and puts the
 solution in the hidden field `altcha` of its form. The view that receives the form asks
 `problem()` before doing anything else: a missing, forged, expired or already used payload
@@ -9,16 +10,18 @@ stops the request there. Nothing leaves this server, and no cookie is set.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from sspr.domain.errors import TooManyAttempts
+from sspr.domain.errors import Blocked, CodeInvalid, TooManyAttempts, WrongAnswer
 from sspr.domain.settings import Profile
-from sspr.web.forms import FormError
+from sspr.web.context import services
 
 FIELD = "altcha"
 
@@ -40,15 +43,9 @@ class Widget:
     )
 
 
-def service() -> Captcha:
-    """The application's captcha."""
-    captcha: Captcha = current_app.extensions["sspr"].captcha
-    return captcha
-
-
 def required(profile: Profile) -> bool:
     """Whether this request's forms of this profile need a solved captcha."""
-    return service().required(profile, request.remote_addr)
+    return services().captcha.required(profile, request.remote_addr)
 
 
 def widget(profile: Profile) -> Widget | None:
@@ -60,11 +57,10 @@ def problem(profile: Profile) -> str | None:
     """On a post: None when no captcha is needed or a valid one came; else what to tell."""
     if not required(profile):
         return None
-    outcome = service().verify(request.form.get(FIELD))
+    outcome = services().captcha.verify(request.form.get(FIELD))
     if outcome == "ok":
         return None
-    audit = current_app.extensions["sspr"].audit
-    audit.record("captcha.refused", "failure", reason=outcome, profile=profile.id)
+    services().audit.record("captcha.refused", "failure", reason=outcome, profile=profile.id)
     message: str
     if outcome == "expired":
         message = _(
@@ -83,13 +79,23 @@ def check(form: FlaskForm, profile: Profile) -> bool:
     """On a post: whether the captcha is settled; if not, the form says why."""
     message = problem(profile)
     if message is not None:
-        FormError(None, message).populate_form(form)
+        form.form_errors.append(message)
     return message is None
 
 
 def record_failure() -> None:
     """Count a failure from this request's address."""
-    service().record_failure(request.remote_addr)
+    services().captcha.record_failure(request.remote_addr)
+
+
+@contextmanager
+def failures_counted() -> Iterator[None]:
+    """Count a failed proof raised in the block (wrong answer or code, a block); re-raise."""
+    try:
+        yield
+    except (WrongAnswer, CodeInvalid, TooManyAttempts):
+        record_failure()
+        raise
 
 
 def widget_strings() -> dict[str, str]:
@@ -115,15 +121,17 @@ def widget_strings() -> dict[str, str]:
     }
 
 
+@bp.errorhandler(Blocked)
+def _too_many_challenges(error: Blocked) -> Response:
+    response = jsonify({"error": "too many challenges"})
+    response.status_code = 429
+    return response
+
+
 @bp.get("/captcha/challenge")
 def challenge() -> Response:
     """A fresh challenge for the widget; no session is needed, and nothing may cache it."""
-    try:
-        current_app.extensions["sspr"].ip_limits.hit_challenge(request.remote_addr or "")
-    except TooManyAttempts:
-        response = jsonify({"error": "too many challenges"})
-        response.status_code = 429
-        return response
-    response = jsonify(service().challenge())
+    services().ip_limits.hit_challenge(request.remote_addr or "")
+    response = jsonify(services().captcha.challenge())
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -136,6 +136,7 @@ def test_full_reset_with_the_security_question(
         ("reset.requested", "success"),
         ("proof.succeeded", "success"),
         ("password.changed", "success"),
+        ("notification.sent", "success"),
     ]
     assert GOOD_PASSWORD not in audit_lines.getvalue()
     assert "tienne" not in audit_lines.getvalue()
