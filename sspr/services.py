@@ -14,9 +14,10 @@ from sspr.domain.account import AccountService
 from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
 from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService, LinkSigner
+from sspr.domain.flow import Collaborators
 from sspr.domain.helpdesk import HelpdeskService
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
-from sspr.domain.reset import Collaborators, ResetService
+from sspr.domain.reset import ResetService
 from sspr.domain.settings import DomainSettings
 from sspr.metrics import Metrics, ProofTrail
 from sspr.notices import TemplateNotifier

@@ -19,13 +19,14 @@ from sspr.domain.errors import (
     PasswordRefused,
     PolicyViolations,
 )
+from sspr.domain.flow import Collaborators, password_state, registered_questions
 from sspr.domain.limits import subject_key
 from sspr.domain.masks import mask_email
 from sspr.domain.notify import notify_after_write
 from sspr.domain.phone import first_mobile, mask_mobile, normalize_mobile
 from sspr.domain.policy import Rule, UserContext, normalize_password
 from sspr.domain.ports import LoginResult, RecoveryField, UserEntry
-from sspr.domain.reset import Collaborators, ResetService, password_state, registered_questions
+from sspr.domain.reset import ResetService
 from sspr.domain.sessions import TokenSessions
 from sspr.domain.settings import DomainSettings, Profile
 

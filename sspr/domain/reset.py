@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
-from typing import Any
 
-from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
-from sspr.domain.audit import AuditLog
-from sspr.domain.codes import CodePolicy, CodeService, LinkSigner
+from sspr.domain.answers import parse_stored
+from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
     CodeExpired,
     CodeInvalid,
-    DeliveryFailed,
     FlowExpired,
     NotEnrolled,
     PasswordMismatch,
@@ -26,13 +21,18 @@ from sspr.domain.errors import (
     StepNotAllowed,
     StoreUnavailable,
     TooManyAttempts,
-    TooManySends,
     WrongAnswer,
 )
+from sspr.domain.flow import (
+    CODE_CHANNELS,
+    Collaborators,
+    Flow,
+    password_state,
+)
+from sspr.domain.flow_codes import FlowCodes
 from sspr.domain.limits import AttemptLimiter, subject_key
-from sspr.domain.masks import decoy_email, decoy_mobile, mask_email
-from sspr.domain.notify import Notifier, notify_after_write
-from sspr.domain.phone import first_mobile, mask_mobile
+from sspr.domain.new_flows import NewFlows
+from sspr.domain.notify import notify_after_write
 from sspr.domain.policy import (
     PasswordPolicy,
     Rule,
@@ -40,75 +40,9 @@ from sspr.domain.policy import (
     generate_password,
     normalize_password,
 )
-from sspr.domain.ports import Directory, Store, UserEntry
+from sspr.domain.ports import UserEntry
 from sspr.domain.sessions import TokenSessions
 from sspr.domain.settings import DomainSettings, Profile
-
-CODE_CHANNELS = ("email", "sms")
-
-
-@dataclass(frozen=True)
-class Flow:
-    """One reset in progress, kept server-side so the cookie reveals nothing about the account."""
-
-    id: str
-    profile: str
-    subject: str
-    steps: tuple[tuple[str, ...], ...]
-    available: tuple[str, ...]
-    questions: tuple[str, ...] = ()
-    custom_questions: dict[str, str] = field(default_factory=dict)
-    contacts: dict[str, str] = field(default_factory=dict)
-    dn: str | None = None
-    done: int = 0
-    channel: str = ""
-    password_state: str = ""
-    lang: str = "fr"
-    identifier: str = ""
-
-    @property
-    def proven(self) -> bool:
-        """Whether every step has been proved."""
-        return self.done >= len(self.steps)
-
-    def options(self) -> tuple[str, ...]:
-        """The channels the user may pick for the current step."""
-        if self.proven:
-            return ()
-        return tuple(c for c in self.steps[self.done] if c in self.available)
-
-    def state(self) -> dict[str, object]:
-        """What the session keeps: everything but the id, which is the session's token."""
-        data = asdict(self)
-        data.pop("id")
-        return data
-
-    @classmethod
-    def from_state(cls, token: str, data: dict[str, Any]) -> Flow:
-        """Read back what state() gave."""
-        data = dict(data, id=token)
-        data["steps"] = tuple(tuple(step) for step in data["steps"])
-        for name in ("available", "questions"):
-            data[name] = tuple(data[name])
-        return cls(**data)
-
-
-def password_state(entry: UserEntry) -> str:
-    """A fingerprint of the password's state: proofs die when the password changes."""
-    return hashlib.sha256(entry.password_changed_at.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class Collaborators:
-    """What the reset flow works with, passed in by the application."""
-
-    directory: Directory
-    store: Store
-    audit: AuditLog
-    hasher: AnswerHasher
-    codes: CodeService
-    links: LinkSigner
-    notifier: Notifier
 
 
 class ResetService:
@@ -134,6 +68,8 @@ class ResetService:
         self._policies = policies
         self._code_policies = code_policies
         self._secret = secret
+        self._flow_codes = FlowCodes(settings, parts, code_policies)
+        self._new_flows = NewFlows(settings, secret, self._flow_codes.destination)
         # The flow's id is its session token: the only thing the browser holds.
         self._flows = TokenSessions(parts.store, "flow", settings.flow_ttl_seconds)
         self._limiter = AttemptLimiter(
@@ -148,9 +84,9 @@ class ResetService:
         """Find the account behind an identifier; unknown ones get an indistinguishable flow."""
         identifier = identifier.strip()
         entry = self.identify(profile, identifier)
-        subject = self._subject(profile, identifier, entry)
+        subject = self._new_flows.subject(profile, identifier, entry)
         self._limiter.ensure_allowed(subject)
-        if entry is not None and (missing := self._missing_channel(profile, entry)):
+        if entry is not None and (missing := self._new_flows.missing_channel(profile, entry)):
             self._audit.record(
                 "reset.requested", "not_enrolled", user_dn=entry.dn, profile=profile.id,
                 channel=missing,
@@ -185,38 +121,8 @@ class ResetService:
     def _new_flow(
         self, profile: Profile, identifier: str, subject: str, entry: UserEntry | None, lang: str
     ) -> Flow:
-        flow = self._unsaved_flow(profile, identifier, subject, entry, lang)
+        flow = self._new_flows.build(profile, identifier, subject, entry, lang)
         return replace(flow, id=self._flows.open(flow.state()))
-
-    def _unsaved_flow(
-        self, profile: Profile, identifier: str, subject: str, entry: UserEntry | None, lang: str
-    ) -> Flow:
-        if entry is None:
-            return Flow(
-                id="",
-                profile=profile.id,
-                subject=subject,
-                steps=profile.steps(),
-                available=tuple(c for step in profile.steps() for c in step),
-                questions=self._decoy_questions(profile, identifier),
-                contacts=self._decoy_contacts(identifier),
-                lang=lang,
-                identifier=identifier,
-            )
-        return Flow(
-            id="",
-            profile=profile.id,
-            subject=subject,
-            steps=profile.steps(),
-            available=self._available(entry),
-            questions=self._questions_of(entry)[: profile.questions_asked],
-            custom_questions=parse_custom_questions(entry.answers),
-            contacts=self._contacts(entry),
-            dn=entry.dn,
-            password_state=password_state(entry),
-            lang=lang,
-            identifier=identifier,
-        )
 
     # -- step 2: prove on each step's channel -----------------------------------------------
 
@@ -245,7 +151,7 @@ class ResetService:
         if flow.channel not in CODE_CHANNELS:
             raise StepNotAllowed()
         self._limiter.ensure_allowed(flow.subject)
-        self._send_code(flow, self._read(flow))
+        self._flow_codes.send(flow, self._read(flow))
         return flow
 
     def answer(self, flow_id: str, answers: Mapping[str, str]) -> Flow:
@@ -327,7 +233,7 @@ class ResetService:
     def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> None:
         # A code went to this account moments ago (a restarted flow): that one still works.
         with contextlib.suppress(ResendTooSoon):
-            self._send_code(flow, entry)
+            self._flow_codes.send(flow, entry)
 
     def _fail(self, flow: Flow, reason: str) -> int:
         """Count a failed proof for the account; raise TooManyAttempts when it is blocked."""
@@ -367,62 +273,6 @@ class ResetService:
     def code_policy(self, channel: str) -> CodePolicy:
         """The rules of a code channel."""
         return self._code_policies[channel]
-
-    def _send_code(self, flow: Flow, entry: UserEntry | None) -> None:
-        policy = self._code_policies[flow.channel]
-        destination = self._destination(flow.channel, entry) if entry else None
-        deliver: Callable[[str], None]
-        if destination is None:
-            # A decoy: a code is issued, so limits and cooldowns behave alike, but never sent;
-            # the sender still does all but the sending, so the time taken tells nothing.
-            destination = flow.identifier.casefold()
-            channel = flow.channel
-
-            def deliver(code: str) -> None:
-                self._notifier.rehearse(channel)
-        else:
-            deliver = self._deliverer(flow, destination, policy)
-        try:
-            self._codes.issue(
-                subject=flow.subject, channel=flow.channel, destination=destination,
-                password_state=flow.password_state, policy=policy, deliver=deliver,
-            )  # fmt: skip
-        except DeliveryFailed as failed:
-            self._audit.record(
-                "code.sent", "failure", user_dn=flow.dn, profile=flow.profile,
-                channel=flow.channel, reason=failed.reason,
-            )  # fmt: skip
-            raise
-        except TooManySends:
-            self._audit.record(
-                "ratelimit.hit", "failure", user_dn=flow.dn, profile=flow.profile,
-                channel=flow.channel, reason="destination",
-            )  # fmt: skip
-            raise
-        self._audit.record(
-            "code.sent", "success", user_dn=flow.dn, profile=flow.profile, channel=flow.channel
-        )
-
-    def _deliverer(self, flow: Flow, destination: str, policy: CodePolicy) -> Callable[[str], None]:
-        minutes = max(1, int(policy.ttl // 60))
-
-        def deliver(code: str) -> None:
-            if flow.channel == "sms":
-                self._notifier.sms_code(to=destination, lang=flow.lang, code=code, minutes=minutes)
-                return
-            token = self._links.make(flow.id, "email", code, flow.password_state)
-            link = f"{self._settings.public_url}/reset/link/{token}"
-            self._notifier.email_code(
-                to=destination, profile=flow.profile, lang=flow.lang, code=code, link=link,
-                minutes=minutes,
-            )  # fmt: skip
-
-        return deliver
-
-    def _destination(self, channel: str, entry: UserEntry) -> str | None:
-        if channel == "email":
-            return entry.mails[0] if entry.mails else None
-        return first_mobile(list(entry.mobiles), self._settings.region)
 
     # -- step 3: new password ----------------------------------------------------------------
 
@@ -519,64 +369,6 @@ class ResetService:
     def _read(self, flow: Flow) -> UserEntry | None:
         return self._directory.read_user(flow.dn) if flow.dn else None
 
-    def _available(self, entry: UserEntry) -> tuple[str, ...]:
-        channels = []
-        if self._questions_of(entry):
-            channels.append("question")
-        if entry.mails and self._settings.mail_enabled:
-            channels.append("email")
-        if self._settings.sms_region is not None and self._destination("sms", entry):
-            channels.append("sms")
-        return tuple(channels)
-
-    def _missing_channel(self, profile: Profile, entry: UserEntry) -> str | None:
-        """The first step the account cannot prove, as its first channel; None if all can."""
-        available = set(self._available(entry))
-        for step in profile.steps():
-            if not available.intersection(step):
-                return "sms" if "sms" in step else step[0]
-        return None
-
-    def _contacts(self, entry: UserEntry) -> dict[str, str]:
-        contacts = {}
-        if entry.mails:
-            contacts["email"] = mask_email(entry.mails[0])
-        mobile = self._destination("sms", entry) if self._settings.sms_region else None
-        if mobile:
-            contacts["sms"] = mask_mobile(mobile, self._settings.region)
-        return contacts
-
-    def _decoy_contacts(self, identifier: str) -> dict[str, str]:
-        seed = self._seed("contacts", identifier)
-        return {"email": decoy_email(identifier, seed), "sms": decoy_mobile(seed)}
-
-    def _questions_of(self, entry: UserEntry) -> tuple[str, ...]:
-        """Registered questions that can be asked: the admin's in order, then the user's own."""
-        return registered_questions(self._settings, entry)
-
-    def _decoy_questions(self, profile: Profile, identifier: str) -> tuple[str, ...]:
-        """Questions for an unknown account, stable per identifier so retries look real."""
-        ids = [q.id for q in self._settings.questions]
-        if not ids:
-            return ()
-        chosen: list[str] = []
-        for byte in self._seed(profile.id, identifier):
-            candidate = ids[byte % len(ids)]
-            if candidate not in chosen:
-                chosen.append(candidate)
-            if len(chosen) == min(profile.questions_asked, len(ids)):
-                break
-        return tuple(chosen)
-
-    def _seed(self, purpose: str, identifier: str) -> bytes:
-        message = f"{purpose}\0{identifier.casefold()}".encode()
-        return hmac.new(self._secret, message, "sha256").digest()
-
-    def _subject(self, profile: Profile, identifier: str, entry: UserEntry | None) -> str:
-        if entry is not None:
-            return subject_key("dn", entry.dn.casefold())
-        return subject_key("id", profile.id, identifier.casefold())
-
     def _save(self, flow: Flow) -> None:
         self._flows.touch(flow.id, flow.state())
 
@@ -587,22 +379,3 @@ class ResetService:
 
     def _drop(self, flow: Flow) -> None:
         self._flows.close(flow.id)
-
-
-def registered_questions(settings: DomainSettings, entry: UserEntry) -> tuple[str, ...]:
-    """The account's answered questions that still exist: the admin's, then its own."""
-    registered = {answer.question_id for answer in parse_stored(entry.answers)}
-    custom = parse_custom_questions(entry.answers)
-    listed = [q.id for q in settings.questions if q.id in registered]
-    return (*listed, *(qid for qid in custom if qid in registered and qid not in listed))
-
-
-def questions_text(
-    settings: DomainSettings, question_ids: Sequence[str], lang: str, custom: Mapping[str, str]
-) -> list[str]:
-    """The text of each question, in the user's language (the user's own, as written)."""
-    texts = []
-    for question_id in question_ids:
-        question = settings.question(question_id)
-        texts.append(question.text.get(lang) if question else custom.get(question_id, ""))
-    return texts

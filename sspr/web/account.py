@@ -16,9 +16,9 @@ from sspr.domain.errors import (
     PasswordRefused,
     PolicyViolations,
 )
+from sspr.domain.flow import password_state, questions_text
 from sspr.domain.policy import describe_for_browser
 from sspr.domain.ports import UserEntry
-from sspr.domain.reset import password_state, questions_text
 from sspr.domain.settings import Profile
 from sspr.web.account_session import (
     account_entry,

@@ -15,8 +15,8 @@ from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from sspr.domain.account import AccountSession
+from sspr.domain.flow import password_state
 from sspr.domain.ports import UserEntry
-from sspr.domain.reset import password_state
 from sspr.web.context import Page, services
 
 # Pages a user who must change the password may still see.

@@ -6,7 +6,7 @@ from flask import redirect, session, url_for
 from werkzeug.wrappers import Response
 
 from sspr.domain.errors import FlowExpired
-from sspr.domain.reset import Flow
+from sspr.domain.flow import Flow
 from sspr.domain.settings import Profile
 from sspr.web.context import Page, services
 from sspr.web.errors import restart

@@ -23,7 +23,7 @@ from sspr.domain.errors import (
     PasswordChangeNeeded,
     PasswordRefused,
 )
-from sspr.domain.helpdesk import UserSummary
+from sspr.domain.helpdesk_model import UserSummary
 from sspr.domain.settings import HelpdeskAction
 from sspr.web.context import Page, services
 from sspr.web.errors import FormError, handle_blocks, handle_form_errors

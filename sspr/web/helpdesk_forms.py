@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
-from sspr.domain.helpdesk import REASON_MAX
+from sspr.domain.helpdesk_model import REASON_MAX
 from sspr.web.forms import MAX_CODE, SafeForm
 
 

@@ -16,7 +16,8 @@ from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from sspr.domain.helpdesk import Agent, HelpdeskService
+from sspr.domain.helpdesk import HelpdeskService
+from sspr.domain.helpdesk_model import Agent
 from sspr.domain.once import seal_key
 from sspr.domain.sessions import fingerprint
 from sspr.web.context import Page, services

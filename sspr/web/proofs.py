@@ -15,7 +15,7 @@ from sspr.domain.errors import (
     ResendTooSoon,
     TooManySends,
 )
-from sspr.domain.reset import Flow, questions_text
+from sspr.domain.flow import Flow, questions_text
 from sspr.web import captcha
 from sspr.web.context import Page, profile_or_404, services
 from sspr.web.errors import (

@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from sspr.domain.errors import NotEnrolled, PolicyViolations
+from sspr.domain.flow import Flow
 from sspr.domain.policy import describe_for_browser
-from sspr.domain.reset import Flow
 from sspr.domain.settings import Profile
 from sspr.web import captcha
 from sspr.web.context import Page, profile_or_404, services
