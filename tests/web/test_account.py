@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from sspr.store.sqlite import SqliteStore
 from tests.helpers import WebAccount as Account
 from tests.helpers import can_bind, lock_out
 from tests.integration.test_user_binds import add_policy
-from tests.store.conftest import FakeClock
+from tests.store.conftest import FakeClock, free_port
 from tests.web.conftest import build_app, csrf_token, https_client, submit
 
 NEW_PASSWORD = "Mon-Nouveau-Secret-42"
@@ -397,3 +398,21 @@ def test_the_own_password_change_keeps_the_session(client: FlaskClient, make_acc
     submit(client, "/account/password", {"current": account.password,
            "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})  # fmt: skip
     assert client.get("/account/").status_code == 200
+
+
+def test_a_notice_that_cannot_be_sent_is_audited_and_the_change_stands(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any, slapd: Slapd
+) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["mail"]["smtp"]["port"] = free_port()  # nobody listens there: every send fails
+    client = https_client(build_app(Settings.model_validate(raw), outbox, audit_lines))
+    account: Account = make_account("usager", mobile="0612345678")
+    logged_in(client, account)
+    response = submit(client, "/account/password", {"current": account.password,
+                      "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})  # fmt: skip
+    assert response.headers["Location"] == "/account/"
+    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+    lines = [json.loads(line) for line in audit_lines.getvalue().splitlines()]
+    [notice] = [line for line in lines if line["event"] == "notification.sent"]
+    assert (notice["outcome"], notice["user_dn"]) == ("failure", account.dn)
+    assert str(notice["reason"]).startswith("password_changed: ")
