@@ -12,6 +12,7 @@ from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
     CodeExpired,
     CodeInvalid,
+    DeliveryFailed,
     FlowExpired,
     NotEnrolled,
     PasswordMismatch,
