@@ -223,9 +223,13 @@ def csrf_token(html: str) -> str:
 
 
 def submit(client: FlaskClient, url: str, data: dict[str, str], **kwargs: object):  # type: ignore[no-untyped-def]
-    """GET a form, then POST it with its CSRF token and `data`."""
+    """GET a form, then POST it with its CSRF token (and submission id, if any) and `data`."""
     page = client.get(url, **kwargs)
-    return client.post(url, data={"csrf_token": csrf_token(page.text), **data}, **kwargs)
+    hidden = {"csrf_token": csrf_token(page.text)}
+    submission = re.search(r'name="submission"[^>]*?value="([^"]+)"', page.text)
+    if submission:
+        hidden["submission"] = submission.group(1)
+    return client.post(url, data={**hidden, **data}, **kwargs)
 
 
 def https_client(app: Flask) -> FlaskClient:

@@ -11,7 +11,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from sspr.config import SmsConfig
-from sspr.domain.codes import DeliveryFailed
+from sspr.domain.errors import DeliveryFailed
 
 
 @dataclass(frozen=True)

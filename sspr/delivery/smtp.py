@@ -12,7 +12,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal
 
 from sspr.config import MailConfig
-from sspr.domain.codes import DeliveryFailed
+from sspr.domain.errors import DeliveryFailed
 from sspr.domain.ports import OutgoingMail
 
 Security = Literal["none", "starttls", "tls"]

@@ -136,7 +136,7 @@ def outbox_blueprint(outbox: Outbox) -> Blueprint:
 
     @blueprint.get("/demo/outbox")
     def show() -> str:
-        return render_template("demo_outbox.html", mails=list(outbox.mails), sms=list(outbox.sms))
+        return render_template("demo/outbox.html", mails=list(outbox.mails), sms=list(outbox.sms))
 
     @blueprint.app_context_processor
     def banner() -> dict[str, bool]:

@@ -2,45 +2,48 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from sspr.domain.answers import AnswerHasher, encode_custom_question, normalize_answer
-from sspr.domain.audit import AuditLog
-from sspr.domain.codes import CodeExpired, CodePolicy, CodeService, DeliveryFailed
+from sspr.domain.answers import encode_custom_question, normalize_answer
+from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
+    AnswerProblems,
+    CodeExpired,
+    InvalidContact,
     InvalidCredentials,
     PasswordMismatch,
     PasswordRefusal,
     PasswordRefused,
     PolicyViolations,
-    SsprError,
-    StoreUnavailable,
 )
+from sspr.domain.flow import Collaborators, password_state, registered_questions
 from sspr.domain.limits import subject_key
 from sspr.domain.masks import mask_email
-from sspr.domain.notify import Notifier
+from sspr.domain.notify import notify_after_write
 from sspr.domain.phone import first_mobile, mask_mobile, normalize_mobile
 from sspr.domain.policy import Rule, UserContext, normalize_password
-from sspr.domain.ports import Directory, LoginResult, RecoveryField, Store, UserEntry
-from sspr.domain.reset import ResetService, password_state, registered_questions
+from sspr.domain.ports import LoginResult, RecoveryField, UserEntry
+from sspr.domain.reset import ResetService
+from sspr.domain.sessions import TokenSessions
 from sspr.domain.settings import DomainSettings, Profile
 
 MIN_ANSWER = 3
 
 
-class AnswerProblems(SsprError):
-    """Some answers cannot be registered: (position, problem code) for each."""
+@dataclass
+class AccountSession:
+    """A logged-in user, as kept in the account's TokenSessions."""
 
-    def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
-        super().__init__(", ".join(f"{i}:{code}" for i, code in problems))
-        self.problems = tuple(problems)
-
-
-class InvalidContact(SsprError):
-    """A new mobile number or email address that cannot be used."""
+    dn: str
+    profile: str
+    state: str  # "ok", "must_change" or "expired"
+    proved_at: float
+    grace_left: int | None = None
+    # The password's state at login: the session dies when the password changes elsewhere.
+    password_state: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,25 +73,22 @@ class AccountService:
         *,
         settings: DomainSettings,
         reset: ResetService,
-        directory: Directory,
-        store: Store,
-        audit: AuditLog,
-        hasher: AnswerHasher,
-        codes: CodeService,
-        notifier: Notifier,
+        parts: Collaborators,
         code_policies: Mapping[str, CodePolicy],
         now: Callable[[], float],
     ) -> None:
         self._settings = settings
         self._reset = reset
-        self._directory = directory
-        self._store = store
-        self._audit = audit
-        self._hasher = hasher
-        self._codes = codes
-        self._notifier = notifier
+        self._directory = parts.directory
+        self._store = parts.store
+        self._audit = parts.audit
+        self._hasher = parts.hasher
+        self._codes = parts.codes
+        self._notifier = parts.notifier
         self._code_policies = code_policies
         self._now = now
+        # The logged-in users: the cookie holds only a random token.
+        self.sessions = TokenSessions(parts.store, "acct", settings.account_idle_seconds)
 
     def now(self) -> float:
         """The service's clock, so sessions and snoozes follow an injected one in tests."""
@@ -281,11 +281,10 @@ class AccountService:
         for old in entry.mails:
             if old.casefold() == destination.casefold():
                 continue
-            with contextlib.suppress(DeliveryFailed):
-                self._notifier.email_changed(
-                    to=old, profile=profile.id, lang=lang, login=entry.login,
-                    new=mask_email(destination),
-                )  # fmt: skip
+            self._notify("email_changed", entry, profile, partial(
+                self._notifier.email_changed, to=old, profile=profile.id, lang=lang,
+                login=entry.login, new=mask_email(destination),
+            ))  # fmt: skip
 
     def _normalized_contact(self, channel: str, value: str) -> str:
         value = value.strip()
@@ -350,9 +349,8 @@ class AccountService:
             raise
         self._audit.record("password.changed", "success", user_dn=entry.dn, profile=profile.id,
                            channel="self")  # fmt: skip
-        self._quietly(
-            lambda: self._notifier.password_changed(entry=entry, profile=profile.id, lang=lang)
-        )
+        self._notify("password_changed", entry, profile, lambda: self._notifier.password_changed(
+            entry=entry, profile=profile.id, lang=lang))  # fmt: skip
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -364,13 +362,14 @@ class AccountService:
                            reason=what)  # fmt: skip
         to = new_mail or (entry.mails[0] if entry.mails else None)
         if to:
-            self._quietly(lambda: self._notifier.personal_data_changed(
-                to=to, profile=profile.id, lang=lang, login=entry.login))  # fmt: skip
+            self._notify("personal_data_changed", entry, profile,
+                         lambda: self._notifier.personal_data_changed(
+                             to=to, profile=profile.id, lang=lang, login=entry.login))  # fmt: skip
 
-    def _quietly(self, send: Callable[[], None]) -> None:
-        """Send a notice after a write: a mail or store failure must not undo what is done."""
-        with contextlib.suppress(DeliveryFailed, StoreUnavailable):
-            send()
+    def _notify(
+        self, kind: str, entry: UserEntry, profile: Profile, send: Callable[[], None]
+    ) -> None:
+        notify_after_write(self._audit, kind, send, user_dn=entry.dn, profile=profile.id)
 
     def _region(self) -> str:
         return self._settings.region

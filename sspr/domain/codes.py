@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itsdangerous import BadData, URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 
-from sspr.domain.errors import SsprError
+from sspr.domain.errors import CodeExpired, CodeInvalid, ResendTooSoon, TooManySends
 from sspr.domain.ports import Clock, Store, SystemClock
 
 # No look-alikes: 0/O and 1/I/L are left out, so a code read aloud or from a phone screen is
@@ -33,49 +33,6 @@ SEND_WINDOW = 3600.0  # the per-destination cap counts the sends of the last hou
 SEND_DAY = 86400.0
 _REVOKED_KEPT = 4  # previous codes remembered, so typing one says "replaced", not "wrong"
 _DASHES = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
-
-
-class CodeInvalid(SsprError):
-    """The code typed is wrong; `attempts_left` more tries before it dies."""
-
-    def __init__(self, attempts_left: int) -> None:
-        super().__init__(f"{attempts_left} attempts left")
-        self.attempts_left = attempts_left
-
-
-class CodeExpired(SsprError):
-    """No live code: absent, expired, used, revoked, out of tries, or the password changed.
-
-    `reason` is one of "expired", "attempts", "revoked", "password_changed".
-    """
-
-    def __init__(self, reason: str = "expired") -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class ResendTooSoon(SsprError):
-    """A code was sent less than the cooldown ago."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after:.0f} s")
-        self.retry_after = retry_after
-
-
-class TooManySends(SsprError):
-    """The destination has received its hourly quota of codes."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after:.0f} s")
-        self.retry_after = retry_after
-
-
-class DeliveryFailed(SsprError):
-    """The mail or SMS could not be handed over; `reason` never holds a code or a secret."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def normalize_code(typed: str) -> str:

@@ -1,4 +1,10 @@
-"""Domain errors that the web layer turns into messages."""
+"""Every error the domain raises on purpose, in one hierarchy the web layer maps to pages.
+
+- `Unavailable`: something sspr depends on does not answer (an error page, 503).
+- `Blocked`: too many attempts; the user must wait `retry_after` seconds (the block page).
+- `FlowGone`: the reset flow expired or a step came out of order (start again).
+- `Refusal`: the request was understood and refused; the form says why.
+"""
 
 from __future__ import annotations
 
@@ -14,15 +20,59 @@ class SsprError(Exception):
     """Base class of every error the domain raises on purpose."""
 
 
-class DirectoryUnavailable(SsprError):
+# -- outages -------------------------------------------------------------------------------
+
+
+class Unavailable(SsprError):
+    """A service sspr depends on does not answer."""
+
+
+class DirectoryUnavailable(Unavailable):
     """No configured directory server answered in time."""
 
 
-class StoreUnavailable(SsprError):
+class StoreUnavailable(Unavailable):
     """The shared store (SQLite file or Redis) failed or did not answer in time.
 
     The message names the backend and the kind of failure, never a URL (it may hold a password).
     """
+
+
+# -- blocks --------------------------------------------------------------------------------
+
+
+class Blocked(SsprError):
+    """Too many attempts: nothing more is tried for `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(Blocked):
+    """The account is temporarily blocked after too many failed proofs."""
+
+
+# -- the reset flow ------------------------------------------------------------------------
+
+
+class FlowGone(SsprError):
+    """The reset flow cannot go on from here: the user starts again."""
+
+
+class FlowExpired(FlowGone):
+    """The reset flow is unknown, finished, expired or its proof no longer holds."""
+
+
+class StepNotAllowed(FlowGone):
+    """A step was requested before the steps it depends on were completed."""
+
+
+# -- refusals: the form says why -----------------------------------------------------------
+
+
+class Refusal(SsprError):
+    """A request understood and refused; the page shows why on its form."""
 
 
 class PasswordRefusal(enum.Enum):
@@ -37,7 +87,7 @@ class PasswordRefusal(enum.Enum):
     OTHER = "other"
 
 
-class PasswordRefused(SsprError):
+class PasswordRefused(Refusal):
     """The directory refused the new password; nothing was written."""
 
     def __init__(self, reason: PasswordRefusal, detail: str = "") -> None:
@@ -46,7 +96,7 @@ class PasswordRefused(SsprError):
         self.detail = detail
 
 
-class PolicyViolations(SsprError):
+class PolicyViolations(Refusal):
     """The new password breaks one or more rules; all of them are listed."""
 
     def __init__(self, failed: Sequence[Rule]) -> None:
@@ -54,19 +104,11 @@ class PolicyViolations(SsprError):
         self.failed = tuple(failed)
 
 
-class PasswordMismatch(SsprError):
+class PasswordMismatch(Refusal):
     """The password and its confirmation differ."""
 
 
-class FlowExpired(SsprError):
-    """The reset flow is unknown, finished, expired or its proof no longer holds."""
-
-
-class StepNotAllowed(SsprError):
-    """A step was requested before the steps it depends on were completed."""
-
-
-class WrongAnswer(SsprError):
+class WrongAnswer(Refusal):
     """At least one security answer was wrong."""
 
     def __init__(self, attempts_left: int) -> None:
@@ -74,15 +116,7 @@ class WrongAnswer(SsprError):
         self.attempts_left = attempts_left
 
 
-class TooManyAttempts(SsprError):
-    """The account is temporarily blocked after too many failed proofs."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after:.0f} s")
-        self.retry_after = retry_after
-
-
-class NotEnrolled(SsprError):
+class NotEnrolled(Refusal):
     """The account cannot prove a step, and the profile says so openly."""
 
     def __init__(self, profile_id: str, channel: str = "question") -> None:
@@ -91,5 +125,94 @@ class NotEnrolled(SsprError):
         self.channel = channel
 
 
-class InvalidCredentials(SsprError):
+class InvalidCredentials(Refusal):
     """The identifier or the password is wrong (never said which)."""
+
+
+class AnswerProblems(Refusal):
+    """Some answers cannot be registered: (position, problem code) for each."""
+
+    def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
+        super().__init__(", ".join(f"{i}:{code}" for i, code in problems))
+        self.problems = tuple(problems)
+
+
+class InvalidContact(Refusal):
+    """A new mobile number or email address that cannot be used."""
+
+
+# -- codes ---------------------------------------------------------------------------------
+
+
+class CodeInvalid(Refusal):
+    """The code typed is wrong; `attempts_left` more tries before it dies."""
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"{attempts_left} attempts left")
+        self.attempts_left = attempts_left
+
+
+class CodeExpired(Refusal):
+    """No live code: absent, expired, used, revoked, out of tries, or the password changed.
+
+    `reason` is one of "expired", "attempts", "revoked", "password_changed".
+    """
+
+    def __init__(self, reason: str = "expired") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ResendTooSoon(Refusal):
+    """A code was sent less than the cooldown ago."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class TooManySends(Refusal):
+    """The destination has received its hourly quota of codes."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
+class DeliveryFailed(Refusal):
+    """The mail or SMS could not be handed over; `reason` never holds a code or a secret."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# -- the helpdesk --------------------------------------------------------------------------
+
+
+class NotStaff(Refusal):
+    """The credentials are right, but the account may not use the console."""
+
+
+class PasswordChangeNeeded(Refusal):
+    """The staff account's password has expired or was reset: change it first."""
+
+
+class OutOfScope(Refusal):
+    """No such account in the configured profiles: the console does not see it."""
+
+
+class ReasonRequired(Refusal):
+    """This action needs a written reason."""
+
+
+class IdentityNotChecked(Refusal):
+    """This action needs the caller's identity checked first."""
+
+
+class ActionUnavailable(Refusal):
+    """The action cannot apply to this account; `why` says why (a code for the page)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why

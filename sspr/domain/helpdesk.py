@@ -6,121 +6,43 @@ contacts masked; identity codes go to the user, who reads them out to the agent.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 
-from sspr.domain.audit import AuditLog
-from sspr.domain.audit_trail import Event, recent_events
-from sspr.domain.codes import (
-    CodeExpired,
-    CodeInvalid,
-    CodePolicy,
-    CodeService,
-    DeliveryFailed,
-    ResendTooSoon,
-    TooManySends,
-)
+from sspr.domain.audit_trail import Event
+from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
+    ActionUnavailable,
+    Blocked,
+    IdentityNotChecked,
     InvalidCredentials,
-    NotEnrolled,
+    NotStaff,
+    PasswordChangeNeeded,
     PasswordRefusal,
     PasswordRefused,
+    ReasonRequired,
+    Refusal,
+    ResendTooSoon,
     SsprError,
-    StoreUnavailable,
-    TooManyAttempts,
+)
+from sspr.domain.flow import Collaborators, password_state
+from sspr.domain.helpdesk_lookup import AccountLookup
+from sspr.domain.helpdesk_model import (
+    ACTION_EVENTS,
+    REASON_MAX,
+    RESULT_TTL,
+    Agent,
+    SearchPage,
+    UserSummary,
+    audit_error,
 )
 from sspr.domain.limits import subject_key
-from sspr.domain.masks import mask_email
-from sspr.domain.notify import Notifier
-from sspr.domain.phone import first_mobile, mask_mobile
+from sspr.domain.notify import notify_after_write
+from sspr.domain.once import OneTimeResults, Submissions
 from sspr.domain.policy import UserContext, generate_password
-from sspr.domain.ports import Directory, LoginResult, Store, UserEntry
-from sspr.domain.reset import CODE_CHANNELS, ResetService, password_state, registered_questions
+from sspr.domain.ports import LoginResult, UserEntry
+from sspr.domain.reset import ResetService
+from sspr.domain.sessions import TokenSessions
 from sspr.domain.settings import DomainSettings, HelpdeskAction, HelpdeskRules, Profile
-
-SEARCH_MIN = 2
-SEARCH_MAX = 100
-# Deeper than this, the agent refines the query: offset paging re-reads what it skips.
-MAX_RESULTS = 200
-REASON_MAX = 300
-
-
-class NotStaff(SsprError):
-    """The credentials are right, but the account may not use the console."""
-
-
-class PasswordChangeNeeded(SsprError):
-    """The staff account's password has expired or was reset: change it first."""
-
-
-class OutOfScope(SsprError):
-    """No such account in the configured profiles: the console does not see it."""
-
-
-class ReasonRequired(SsprError):
-    """This action needs a written reason."""
-
-
-class IdentityNotChecked(SsprError):
-    """This action needs the caller's identity checked first."""
-
-
-class ActionUnavailable(SsprError):
-    """The action cannot apply to this account; `why` says why (a code for the page)."""
-
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
-
-
-@dataclass(frozen=True)
-class Agent:
-    """A logged-in staff member; `session` tells the agent's sessions apart."""
-
-    dn: str
-    login: str
-    name: str
-    session: str = ""
-
-
-@dataclass(frozen=True)
-class Found:
-    """One search result and the profiles it belongs to."""
-
-    entry: UserEntry
-    profiles: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """One page of results; `capped` when more exist beyond what the console pages through."""
-
-    query: str
-    results: tuple[Found, ...]
-    page: int
-    more: bool
-    capped: bool = False
-
-
-@dataclass(frozen=True)
-class UserSummary:
-    """What an agent sees of an account: never an answer, contacts masked."""
-
-    entry: UserEntry
-    profiles: tuple[str, ...]
-    question_count: int
-    mobile: str
-    email: str
-    proof_block: float | None
-    reset_channels: tuple[str, ...]
-    identity_channels: tuple[str, ...]
-
-    @property
-    def profile(self) -> str | None:
-        """The account's profile, when it has exactly one."""
-        return self.profiles[0] if len(self.profiles) == 1 else None
 
 
 class HelpdeskService:
@@ -131,25 +53,28 @@ class HelpdeskService:
         *,
         settings: DomainSettings,
         config: HelpdeskRules,
-        directory: Directory,
-        store: Store,
-        audit: AuditLog,
         reset: ResetService,
-        codes: CodeService,
-        notifier: Notifier,
+        parts: Collaborators,
         code_policies: Mapping[str, CodePolicy],
         now: Callable[[], float],
     ) -> None:
         self._settings = settings
         self._config = config
-        self._directory = directory
-        self._store = store
-        self._audit = audit
+        self._directory = parts.directory
+        self._store = parts.store
+        self._audit = parts.audit
         self._reset = reset
-        self._codes = codes
-        self._notifier = notifier
+        self._codes = parts.codes
+        self._notifier = parts.notifier
         self._code_policies = code_policies
         self._now = now
+        # The agents' sessions: a cookie of their own holds only a random token.
+        self.sessions = TokenSessions(parts.store, "helpdesk:session", config.idle_timeout_seconds)
+        self._submissions = Submissions(
+            parts.store, "helpdesk:submitted", config.idle_timeout_seconds
+        )
+        self.lookup = AccountLookup(settings, config, parts.directory, reset)
+        self._shown_once = OneTimeResults(parts.store, "helpdesk:once", RESULT_TTL)
 
     @property
     def config(self) -> HelpdeskRules:
@@ -206,62 +131,15 @@ class HelpdeskService:
 
     def search(self, query: str, page: int = 0) -> SearchPage:
         """Accounts of the profiles whose login, mail or name contains the query."""
-        query = query.strip()[:SEARCH_MAX]
-        if len(query) < SEARCH_MIN:
-            return SearchPage(query, (), 0, False)
-        size = self._config.page_size
-        page = min(max(page, 0), MAX_RESULTS // size - 1)
-        scopes = [(profile.base, profile.filter) for profile in self._settings.profiles]
-        entries, more = self._directory.search_people(query, scopes, offset=page * size, limit=size)
-        capped = more and (page + 1) * size >= MAX_RESULTS
-        found = tuple(Found(entry, self._profiles_of(entry.dn)) for entry in entries)
-        return SearchPage(query, found, page, more and not capped, capped)
+        return self.lookup.search(query, page)
 
     def summary(self, dn: str) -> UserSummary:
         """The account as an agent sees it; OutOfScope outside the configured profiles."""
-        # Membership first: it reads a DN outside every base (or no DN at all) without LDAP.
-        profiles = self._profiles_of(dn) if dn else ()
-        entry = self._directory.read_user(dn) if profiles else None
-        if entry is None:
-            raise OutOfScope(dn)
-        mobile = self._mobile(entry)
-        profile = self._settings.profile(profiles[0]) if len(profiles) == 1 else None
-        return UserSummary(
-            entry=entry,
-            profiles=profiles,
-            question_count=len(registered_questions(self._settings, entry)),
-            mobile=mask_mobile(mobile, self._region()) if mobile else "",
-            email=mask_email(entry.mails[0]) if entry.mails else "",
-            proof_block=self._reset.proof_block(entry.dn),
-            reset_channels=self._reset_channels(profile, entry) if profile else (),
-            identity_channels=self._identity_channels(entry),
-        )
+        return self.lookup.summary(dn)
 
     def events(self, *, user: str = "", event: str = "", limit: int = 100) -> list[Event] | None:
         """The latest audit events, filtered; None when no audit file is configured."""
-        path: Path | None = self._settings.audit_file
-        if path is None:
-            return None
-        return recent_events(path, user=user, event=event, limit=limit)
-
-    def _profiles_of(self, dn: str) -> tuple[str, ...]:
-        candidates = [(p.id, p.base, p.filter) for p in self._settings.profiles]
-        matched = self._directory.memberships(dn, candidates)
-        return tuple(p.id for p in self._settings.profiles if p.id in matched)
-
-    def _reset_channels(self, profile: Profile, entry: UserEntry) -> tuple[str, ...]:
-        """The code channels of the profile's first step that can reach this account."""
-        usable = self._identity_channels(entry)
-        first = profile.steps()[0]
-        return tuple(channel for channel in first if channel in CODE_CHANNELS and channel in usable)
-
-    def _identity_channels(self, entry: UserEntry) -> tuple[str, ...]:
-        channels = []
-        if self._settings.sms_region is not None and self._mobile(entry):
-            channels.append("sms")
-        if self._settings.mail_enabled and entry.mails:
-            channels.append("email")
-        return tuple(channels)
+        return self.lookup.events(user=user, event=event, limit=limit)
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -285,21 +163,17 @@ class HelpdeskService:
             flow = self._reset.start(profile, identifier, self._settings.default_language)
             if not flow.channel and flow.dn is not None:
                 flow = self._reset.choose(flow.id, channel)
-        except (
-            ResendTooSoon,
-            TooManyAttempts,
-            NotEnrolled,
-            TooManySends,
-            DeliveryFailed,
-        ) as failed:
-            self._audit.record("helpdesk.reset_sent", "failure", error=_error(failed), **fields)
+        except (Refusal, Blocked) as failed:  # every refusal is audited
+            self._audit.record(
+                "helpdesk.reset_sent", "failure", error=audit_error(failed), **fields
+            )
             raise
         # A flow without the account is the neutral response (not enrolled, ambiguous).
         if flow.dn is None or flow.channel != channel:
             self._audit.record("helpdesk.reset_sent", "failure", error="not_enrolled", **fields)
             raise ActionUnavailable("not_enrolled")
         self._audit.record("helpdesk.reset_sent", "success", **fields)
-        return self._masked(entry, channel)
+        return self.lookup.masked(entry, channel)
 
     def send_identity_code(self, agent: Agent, dn: str, channel: str, reason: str = "") -> str:
         """Send the caller a code to read out; return the masked destination."""
@@ -307,7 +181,7 @@ class HelpdeskService:
         if channel not in summary.identity_channels:
             raise ActionUnavailable("no_channel")
         entry = summary.entry
-        destination = entry.mails[0] if channel == "email" else self._mobile(entry) or ""
+        destination = entry.mails[0] if channel == "email" else self.lookup.mobile(entry) or ""
         policy = self._code_policies[channel]
         minutes = max(1, int(policy.ttl // 60))
         profile_id, lang = summary.profiles[0], self._settings.default_language
@@ -322,12 +196,12 @@ class HelpdeskService:
                 subject=self._identity_subject(entry), channel=channel, destination=destination,
                 password_state=password_state(entry), policy=policy, deliver=deliver,
             )  # fmt: skip
-        except (ResendTooSoon, TooManySends, DeliveryFailed) as failed:
+        except Refusal as failed:
             event = "helpdesk.identity_code_sent"
-            self._audit.record(event, "failure", error=_error(failed), **fields)
+            self._audit.record(event, "failure", error=audit_error(failed), **fields)
             raise
         self._audit.record("helpdesk.identity_code_sent", "success", **fields)
-        return self._masked(entry, channel)
+        return self.lookup.masked(entry, channel)
 
     def check_identity(self, agent: Agent, dn: str, channel: str, code: str) -> float:
         """Check the code the caller reads out; return until when the check lets the agent act."""
@@ -337,8 +211,8 @@ class HelpdeskService:
         try:
             self._codes.verify(subject=self._identity_subject(entry), channel=channel, code=code,
                                password_state=password_state(entry))  # fmt: skip
-        except (CodeInvalid, CodeExpired) as failed:
-            self._audit.record("helpdesk.identity_checked", "failure", error=_error(failed),
+        except Refusal as failed:
+            self._audit.record("helpdesk.identity_checked", "failure", error=audit_error(failed),
                                **fields)  # fmt: skip
             raise
         ttl = self._config.identity_check_valid_seconds
@@ -350,11 +224,20 @@ class HelpdeskService:
         """Seconds left of this agent session's identity check of the account, or None."""
         return self._store.ttl(self._checked_key(agent, dn))
 
-    def temporary_password(self, agent: Agent, dn: str, reason: str) -> str:
-        """Write a generated password that must be changed at the next login; return it once.
+    def first_submission(self, agent: Agent, submission: str) -> bool:
+        """Whether this form submission is new: a repeat must not act again."""
+        return self._submissions.claim(agent.session, submission)
+
+    def refused_submission(self, agent: Agent, submission: str) -> None:
+        """The action of this submission was refused: the corrected form may come back."""
+        self._submissions.release(agent.session, submission)
+
+    def temporary_password(self, agent: Agent, dn: str, reason: str) -> None:
+        """Write a generated password that must be changed at the next login.
 
         Only after the caller's identity check, or with a written reason where the
-        configuration allows it. The password is never logged nor audited.
+        configuration allows it. The password is never logged nor audited: it is kept
+        sealed for this agent's session, for reveal_temporary_password to show once.
         """
         summary, profile = self._acting_on(agent, "temporary_password", dn, reason)
         checked = self.identity_checked(agent, dn) is not None
@@ -377,10 +260,13 @@ class HelpdeskService:
             raise
         self._audit.record("helpdesk.temporary_password", "success", **fields)
         lang = self._settings.default_language
-        self._quietly(
-            lambda: self._notifier.password_changed(entry=entry, profile=profile.id, lang=lang)
-        )
-        return password
+        notify_after_write(self._audit, "password_changed", lambda: self._notifier.password_changed(
+            entry=entry, profile=profile.id, lang=lang), **fields)  # fmt: skip
+        self._shown_once.keep(agent.seal, f"temporary:{entry.dn.casefold()}", password)
+
+    def reveal_temporary_password(self, agent: Agent, dn: str) -> str | None:
+        """The temporary password this agent session set on the account, once; else None."""
+        return self._shown_once.take(agent.seal, f"temporary:{dn.casefold()}")
 
     def unlock(self, agent: Agent, dn: str, reason: str) -> None:
         """Clear the directory's lock and failure count, and sspr's block after failed proofs."""
@@ -400,8 +286,11 @@ class HelpdeskService:
                            **self._fields(agent, summary, reason))  # fmt: skip
         if entry.mails:
             to, lang = entry.mails[0], self._settings.default_language
-            self._quietly(lambda: self._notifier.personal_data_changed(
-                to=to, profile=summary.profiles[0], lang=lang, login=entry.login))  # fmt: skip
+            notify_after_write(self._audit, "personal_data_changed",
+                               lambda: self._notifier.personal_data_changed(
+                                   to=to, profile=summary.profiles[0], lang=lang,
+                                   login=entry.login),
+                               **self._fields(agent, summary, reason))  # fmt: skip
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -433,7 +322,8 @@ class HelpdeskService:
         elif needs_profile and summary.profile is None:
             problem = ActionUnavailable("several_profiles")
         if problem is not None:
-            self._audit.record(f"helpdesk.{_EVENTS[action]}", "failure", error=_error(problem),
+            event = f"helpdesk.{ACTION_EVENTS[action]}"
+            self._audit.record(event, "failure", error=audit_error(problem),
                                **self._fields(agent, summary, reason))  # fmt: skip
             raise problem
         return summary, profile
@@ -454,39 +344,3 @@ class HelpdeskService:
 
     def _checked_key(self, agent: Agent, dn: str) -> str:
         return "helpdesk:checked:" + subject_key("s", agent.session, dn.casefold())
-
-    def _masked(self, entry: UserEntry, channel: str) -> str:
-        if channel == "email":
-            return mask_email(entry.mails[0])
-        mobile = self._mobile(entry)
-        return mask_mobile(mobile, self._region()) if mobile else ""
-
-    def _mobile(self, entry: UserEntry) -> str | None:
-        return first_mobile(list(entry.mobiles), self._region())
-
-    def _region(self) -> str:
-        return self._settings.region
-
-    def _quietly(self, send: Callable[[], None]) -> None:
-        """Send a notice after a write: a mail or store failure must not undo what is done."""
-        with contextlib.suppress(DeliveryFailed, StoreUnavailable):
-            send()
-
-
-# The audit event of each action.
-_EVENTS: dict[HelpdeskAction, str] = {
-    "send_reset": "reset_sent",
-    "identity_check": "identity_code_sent",
-    "temporary_password": "temporary_password",
-    "unlock": "unlock",
-    "clear_recovery": "recovery_cleared",
-}
-
-
-def _error(problem: Exception) -> str:
-    """A short, secret-free cause for the audit line."""
-    reason = getattr(problem, "reason", None) or getattr(problem, "why", None)
-    if isinstance(reason, PasswordRefusal):
-        reason = reason.value
-    name = type(problem).__name__
-    return f"{name}: {reason}" if isinstance(reason, str) and reason else name

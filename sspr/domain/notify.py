@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
+from sspr.domain.audit import AuditLog
+from sspr.domain.errors import DeliveryFailed, StoreUnavailable
 from sspr.domain.ports import UserEntry
 
 
@@ -51,3 +54,18 @@ class Notifier(Protocol):
     ) -> None:
         """Send the code a caller reads out to a helpdesk agent; raise DeliveryFailed if not."""
         ...
+
+
+def notify_after_write(
+    audit: AuditLog, kind: str, send: Callable[[], None], **fields: str | int | None
+) -> None:
+    """Send a notice about a change already written, and audit how it went.
+
+    The change stands whatever happens: a failed notice is recorded, never raised, so the user
+    is told the truth about the change and the trail says who was not told.
+    """
+    try:
+        send()
+    except (DeliveryFailed, StoreUnavailable) as failed:
+        audit.record("notification.sent", "failure", **{**fields, "reason": f"{kind}: {failed}"})
+    # A success is recorded by whoever hands the mail over: the outbox, once it is sent.

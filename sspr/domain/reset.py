@@ -3,40 +3,37 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import json
-import secrets
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import partial
 
-from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
-from sspr.domain.audit import AuditLog
-from sspr.domain.codes import (
+from sspr.domain.answers import parse_stored
+from sspr.domain.codes import CodePolicy
+from sspr.domain.errors import (
     CodeExpired,
     CodeInvalid,
-    CodePolicy,
-    CodeService,
     DeliveryFailed,
-    LinkSigner,
-    ResendTooSoon,
-    TooManySends,
-)
-from sspr.domain.errors import (
     FlowExpired,
     NotEnrolled,
     PasswordMismatch,
     PasswordRefused,
     PolicyViolations,
+    ResendTooSoon,
     StepNotAllowed,
     StoreUnavailable,
     TooManyAttempts,
     WrongAnswer,
 )
+from sspr.domain.flow import (
+    CODE_CHANNELS,
+    Collaborators,
+    Flow,
+    password_state,
+)
+from sspr.domain.flow_codes import FlowCodes
 from sspr.domain.limits import AttemptLimiter, subject_key
-from sspr.domain.masks import decoy_email, decoy_mobile, mask_email
-from sspr.domain.notify import Notifier
-from sspr.domain.phone import first_mobile, mask_mobile
+from sspr.domain.new_flows import NewFlows
+from sspr.domain.notify import notify_after_write
 from sspr.domain.policy import (
     PasswordPolicy,
     Rule,
@@ -44,72 +41,9 @@ from sspr.domain.policy import (
     generate_password,
     normalize_password,
 )
-from sspr.domain.ports import Directory, Store, UserEntry
+from sspr.domain.ports import UserEntry
+from sspr.domain.sessions import TokenSessions
 from sspr.domain.settings import DomainSettings, Profile
-
-CODE_CHANNELS = ("email", "sms")
-
-
-@dataclass(frozen=True)
-class Flow:
-    """One reset in progress, kept server-side so the cookie reveals nothing about the account."""
-
-    id: str
-    profile: str
-    subject: str
-    steps: tuple[tuple[str, ...], ...]
-    available: tuple[str, ...]
-    questions: tuple[str, ...] = ()
-    custom_questions: dict[str, str] = field(default_factory=dict)
-    contacts: dict[str, str] = field(default_factory=dict)
-    dn: str | None = None
-    done: int = 0
-    channel: str = ""
-    password_state: str = ""
-    lang: str = "fr"
-    identifier: str = ""
-
-    @property
-    def proven(self) -> bool:
-        """Whether every step has been proved."""
-        return self.done >= len(self.steps)
-
-    def options(self) -> tuple[str, ...]:
-        """The channels the user may pick for the current step."""
-        if self.proven:
-            return ()
-        return tuple(c for c in self.steps[self.done] if c in self.available)
-
-    def to_json(self) -> bytes:
-        """Serialise for the store."""
-        return json.dumps(asdict(self)).encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> Flow:
-        """Read back what to_json wrote."""
-        data = json.loads(raw)
-        data["steps"] = tuple(tuple(step) for step in data["steps"])
-        for name in ("available", "questions"):
-            data[name] = tuple(data[name])
-        return cls(**data)
-
-
-def password_state(entry: UserEntry) -> str:
-    """A fingerprint of the password's state: proofs die when the password changes."""
-    return hashlib.sha256(entry.password_changed_at.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class Collaborators:
-    """What the reset flow works with, passed in by the application."""
-
-    directory: Directory
-    store: Store
-    audit: AuditLog
-    hasher: AnswerHasher
-    codes: CodeService
-    links: LinkSigner
-    notifier: Notifier
 
 
 class ResetService:
@@ -135,6 +69,10 @@ class ResetService:
         self._policies = policies
         self._code_policies = code_policies
         self._secret = secret
+        self._flow_codes = FlowCodes(settings, parts, code_policies)
+        self._new_flows = NewFlows(settings, secret, self._flow_codes.destination)
+        # The flow's id is its session token: the only thing the browser holds.
+        self._flows = TokenSessions(parts.store, "flow", settings.flow_ttl_seconds)
         self._limiter = AttemptLimiter(
             parts.store,
             "proofs",
@@ -147,9 +85,9 @@ class ResetService:
         """Find the account behind an identifier; unknown ones get an indistinguishable flow."""
         identifier = identifier.strip()
         entry = self.identify(profile, identifier)
-        subject = self._subject(profile, identifier, entry)
+        subject = self._new_flows.subject(profile, identifier, entry)
         self._limiter.ensure_allowed(subject)
-        if entry is not None and (missing := self._missing_channel(profile, entry)):
+        if entry is not None and (missing := self._new_flows.missing_channel(profile, entry)):
             self._audit.record(
                 "reset.requested", "not_enrolled", user_dn=entry.dn, profile=profile.id,
                 channel=missing,
@@ -184,41 +122,17 @@ class ResetService:
     def _new_flow(
         self, profile: Profile, identifier: str, subject: str, entry: UserEntry | None, lang: str
     ) -> Flow:
-        if entry is None:
-            return Flow(
-                id=secrets.token_urlsafe(32),
-                profile=profile.id,
-                subject=subject,
-                steps=profile.steps(),
-                available=tuple(c for step in profile.steps() for c in step),
-                questions=self._decoy_questions(profile, identifier),
-                contacts=self._decoy_contacts(identifier),
-                lang=lang,
-                identifier=identifier,
-            )
-        return Flow(
-            id=secrets.token_urlsafe(32),
-            profile=profile.id,
-            subject=subject,
-            steps=profile.steps(),
-            available=self._available(entry),
-            questions=self._questions_of(entry)[: profile.questions_asked],
-            custom_questions=parse_custom_questions(entry.answers),
-            contacts=self._contacts(entry),
-            dn=entry.dn,
-            password_state=password_state(entry),
-            lang=lang,
-            identifier=identifier,
-        )
+        flow = self._new_flows.build(profile, identifier, subject, entry, lang)
+        return replace(flow, id=self._flows.open(flow.state()))
 
     # -- step 2: prove on each step's channel -----------------------------------------------
 
     def load(self, flow_id: str) -> Flow:
         """Return the flow behind a session's id, or raise FlowExpired."""
-        raw = self._store.get(self._flow_key(flow_id)) if flow_id else None
-        if raw is None:
+        state = self._flows.load(flow_id)
+        if state is None:
             raise FlowExpired()
-        return Flow.from_json(raw)
+        return Flow.from_state(flow_id, state)
 
     def choose(self, flow_id: str, channel: str) -> Flow:
         """Pick the channel of a step that offers several; a code channel sends its code."""
@@ -238,7 +152,7 @@ class ResetService:
         if flow.channel not in CODE_CHANNELS:
             raise StepNotAllowed()
         self._limiter.ensure_allowed(flow.subject)
-        self._send_code(flow, self._read(flow))
+        self._flow_codes.send(flow, self._read(flow))
         return flow
 
     def answer(self, flow_id: str, answers: Mapping[str, str]) -> Flow:
@@ -304,8 +218,7 @@ class ResetService:
             channel=flow.channel,
         )  # fmt: skip
         # A new id at each proof: a flow id seen before the proof is worth nothing after it.
-        self._drop(flow)
-        advanced = replace(flow, id=secrets.token_urlsafe(32), done=flow.done + 1, channel="")
+        advanced = replace(flow, id=self._flows.rotate(flow.id), done=flow.done + 1, channel="")
         return self._enter_step(advanced, entry)
 
     def _enter_step(self, flow: Flow, entry: UserEntry | None) -> Flow:
@@ -321,7 +234,7 @@ class ResetService:
     def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> None:
         # A code went to this account moments ago (a restarted flow): that one still works.
         with contextlib.suppress(ResendTooSoon):
-            self._send_code(flow, entry)
+            self._flow_codes.send(flow, entry)
 
     def _fail(self, flow: Flow, reason: str) -> int:
         """Count a failed proof for the account; raise TooManyAttempts when it is blocked."""
@@ -362,62 +275,6 @@ class ResetService:
         """The rules of a code channel."""
         return self._code_policies[channel]
 
-    def _send_code(self, flow: Flow, entry: UserEntry | None) -> None:
-        policy = self._code_policies[flow.channel]
-        destination = self._destination(flow.channel, entry) if entry else None
-        deliver: Callable[[str], None]
-        if destination is None:
-            # A decoy: a code is issued, so limits and cooldowns behave alike, but never sent;
-            # the sender still does all but the sending, so the time taken tells nothing.
-            destination = flow.identifier.casefold()
-            channel = flow.channel
-
-            def deliver(code: str) -> None:
-                self._notifier.rehearse(channel)
-        else:
-            deliver = self._deliverer(flow, destination, policy)
-        try:
-            self._codes.issue(
-                subject=flow.subject, channel=flow.channel, destination=destination,
-                password_state=flow.password_state, policy=policy, deliver=deliver,
-            )  # fmt: skip
-        except DeliveryFailed as failed:
-            self._audit.record(
-                "code.sent", "failure", user_dn=flow.dn, profile=flow.profile,
-                channel=flow.channel, reason=failed.reason,
-            )  # fmt: skip
-            raise
-        except TooManySends:
-            self._audit.record(
-                "ratelimit.hit", "failure", user_dn=flow.dn, profile=flow.profile,
-                channel=flow.channel, reason="destination",
-            )  # fmt: skip
-            raise
-        self._audit.record(
-            "code.sent", "success", user_dn=flow.dn, profile=flow.profile, channel=flow.channel
-        )
-
-    def _deliverer(self, flow: Flow, destination: str, policy: CodePolicy) -> Callable[[str], None]:
-        minutes = max(1, int(policy.ttl // 60))
-
-        def deliver(code: str) -> None:
-            if flow.channel == "sms":
-                self._notifier.sms_code(to=destination, lang=flow.lang, code=code, minutes=minutes)
-                return
-            token = self._links.make(flow.id, "email", code, flow.password_state)
-            link = f"{self._settings.public_url}/reset/link/{token}"
-            self._notifier.email_code(
-                to=destination, profile=flow.profile, lang=flow.lang, code=code, link=link,
-                minutes=minutes,
-            )  # fmt: skip
-
-        return deliver
-
-    def _destination(self, channel: str, entry: UserEntry) -> str | None:
-        if channel == "email":
-            return entry.mails[0] if entry.mails else None
-        return first_mobile(list(entry.mobiles), self._settings.region)
-
     # -- step 3: new password ----------------------------------------------------------------
 
     def policy_for(self, profile: Profile) -> PasswordPolicy:
@@ -434,8 +291,12 @@ class ResetService:
         if failed:
             raise PolicyViolations(failed)
         self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
-        self._notify(flow, "password_changed", lambda: self._notifier.password_changed(
-            entry=entry, profile=profile.id, lang=flow.lang))  # fmt: skip
+        notice = partial(
+            self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang
+        )
+        notify_after_write(
+            self._audit, "password_changed", notice, user_dn=flow.dn, profile=flow.profile
+        )
         return profile
 
     def send_temporary_password(self, flow_id: str) -> Profile:
@@ -485,7 +346,7 @@ class ResetService:
         says so); once the directory has the password, the user is told it changed whatever
         the store does next.
         """
-        if self._store.take(self._flow_key(flow.id)) is None:
+        if self._flows.take(flow.id) is None:
             raise FlowExpired()  # another request is using (or has used) this flow
         try:
             self._directory.set_password(entry.dn, password, must_change=must_change)
@@ -504,81 +365,13 @@ class ResetService:
             reason="temporary" if must_change else None,
         )  # fmt: skip
 
-    def _notify(self, flow: Flow, kind: str, send: Callable[[], None]) -> None:
-        """Send a notice; the password is already written, so a failure is only recorded."""
-        try:
-            send()
-        except (DeliveryFailed, StoreUnavailable) as failed:
-            self._audit.record(
-                "notification.sent", "failure", user_dn=flow.dn, profile=flow.profile,
-                reason=f"{kind}: {failed}",
-            )  # fmt: skip
-
     # -- helpers ---------------------------------------------------------------------------
 
     def _read(self, flow: Flow) -> UserEntry | None:
         return self._directory.read_user(flow.dn) if flow.dn else None
 
-    def _available(self, entry: UserEntry) -> tuple[str, ...]:
-        channels = []
-        if self._questions_of(entry):
-            channels.append("question")
-        if entry.mails and self._settings.mail_enabled:
-            channels.append("email")
-        if self._settings.sms_region is not None and self._destination("sms", entry):
-            channels.append("sms")
-        return tuple(channels)
-
-    def _missing_channel(self, profile: Profile, entry: UserEntry) -> str | None:
-        """The first step the account cannot prove, as its first channel; None if all can."""
-        available = set(self._available(entry))
-        for step in profile.steps():
-            if not available.intersection(step):
-                return "sms" if "sms" in step else step[0]
-        return None
-
-    def _contacts(self, entry: UserEntry) -> dict[str, str]:
-        contacts = {}
-        if entry.mails:
-            contacts["email"] = mask_email(entry.mails[0])
-        mobile = self._destination("sms", entry) if self._settings.sms_region else None
-        if mobile:
-            contacts["sms"] = mask_mobile(mobile, self._settings.region)
-        return contacts
-
-    def _decoy_contacts(self, identifier: str) -> dict[str, str]:
-        seed = self._seed("contacts", identifier)
-        return {"email": decoy_email(identifier, seed), "sms": decoy_mobile(seed)}
-
-    def _questions_of(self, entry: UserEntry) -> tuple[str, ...]:
-        """Registered questions that can be asked: the admin's in order, then the user's own."""
-        return registered_questions(self._settings, entry)
-
-    def _decoy_questions(self, profile: Profile, identifier: str) -> tuple[str, ...]:
-        """Questions for an unknown account, stable per identifier so retries look real."""
-        ids = [q.id for q in self._settings.questions]
-        if not ids:
-            return ()
-        chosen: list[str] = []
-        for byte in self._seed(profile.id, identifier):
-            candidate = ids[byte % len(ids)]
-            if candidate not in chosen:
-                chosen.append(candidate)
-            if len(chosen) == min(profile.questions_asked, len(ids)):
-                break
-        return tuple(chosen)
-
-    def _seed(self, purpose: str, identifier: str) -> bytes:
-        message = f"{purpose}\0{identifier.casefold()}".encode()
-        return hmac.new(self._secret, message, "sha256").digest()
-
-    def _subject(self, profile: Profile, identifier: str, entry: UserEntry | None) -> str:
-        if entry is not None:
-            return subject_key("dn", entry.dn.casefold())
-        return subject_key("id", profile.id, identifier.casefold())
-
     def _save(self, flow: Flow) -> None:
-        self._store.set(self._flow_key(flow.id), flow.to_json(), self._settings.flow_ttl_seconds)
+        self._flows.touch(flow.id, flow.state())
 
     def _restore(self, flow: Flow) -> None:
         """Put back a flow taken for a write that did not happen."""
@@ -586,28 +379,4 @@ class ResetService:
             self._save(flow)
 
     def _drop(self, flow: Flow) -> None:
-        self._store.delete(self._flow_key(flow.id))
-
-    @staticmethod
-    def _flow_key(flow_id: str) -> str:
-        # Hashed: a dump of the store must not hand out live flows.
-        return "flow:" + hashlib.sha256(flow_id.encode()).hexdigest()
-
-
-def registered_questions(settings: DomainSettings, entry: UserEntry) -> tuple[str, ...]:
-    """The account's answered questions that still exist: the admin's, then its own."""
-    registered = {answer.question_id for answer in parse_stored(entry.answers)}
-    custom = parse_custom_questions(entry.answers)
-    listed = [q.id for q in settings.questions if q.id in registered]
-    return (*listed, *(qid for qid in custom if qid in registered and qid not in listed))
-
-
-def questions_text(
-    settings: DomainSettings, question_ids: Sequence[str], lang: str, custom: Mapping[str, str]
-) -> list[str]:
-    """The text of each question, in the user's language (the user's own, as written)."""
-    texts = []
-    for question_id in question_ids:
-        question = settings.question(question_id)
-        texts.append(question.text.get(lang) if question else custom.get(question_id, ""))
-    return texts
+        self._flows.close(flow.id)

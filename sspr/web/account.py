@@ -2,172 +2,67 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from functools import wraps
-from typing import Any
-
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from sspr.domain.account import AccountService, AnswerProblems, InvalidContact, NewAnswer
-from sspr.domain.codes import CodeExpired, CodeInvalid, DeliveryFailed, ResendTooSoon, TooManySends
+from sspr.domain.account import AccountSession, NewAnswer
 from sspr.domain.errors import (
+    AnswerProblems,
+    CodeExpired,
+    InvalidContact,
     InvalidCredentials,
-    PasswordMismatch,
     PasswordRefused,
     PolicyViolations,
-    TooManyAttempts,
 )
+from sspr.domain.flow import password_state, questions_text
 from sspr.domain.policy import describe_for_browser
 from sspr.domain.ports import UserEntry
-from sspr.domain.reset import password_state, questions_text
 from sspr.domain.settings import Profile
+from sspr.web.account_session import (
+    account_entry,
+    close_session,
+    current_user,
+    fresh_proof_required,
+    load_user,
+    login_required,
+    open_session,
+    save_session,
+)
+from sspr.web.context import Page, profile_or_404, services
+from sspr.web.errors import FormError, handle_blocks, handle_form_errors
 from sspr.web.forms import (
     ChangePasswordForm,
     CodeForm,
     ConfirmPasswordForm,
     EmailForm,
-    FormError,
     LoginForm,
     MobileForm,
     ReminderForm,
     questions_form,
 )
 from sspr.web.i18n import current_language
-from sspr.web.messages import (
-    answer_problem_text,
-    code_invalid_text,
-    delivery_failed_text,
-    refusal_text,
-    resend_text,
-    rule_text,
-    sends_text,
-)
-from sspr.web.reset import Page, blocked_page, profile_or_404, services
+from sspr.web.messages import answer_problem_text, rule_text
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-
-# Pages a user who must change the password may still see.
-RESTRICTED_OK = {"account.password", "account.logout"}
-
-
-@dataclass
-class AccountSession:
-    """A logged-in user, kept in the store; the cookie holds only a random token."""
-
-    dn: str
-    profile: str
-    state: str  # "ok", "must_change" or "expired"
-    proved_at: float
-    grace_left: int | None = None
-    # The password's state at login: the session dies when the password changes elsewhere.
-    password_state: str = ""
-
-
-def account_service() -> AccountService:
-    """The application's account service."""
-    service: AccountService = services().account
-    return service
-
-
-# -- sessions ------------------------------------------------------------------------------
-
-
-def _key(token: str) -> str:
-    return "acct:" + hashlib.sha256(token.encode()).hexdigest()
-
-
-def current_session() -> AccountSession | None:
-    """The logged-in user, sliding the idle timeout; None once it has expired."""
-    token = session.get("account", "")
-    raw = services().store.get(_key(token)) if token else None
-    if raw is None:
-        return None
-    current = AccountSession(**json.loads(raw))
-    _save(token, current)
-    return current
-
-
-def _save(token: str, current: AccountSession) -> None:
-    idle = services().settings.account.idle_timeout_seconds
-    services().store.set(_key(token), json.dumps(asdict(current)).encode(), idle)
-
-
-def _open_session(current: AccountSession) -> None:
-    """A fresh session at login: a new token, a new CSRF secret, nothing carried over."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    token = secrets.token_urlsafe(32)
-    session["account"] = token
-    _save(token, current)
-
-
-def _update(current: AccountSession) -> None:
-    _save(session["account"], current)
-
-
-def login_required(view: Callable[..., Page]) -> Callable[..., Page]:
-    """Send anonymous users to the login page, and keep forced changes forced."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Page:
-        current = current_session()
-        if current is None:
-            flash(_("Votre session a expiré. Connectez-vous à nouveau."))
-            return redirect(url_for("account.choose"))
-        entry = account_service().entry(current.dn)
-        if password_state(entry) != current.password_state:
-            _close_session()
-            flash(_("Votre mot de passe a changé : connectez-vous à nouveau."))
-            return redirect(url_for("account.choose"))
-        g.account_entry = entry  # read once per request, here
-        if current.state != "ok" and request.endpoint not in RESTRICTED_OK:
-            return redirect(url_for("account.password"))
-        return view(current, *args, **kwargs)
-
-    return wrapper
-
-
-def fresh_proof_required(view: Callable[..., Page]) -> Callable[..., Page]:
-    """Ask for the password again when the last proof is too old."""
-
-    @wraps(view)
-    def wrapper(current: AccountSession, *args: Any, **kwargs: Any) -> Page:
-        window = services().settings.account.reauth_seconds
-        if account_service().now() - current.proved_at > window:
-            return redirect(url_for("account.confirm", next=request.path))
-        return view(current, *args, **kwargs)
-
-    return wrapper
-
-
-def _entry(current: AccountSession) -> UserEntry:
-    entry: UserEntry | None = g.get("account_entry")
-    return entry if entry is not None else account_service().entry(current.dn)
-
+bp.before_request(load_user)
+handle_blocks(bp)
 
 # -- login and logout ----------------------------------------------------------------------
 
 
 @bp.get("/")
 @login_required
-def home(current: AccountSession) -> Page:
+def home() -> Page:
     """Recovery status and the changes a user can make."""
-    profile = profile_or_404(current.profile)
-    entry = _entry(current)
-    status = account_service().status(entry)
+    current = current_user()
+    entry = account_entry()
+    status = services().account.status(entry)
     texts = questions_text(services().rules, status.question_ids, current_language(), {})
     return render_template(
-        "account/home.html", profile=profile, entry=entry, status=status, questions=texts,
-        current=current,
+        "account/home.html", profile=profile_or_404(current.profile), entry=entry, status=status,
+        questions=texts, current=current,
     )  # fmt: skip
 
 
@@ -183,33 +78,27 @@ def login(profile_id: str) -> Page:
     profile = profile_or_404(profile_id)
     form = LoginForm()
     if form.validate_on_submit():
-        try:
+        with handle_form_errors(form):
             services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
-            entry, result = account_service().login(
-                profile, form.identifier.data or "", form.password.data or ""
-            )
-        except TooManyAttempts as blocked:
-            return blocked_page(blocked)
-        except InvalidCredentials:
-            FormError(None, _("Identifiant ou mot de passe incorrect.")).populate_form(form)
-        except PasswordRefused:
-            message = _(
-                "Votre compte est verrouillé. "
-                "Réinitialisez votre mot de passe ou contactez le support."
-            )
-            FormError(None, message).populate_form(form)
-        else:
+            try:
+                entry, result = services().account.login(
+                    profile, form.identifier.data or "", form.password.data or ""
+                )
+            except InvalidCredentials as wrong:
+                raise FormError(None, _("Identifiant ou mot de passe incorrect.")) from wrong
+            except PasswordRefused as locked:
+                message = _(
+                    "Votre compte est verrouillé. "
+                    "Réinitialisez votre mot de passe ou contactez le support."
+                )
+                raise FormError(None, message) from locked
             state = "expired" if result.expired else "must_change" if result.must_change else "ok"
-            _open_session(
+            open_session(
                 AccountSession(
-                    entry.dn,
-                    profile.id,
-                    state,
-                    account_service().now(),
-                    result.grace_left,
+                    entry.dn, profile.id, state, services().account.now(), result.grace_left,
                     password_state(entry),
                 )
-            )
+            )  # fmt: skip
             return redirect(_after_login(profile, entry, state, result.grace_left))
     return render_template("account/login.html", profile=profile, form=form)
 
@@ -228,43 +117,33 @@ def _after_login(profile: Profile, entry: UserEntry, state: str, grace_left: int
                 num=grace_left,
             )
         )
-    if account_service().reminder_due(profile, entry):
+    if services().account.reminder_due(profile, entry):
         return url_for("account.reminder")
     return url_for("account.home")
-
-
-def _close_session() -> None:
-    """Forget the session, server side too, keeping only the language."""
-    token = session.get("account")
-    if token:
-        services().store.delete(_key(token))
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
 
 
 @bp.post("/logout")
 def logout() -> Response:
     """End the session, server side too."""
-    _close_session()
+    close_session()
     flash(_("Vous êtes déconnecté."))
     return redirect(url_for("account.choose"))
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
 @login_required
-def confirm(current: AccountSession) -> Page:
+def confirm() -> Page:
     """Type the password again before changing recovery data."""
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
-        try:
-            account_service().confirm_password(_entry(current), form.password.data or "")
-        except InvalidCredentials:
-            FormError("password", _("Mot de passe incorrect.")).populate_form(form)
-        else:
-            current.proved_at = account_service().now()
-            _update(current)
+        with handle_form_errors(form):
+            try:
+                services().account.confirm_password(account_entry(), form.password.data or "")
+            except InvalidCredentials as wrong:
+                raise FormError("password", _("Mot de passe incorrect.")) from wrong
+            current = current_user()
+            current.proved_at = services().account.now()
+            save_session(current)
             return redirect(_local(request.args.get("next", "")))
     return render_template("account/confirm.html", form=form)
 
@@ -280,12 +159,12 @@ def _local(target: str) -> str:
 
 @bp.route("/reminder", methods=["GET", "POST"])
 @login_required
-def reminder(current: AccountSession) -> Page:
+def reminder() -> Page:
     """Seed 003: invite to add a mobile; the user may go on, or snooze for months."""
     form = ReminderForm()
     if form.validate_on_submit():
         if form.snooze.data:
-            account_service().snooze_reminder(_entry(current))
+            services().account.snooze_reminder(account_entry())
         return redirect(url_for("account.home"))
     return render_template("account/reminder.html", form=form)
 
@@ -296,9 +175,9 @@ def reminder(current: AccountSession) -> Page:
 @bp.route("/questions", methods=["GET", "POST"])
 @login_required
 @fresh_proof_required
-def questions(current: AccountSession) -> Page:
+def questions() -> Page:
     """ "Modifier ma question/réponse": pick from the admin's list (or write one if allowed)."""
-    profile = profile_or_404(current.profile)
+    profile = profile_or_404(current_user().profile)
     lang = current_language()
     choices = [(q.id, q.text.get(lang)) for q in services().settings.questions]
     if profile.custom_questions:
@@ -310,20 +189,23 @@ def questions(current: AccountSession) -> Page:
             NewAnswer(q.data or "", a.data or "", c.data or "", custom.data or "")
             for q, custom, a, c in form.blocks(count)
         ]
-        try:
-            account_service().set_answers(profile, _entry(current), answers, lang)
-        except AnswerProblems as problems:
-            for index, code in problems.problems:
-                FormError(f"answer_{index}", answer_problem_text(code)).populate_form(form)
-        else:
-            flash(
-                _(
-                    "Vos modifications ont bien été prises en compte. "
-                    "Un courriel de confirmation vous a été envoyé."
-                )
-            )
+        with handle_form_errors(form):
+            try:
+                services().account.set_answers(profile, account_entry(), answers, lang)
+            except AnswerProblems as problems:
+                raise FormError.several(
+                    [(f"answer_{i}", answer_problem_text(code)) for i, code in problems.problems]
+                ) from problems
+            flash(_saved())
             return redirect(url_for("account.home"))
     return render_template("account/questions.html", form=form, count=count, profile=profile)
+
+
+def _saved() -> str:
+    return _(
+        "Vos modifications ont bien été prises en compte. "
+        "Un courriel de confirmation vous a été envoyé."
+    )
 
 
 # -- mobile and email ----------------------------------------------------------------------
@@ -332,30 +214,24 @@ def questions(current: AccountSession) -> Page:
 @bp.route("/<any(mobile, email):kind>", methods=["GET", "POST"])
 @login_required
 @fresh_proof_required
-def contact(current: AccountSession, kind: str) -> Page:
+def contact(kind: str) -> Page:
     """A new mobile or address: a code goes to it, and the change waits for that code."""
-    profile = profile_or_404(current.profile)
+    profile = profile_or_404(current_user().profile)
     form: FlaskForm = MobileForm() if kind == "mobile" else EmailForm()
     channel = "sms" if kind == "mobile" else "email"
     if form.validate_on_submit():
-        try:
-            masked = account_service().request_contact_change(
-                profile, _entry(current), channel, form["value"].data or "", current_language()
-            )
-        except InvalidContact:
-            message = (
-                _("Ce numéro de mobile n'est pas valide.")
-                if kind == "mobile"
-                else _("Cette adresse email n'est pas valide.")
-            )
-            FormError("value", message).populate_form(form)
-        except ResendTooSoon as soon:
-            FormError(None, resend_text(soon.retry_after)).populate_form(form)
-        except TooManySends as capped:
-            FormError(None, sends_text(capped.retry_after)).populate_form(form)
-        except DeliveryFailed:
-            FormError(None, delivery_failed_text()).populate_form(form)
-        else:
+        with handle_form_errors(form):
+            try:
+                masked = services().account.request_contact_change(
+                    profile, account_entry(), channel, form["value"].data or "", current_language()
+                )
+            except InvalidContact as invalid:
+                message = (
+                    _("Ce numéro de mobile n'est pas valide.")
+                    if kind == "mobile"
+                    else _("Cette adresse email n'est pas valide.")
+                )
+                raise FormError("value", message) from invalid
             session[f"pending_{kind}"] = masked
             return redirect(url_for("account.contact_code", kind=kind))
     return render_template("account/contact.html", form=form, kind=kind)
@@ -363,29 +239,22 @@ def contact(current: AccountSession, kind: str) -> Page:
 
 @bp.route("/<any(mobile, email):kind>/code", methods=["GET", "POST"])
 @login_required
-def contact_code(current: AccountSession, kind: str) -> Page:
+def contact_code(kind: str) -> Page:
     """Type back the code sent to the new destination."""
-    profile = profile_or_404(current.profile)
+    profile = profile_or_404(current_user().profile)
     form = CodeForm()
     channel = "sms" if kind == "mobile" else "email"
     if form.validate_on_submit():
-        try:
-            account_service().confirm_contact_change(
-                profile, _entry(current), channel, form.code.data or "", current_language()
-            )
-        except CodeInvalid as wrong:
-            FormError("code", code_invalid_text(wrong.attempts_left)).populate_form(form)
-        except CodeExpired:
-            flash(_("Ce code n'est plus valable. Recommencez la modification."))
-            return redirect(url_for("account.contact", kind=kind))
-        else:
-            session.pop(f"pending_{kind}", None)
-            flash(
-                _(
-                    "Vos modifications ont bien été prises en compte. "
-                    "Un courriel de confirmation vous a été envoyé."
+        with handle_form_errors(form):
+            try:
+                services().account.confirm_contact_change(
+                    profile, account_entry(), channel, form.code.data or "", current_language()
                 )
-            )
+            except CodeExpired:
+                flash(_("Ce code n'est plus valable. Recommencez la modification."))
+                return redirect(url_for("account.contact", kind=kind))
+            session.pop(f"pending_{kind}", None)
+            flash(_saved())
             return redirect(url_for("account.home"))
     masked = session.get(f"pending_{kind}", "")
     return render_template("account/contact_code.html", form=form, kind=kind, destination=masked)
@@ -396,37 +265,31 @@ def contact_code(current: AccountSession, kind: str) -> Page:
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-def password(current: AccountSession) -> Page:
+def password() -> Page:
     """Change the password knowing it: rules shown, checked live and on the server."""
+    current = current_user()
     profile = profile_or_404(current.profile)
     form = ChangePasswordForm()
     failed: list[str] = []
     if form.validate_on_submit():
-        try:
-            account_service().change_password(
-                profile, _entry(current), form.current.data or "", form.password.data or "",
-                form.confirmation.data or "", current_language(),
-            )  # fmt: skip
-        except InvalidCredentials:
-            FormError("current", _("Mot de passe actuel incorrect.")).populate_form(form)
-        except PasswordMismatch:
-            FormError(
-                "confirmation", _("Les deux mots de passe ne sont pas identiques.")
-            ).populate_form(form)
-        except PolicyViolations as violations:
-            failed = [rule.code for rule in violations.failed]
-        except PasswordRefused as refused:
-            FormError("password", refusal_text(refused.reason)).populate_form(form)
-        else:
-            current.state, current.proved_at, current.grace_left = (
-                "ok",
-                account_service().now(),
-                None,
-            )
-            current.password_state = password_state(account_service().entry(current.dn))
-            _update(current)
-            flash(_("Votre mot de passe est modifié."))
-            return redirect(url_for("account.home"))
+        with handle_form_errors(form):
+            try:
+                services().account.change_password(
+                    profile, account_entry(), form.current.data or "", form.password.data or "",
+                    form.confirmation.data or "", current_language(),
+                )  # fmt: skip
+            except InvalidCredentials as wrong:
+                raise FormError("current", _("Mot de passe actuel incorrect.")) from wrong
+            except PolicyViolations as violations:
+                failed = [rule.code for rule in violations.failed]
+            else:
+                current.state, current.proved_at, current.grace_left = (
+                    "ok", services().account.now(), None,
+                )  # fmt: skip
+                current.password_state = password_state(services().account.entry(current.dn))
+                save_session(current)
+                flash(_("Votre mot de passe est modifié."))
+                return redirect(url_for("account.home"))
     rules = services().reset.policy_for(profile).rules()
     return render_template(
         "account/password.html", form=form, current=current, failed=failed,

@@ -13,19 +13,19 @@ from flask_babel import gettext as _
 
 from sspr.domain.errors import (
     InvalidCredentials,
-    PasswordMismatch,
     PasswordRefusal,
     PasswordRefused,
     PolicyViolations,
-    TooManyAttempts,
 )
 from sspr.domain.policy import describe_for_browser
-from sspr.web.forms import ChangeKnownPasswordForm, FormError
+from sspr.web.context import Page, profile_or_404, services
+from sspr.web.errors import FormError, handle_blocks, handle_form_errors
+from sspr.web.forms import ChangeKnownPasswordForm
 from sspr.web.i18n import current_language
 from sspr.web.messages import refusal_text, rule_text
-from sspr.web.reset import Page, blocked_page, profile_or_404, services
 
 bp = Blueprint("change", __name__, url_prefix="/change")
+handle_blocks(bp)
 
 
 @bp.get("/")
@@ -44,25 +44,23 @@ def form(profile_id: str) -> Page:
     form = ChangeKnownPasswordForm()
     failed: list[str] = []
     if form.validate_on_submit():
-        try:
+        with handle_form_errors(form):
             services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
-            services().account.change_known_password(
-                profile, form.identifier.data or "", form.current.data or "",
-                form.password.data or "", form.confirmation.data or "", current_language(),
-            )  # fmt: skip
-        except TooManyAttempts as blocked:
-            return blocked_page(blocked)
-        except InvalidCredentials:
-            FormError(None, _("Identifiant ou mot de passe actuel incorrect.")).populate_form(form)
-        except PasswordMismatch:
-            message = _("Les deux mots de passe ne sont pas identiques.")
-            FormError("confirmation", message).populate_form(form)
-        except PolicyViolations as violations:
-            failed = [rule.code for rule in violations.failed]
-        except PasswordRefused as refused:
-            FormError(None, _refused_text(refused)).populate_form(form)
-        else:
-            return render_template("success.html", profile=profile, temporary=False)
+            try:
+                services().account.change_known_password(
+                    profile, form.identifier.data or "", form.current.data or "",
+                    form.password.data or "", form.confirmation.data or "", current_language(),
+                )  # fmt: skip
+            except InvalidCredentials as wrong:
+                message = _("Identifiant ou mot de passe actuel incorrect.")
+                raise FormError(None, message) from wrong
+            except PolicyViolations as violations:
+                failed = [rule.code for rule in violations.failed]
+            except PasswordRefused as refused:
+                raise FormError(None, _refused_text(refused)) from refused
+            else:
+                # Nobody is logged in and nothing is kept to show: the POST says it is done.
+                return render_template("reset/success.html", profile=profile, temporary=False)
     rules = services().reset.policy_for(profile).rules()
     return render_template(
         "change/form.html", form=form, profile=profile, failed=failed,

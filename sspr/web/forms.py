@@ -49,23 +49,6 @@ CONTROL_MESSAGE = _l(
 )
 
 
-class FormError(Exception):
-    """An error to show on one field of a form (or on the whole form when field is None)."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-    def populate_form(self, form: FlaskForm) -> None:
-        """Attach the message to its field, so the template shows it in place."""
-        target: Field | None = form[self.field] if self.field else None
-        if target is None:
-            form.form_errors.append(self.message)
-        else:
-            target.errors = [*target.errors, self.message]
-
-
 class IdentifyForm(SafeForm):
     """The identifier the profile asks for."""
 

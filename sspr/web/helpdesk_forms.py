@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, StringField, SubmitField
+from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
-from sspr.domain.helpdesk import REASON_MAX
+from sspr.domain.helpdesk_model import REASON_MAX
 from sspr.web.forms import MAX_CODE, SafeForm
+
+
+def new_submission() -> str:
+    """A random id for one rendered form: the action happens once per id."""
+    return secrets.token_urlsafe(16)
 
 
 class ActionForm(SafeForm):
     """The confirmation of an action, with the agent's reason (required where configured)."""
 
+    submission = HiddenField(
+        default=new_submission, validators=[InputRequired(), Length(min=16, max=64)]
+    )
     reason = StringField(
         _l("Raison"),
         validators=[

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from sspr.domain.errors import DirectoryUnavailable, StoreUnavailable
 from sspr.domain.ports import Directory, Store
 from sspr.metrics import exposition
-from sspr.web.app import services_of_app
+from sspr.web.context import services
 
 bp = Blueprint("ops", __name__)
 
@@ -45,12 +45,12 @@ def healthz() -> Response:
 def readyz() -> tuple[Response, int]:
     """Readiness: the directory answers and the store keeps a value; 503 names what fails."""
     _only_for_monitoring()
-    services = services_of_app()
+    built = services()
     log = current_app.logger
     checks = within_deadline(
         {
-            "directory": lambda: directory_status(services.directory, log),
-            "store": lambda: store_status(services.store, log),
+            "directory": lambda: directory_status(built.directory, log),
+            "store": lambda: store_status(built.store, log),
         },
         READY_DEADLINE,
     )
@@ -78,13 +78,13 @@ def within_deadline(probes: dict[str, Callable[[], str]], deadline: float) -> di
 def metrics() -> Response:
     """The Prometheus text exposition of this worker, or of all workers in multiprocess mode."""
     _only_for_monitoring()
-    registry = services_of_app().metrics.registry
+    registry = services().metrics.registry
     return Response(exposition(registry), content_type=METRICS_CONTENT_TYPE)
 
 
 def _only_for_monitoring() -> None:
     # A 404 like any unknown page: the endpoint is not advertised to strangers.
-    if not services_of_app().settings.monitoring.allows(request.remote_addr):
+    if not services().settings.monitoring.allows(request.remote_addr):
         abort(404)
 
 

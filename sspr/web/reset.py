@@ -2,45 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from sspr.domain.codes import DeliveryFailed, TooManySends
-from sspr.domain.errors import (
-    FlowExpired,
-    NotEnrolled,
-    PasswordMismatch,
-    PasswordRefused,
-    PolicyViolations,
-    StepNotAllowed,
-    TooManyAttempts,
-)
+from sspr.domain.errors import NotEnrolled, PolicyViolations
+from sspr.domain.flow import Flow
 from sspr.domain.policy import describe_for_browser
-from sspr.domain.reset import Flow
 from sspr.domain.settings import Profile
 from sspr.web import captcha
-from sspr.web.app import Services, services_of_app
-from sspr.web.forms import FormError, IdentifyForm, NewPasswordForm
+from sspr.web.context import Page, profile_or_404, services
+from sspr.web.errors import handle_blocks, handle_form_errors, handle_lost_flows, restart
+from sspr.web.flow import current_flow, finish, flow_on, next_url, place_flow
+from sspr.web.forms import IdentifyForm, NewPasswordForm
 from sspr.web.i18n import current_language
-from sspr.web.messages import delivery_failed_text, refusal_text, rule_text, sends_text, wait_text
+from sspr.web.messages import rule_text
 
 bp = Blueprint("reset", __name__)
-
-Page = str | Response | tuple[str, int]
-
-
-def services() -> Services:
-    """The application's services."""
-    return services_of_app()
-
-
-def profile_or_404(profile_id: str) -> Profile:
-    """The profile with this id, or a 404 page."""
-    profile = services().rules.profile(profile_id)
-    if profile is None:
-        abort(404)
-    return profile
+handle_blocks(bp)
+handle_lost_flows(bp)
 
 
 @bp.get("/")
@@ -50,7 +30,7 @@ def chooser() -> Page:
     if services().rules.profile(profile_id) is not None:
         hint = request.args.get("login_hint", "")[:256]
         return redirect(url_for("reset.identify", profile_id=profile_id, login_hint=hint or None))
-    return render_template("chooser.html", profiles=services().rules.profiles)
+    return render_template("reset/chooser.html", profiles=services().rules.profiles)
 
 
 @bp.get("/branding.css")
@@ -66,7 +46,7 @@ def branding_css() -> Response:
 @bp.get("/support")
 def support() -> Page:
     """Whom to contact when nothing else works."""
-    return render_template("support.html", support=services().settings.support)
+    return render_template("reset/support.html", support=services().settings.support)
 
 
 @bp.route("/reset/<profile_id>", methods=["GET", "POST"])
@@ -80,23 +60,20 @@ def identify(profile_id: str) -> Page:
         # Every identification counts towards the captcha, whatever it finds: counting only
         # the neutral ones would let the captcha tell which accounts exist.
         captcha.record_failure()
-        try:
+        with handle_form_errors(form):
             services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
-            flow = services().reset.start(profile, form.identifier.data or "", current_language())
-        except NotEnrolled as missing:
-            return render_template("not_enrolled.html", profile=profile, channel=missing.channel)
-        except TooManyAttempts as blocked:
-            return blocked_page(blocked)
-        except TooManySends as capped:
-            FormError(None, sends_text(capped.retry_after)).populate_form(form)
-        except DeliveryFailed:
-            FormError(None, delivery_failed_text()).populate_form(form)
-        else:
-            session.clear()  # A new flow starts from a clean session.
-            session["flow"] = flow.id
+            try:
+                flow = services().reset.start(
+                    profile, form.identifier.data or "", current_language()
+                )
+            except NotEnrolled as missing:
+                return render_template(
+                    "reset/not_enrolled.html", profile=profile, channel=missing.channel
+                )
+            place_flow(flow, fresh=True)
             return redirect(next_url(flow))
     return render_template(
-        "identify.html", profile=profile, form=form, captcha=captcha.widget(profile)
+        "reset/identify.html", profile=profile, form=form, captcha=captcha.widget(profile)
     )
 
 
@@ -111,22 +88,31 @@ def new_password() -> Page:
     profile = profile_or_404(flow.profile)
     form = NewPasswordForm()
     if form.validate_on_submit():
-        try:
-            services().reset.choose_password(
-                flow.id, form.password.data or "", form.confirmation.data or ""
-            )
-        except (FlowExpired, StepNotAllowed):
-            return restart()
-        except PasswordMismatch:
-            message = _("Les deux mots de passe ne sont pas identiques.")
-            FormError("confirmation", message).populate_form(form)
-        except PolicyViolations as violations:
-            return _password_page(profile, flow, form, [r.code for r in violations.failed])
-        except PasswordRefused as refused:
-            FormError("password", refusal_text(refused.reason)).populate_form(form)
-        else:
+        with handle_form_errors(form):
+            try:
+                services().reset.choose_password(
+                    flow.id, form.password.data or "", form.confirmation.data or ""
+                )
+            except PolicyViolations as violations:
+                return _password_page(profile, flow, form, [r.code for r in violations.failed])
             return finish(profile, temporary=False)
     return _password_page(profile, flow, form)
+
+
+@bp.route("/reset/temporary", methods=["GET", "POST"])
+def temporary() -> Page:
+    """Seeds 002/004: mail a generated password that must be changed at the next login."""
+    flow = flow_on("reset.temporary")
+    if not isinstance(flow, Flow):
+        return flow
+    form = FlaskForm()
+    if form.validate_on_submit():
+        with handle_form_errors(form):
+            profile = services().reset.send_temporary_password(flow.id)
+            return finish(profile, temporary=True)
+    return render_template(
+        "reset/temporary.html", form=form, flow=flow, profile=profile_or_404(flow.profile)
+    )
 
 
 @bp.get("/reset/done")
@@ -135,49 +121,9 @@ def done() -> Page:
     profile = services().rules.profile(session.get("done", ""))
     if profile is None:
         return redirect(url_for("reset.chooser"))
-    return render_template("success.html", profile=profile, temporary=session.get("temporary"))
-
-
-def finish(profile: Profile, *, temporary: bool) -> Response:
-    """End the flow in the session and show the success page."""
-    session.clear()
-    session["done"] = profile.id
-    session["temporary"] = temporary
-    return redirect(url_for("reset.done"))
-
-
-def current_flow() -> Flow | None:
-    """The session's flow, if it is still alive."""
-    try:
-        return services().reset.load(session.get("flow", ""))
-    except FlowExpired:
-        return None
-
-
-def next_url(flow: Flow) -> str:
-    """Where a flow goes next: the current step's page, or the end of the journey."""
-    if flow.proven:
-        profile = services().rules.profile(flow.profile)
-        if profile is not None and profile.temporary_password:
-            return url_for("reset.temporary")
-        return url_for("reset.new_password")
-    if not flow.channel:
-        return url_for("reset.choose")
-    if flow.channel == "question":
-        return url_for("reset.question")
-    return url_for("reset.code")
-
-
-def restart() -> Page:
-    """The page for a flow that is gone: start again."""
-    session.pop("flow", None)
-    return render_template("error.html", kind="expired"), 400
-
-
-def blocked_page(blocked: TooManyAttempts) -> tuple[str, int]:
-    """The temporary block, with the time left."""
-    session.pop("flow", None)
-    return render_template("blocked.html", message=wait_text(blocked.retry_after)), 429
+    return render_template(
+        "reset/success.html", profile=profile, temporary=session.get("temporary")
+    )
 
 
 def _password_page(
@@ -185,7 +131,7 @@ def _password_page(
 ) -> Page:
     rules = services().reset.policy_for(profile).rules()
     return render_template(
-        "password.html",
+        "reset/password.html",
         form=form,
         flow=flow,
         rules=[(rule, rule_text(rule)) for rule in rules],

@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from sspr.delivery.smtp import SmtpMailer
-from sspr.domain.codes import DeliveryFailed
+from sspr.domain.errors import DeliveryFailed
 from sspr.domain.ports import OutgoingMail
 from tests.helpers import Tls, self_signed_tls
 from tests.store.conftest import free_port

@@ -12,7 +12,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from sspr.delivery.sms import TwilioSmsSender
-from sspr.domain.codes import DeliveryFailed
+from sspr.domain.errors import DeliveryFailed
 
 SID = "AC" + "1234567890abcdef" * 2
 TOKEN = "auth-token-from-the-environment"

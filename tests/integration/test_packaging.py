@@ -27,7 +27,7 @@ def test_wheel_carries_templates_catalogs_and_demo(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         "sspr/templates/base.html",
-        "sspr/templates/password.html",
+        "sspr/templates/reset/password.html",
         "sspr/templates/mail/code.txt",
         "sspr/translations/en/LC_MESSAGES/messages.mo",
         "sspr/translations/fr/LC_MESSAGES/messages.mo",

@@ -12,15 +12,11 @@ from sspr.domain.codes import (
     EMAIL_ALPHABET,
     EMAIL_POLICY,
     SMS_POLICY,
-    CodeExpired,
-    CodeInvalid,
     CodePolicy,
     CodeService,
-    DeliveryFailed,
     LinkSigner,
-    ResendTooSoon,
-    TooManySends,
 )
+from sspr.domain.errors import CodeExpired, CodeInvalid, DeliveryFailed, ResendTooSoon, TooManySends
 from sspr.store.sqlite import SqliteStore
 from tests.store.conftest import FakeClock
 

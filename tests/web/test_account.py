@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import sqlite3
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from sspr.store.sqlite import SqliteStore
 from tests.helpers import WebAccount as Account
 from tests.helpers import can_bind, lock_out
 from tests.integration.test_user_binds import add_policy
-from tests.store.conftest import FakeClock
+from tests.store.conftest import FakeClock, free_port
 from tests.web.conftest import build_app, csrf_token, https_client, submit
 
 NEW_PASSWORD = "Mon-Nouveau-Secret-42"
@@ -397,3 +399,24 @@ def test_the_own_password_change_keeps_the_session(client: FlaskClient, make_acc
     submit(client, "/account/password", {"current": account.password,
            "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})  # fmt: skip
     assert client.get("/account/").status_code == 200
+
+
+def test_a_notice_that_cannot_be_sent_waits_and_the_change_stands(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any, slapd: Slapd
+) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["mail"]["smtp"]["port"] = free_port()  # nobody listens there: every send fails
+    app = build_app(Settings.model_validate(raw), outbox, audit_lines)
+    client = https_client(app)
+    account: Account = make_account("usager", mobile="0612345678")
+    logged_in(client, account)
+    response = submit(client, "/account/password", {"current": account.password,
+                      "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})  # fmt: skip
+    assert response.headers["Location"] == "/account/"
+    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+    lines = [json.loads(line) for line in audit_lines.getvalue().splitlines()]
+    # Not sent, not lost: the notice waits in the outbox for its retries (and its audit line).
+    assert not [line for line in lines if line["event"] == "notification.sent"]
+    store_file = sqlite3.connect(app.extensions["sspr"].settings.store.path)
+    [(queued, attempts)] = store_file.execute("SELECT value, claims FROM queue").fetchall()
+    assert b"password_changed" in queued and attempts == 1

@@ -389,7 +389,7 @@ def test_temporary_password_after_an_identity_check(
 
     page = agent.get(user_url(account, "/temporary-password"))
     pages.append(page.text)
-    page = act(agent, account, "/temporary-password")
+    page = submit(agent, user_url(account, "/temporary-password"), {}, follow_redirects=True)
     match = re.search(r'<p class="secret"><code>([^<]+)</code>', page.text)
     assert match, page.text
     password = match.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
@@ -454,7 +454,8 @@ def test_a_written_reason_may_replace_the_check_where_configured(
     page = act(client, account, "/temporary-password", reason="")
     assert "Indiquez la raison de cette action." in page.text
     assert can_bind(slapd.url, account.dn, account.password)
-    page = act(client, account, "/temporary-password", reason="Responsable présent au guichet")
+    page = submit(client, user_url(account, "/temporary-password"),
+                  {"reason": "Responsable présent au guichet"}, follow_redirects=True)  # fmt: skip
     assert '<p class="secret">' in page.text
     assert operational(slapd, account.dn, "pwdReset") == {"pwdReset": ["TRUE"]}
     done = audit_events(audit_lines, "helpdesk.temporary_password")[-1]
@@ -565,3 +566,85 @@ def test_the_audit_page_says_when_there_is_no_file(
     client = https_client(build_app(Settings.model_validate(raw), outbox, audit_lines))
     staff_login(client)
     assert "Aucun fichier d'audit n'est configuré" in client.get("/helpdesk/audit").text
+
+
+# -- one action per submission, results shown once (issue 9, 1.4) ----------------------------
+
+
+def test_the_temporary_password_is_shown_once_and_a_reload_sets_no_other(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any, slapd: Slapd
+) -> None:
+    client = https_client(
+        app_with(settings, outbox, audit_lines, temporary_password_requires="reason")
+    )
+    staff_login(client)
+    account: Account = make_account("elu")
+    url = user_url(account, "/temporary-password")
+    form = client.get(url).text
+    data = {
+        "csrf_token": csrf_token(form),
+        "submission": re.search(r'name="submission"[^>]*?value="([^"]+)"', form).group(1),  # type: ignore[union-attr]
+        "reason": "Appel de l'usager",
+    }
+    # POST, then redirect, then GET: the password is read from the store, not from the POST.
+    response = client.post(url, data=data)
+    assert response.status_code == 302
+    shown_url = response.headers["Location"]
+    assert shown_url.startswith("/helpdesk/user/temporary-password/shown?")
+    shown = client.get(shown_url)
+    match = re.search(r'<p class="secret"><code>([^<]+)</code>', shown.text)
+    assert match, shown.text
+    password = match.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    password = password.replace("&#34;", '"').replace("&#39;", "'")
+    assert can_bind(slapd.url, account.dn, password)
+
+    # A reload shows it no more, and writes nothing.
+    again = client.get(shown_url, follow_redirects=True)
+    assert '<p class="secret">' not in again.text
+    assert "Le mot de passe temporaire a déjà été affiché" in again.text
+    # The same form sent again (a double click, a resent POST) acts no more.
+    repeat = client.post(url, data=data)
+    assert repeat.status_code == 302 and repeat.headers["Location"] == shown_url
+    assert '<p class="secret">' not in client.get(shown_url, follow_redirects=True).text
+    assert can_bind(slapd.url, account.dn, password)
+    done = audit_events(audit_lines, "helpdesk.temporary_password")
+    assert [e["outcome"] for e in done] == ["success"]
+    # Kept sealed: the store never holds the password itself.
+    path = Path(client.application.extensions["sspr"].settings.store.path)
+    stored = b"".join(f.read_bytes() for f in path.parent.glob(path.name + "*"))
+    assert stored and password.encode() not in stored
+
+
+def test_a_repeated_submission_of_an_action_acts_once(
+    agent: FlaskClient, make_account: Any, audit_lines: io.StringIO
+) -> None:
+    account: Account = make_account("usager")
+    url = user_url(account, "/unlock")
+    form = agent.get(url).text
+    submission = re.search(r'name="submission"[^>]*?value="([^"]+)"', form)
+    assert submission
+    data = {"csrf_token": csrf_token(form), "submission": submission.group(1)}
+    first, second = agent.post(url, data=data), agent.post(url, data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(audit_events(audit_lines, "helpdesk.unlock")) == 1
+    # A new rendering of the form is a new submission.
+    assert act(agent, account, "/unlock").status_code == 302
+    assert len(audit_events(audit_lines, "helpdesk.unlock")) == 2
+
+
+def test_a_refused_action_can_be_corrected_and_sent_again(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any
+) -> None:
+    client = https_client(app_with(settings, outbox, audit_lines, reasons_required=["unlock"]))
+    staff_login(client)
+    account: Account = make_account("usager")
+    url = user_url(account, "/unlock")
+    form = client.get(url).text
+    submission = re.search(r'name="submission"[^>]*?value="([^"]+)"', form)
+    assert submission
+    data = {"csrf_token": csrf_token(form), "submission": submission.group(1)}
+    refused = client.post(url, data={**data, "reason": ""})
+    assert "Indiquez la raison de cette action." in refused.text
+    assert client.post(url, data={**data, "reason": "Appel"}).status_code == 302
+    assert [e["outcome"] for e in audit_events(audit_lines, "helpdesk.unlock")] == ["success"]

@@ -10,8 +10,7 @@ from flask_babel import gettext as _
 
 from sspr.config import Settings
 from sspr.delivery.outbox import Notice, Outbox
-from sspr.domain.codes import DeliveryFailed
-from sspr.domain.errors import StoreUnavailable
+from sspr.domain.errors import DeliveryFailed, StoreUnavailable
 from sspr.domain.ports import Mailer, OutgoingMail, SmsSender, UserEntry
 
 

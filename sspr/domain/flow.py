@@ -1,0 +1,100 @@
+"""A reset flow in progress, and what the reset's services share."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
+from sspr.domain.audit import AuditLog
+from sspr.domain.codes import CodeService, LinkSigner
+from sspr.domain.notify import Notifier
+from sspr.domain.ports import Directory, Store, UserEntry
+from sspr.domain.settings import DomainSettings
+
+CODE_CHANNELS = ("email", "sms")
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One reset in progress, kept server-side so the cookie reveals nothing about the account."""
+
+    id: str
+    profile: str
+    subject: str
+    steps: tuple[tuple[str, ...], ...]
+    available: tuple[str, ...]
+    questions: tuple[str, ...] = ()
+    custom_questions: dict[str, str] = field(default_factory=dict)
+    contacts: dict[str, str] = field(default_factory=dict)
+    dn: str | None = None
+    done: int = 0
+    channel: str = ""
+    password_state: str = ""
+    lang: str = "fr"
+    identifier: str = ""
+
+    @property
+    def proven(self) -> bool:
+        """Whether every step has been proved."""
+        return self.done >= len(self.steps)
+
+    def options(self) -> tuple[str, ...]:
+        """The channels the user may pick for the current step."""
+        if self.proven:
+            return ()
+        return tuple(c for c in self.steps[self.done] if c in self.available)
+
+    def state(self) -> dict[str, object]:
+        """What the session keeps: everything but the id, which is the session's token."""
+        data = asdict(self)
+        data.pop("id")
+        return data
+
+    @classmethod
+    def from_state(cls, token: str, data: dict[str, Any]) -> Flow:
+        """Read back what state() gave."""
+        data = dict(data, id=token)
+        data["steps"] = tuple(tuple(step) for step in data["steps"])
+        for name in ("available", "questions"):
+            data[name] = tuple(data[name])
+        return cls(**data)
+
+
+def password_state(entry: UserEntry) -> str:
+    """A fingerprint of the password's state: proofs die when the password changes."""
+    return hashlib.sha256(entry.password_changed_at.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """What the reset flow works with, passed in by the application."""
+
+    directory: Directory
+    store: Store
+    audit: AuditLog
+    hasher: AnswerHasher
+    codes: CodeService
+    links: LinkSigner
+    notifier: Notifier
+
+
+def registered_questions(settings: DomainSettings, entry: UserEntry) -> tuple[str, ...]:
+    """The account's answered questions that still exist: the admin's, then its own."""
+    registered = {answer.question_id for answer in parse_stored(entry.answers)}
+    custom = parse_custom_questions(entry.answers)
+    listed = [q.id for q in settings.questions if q.id in registered]
+    return (*listed, *(qid for qid in custom if qid in registered and qid not in listed))
+
+
+def questions_text(
+    settings: DomainSettings, question_ids: Sequence[str], lang: str, custom: Mapping[str, str]
+) -> list[str]:
+    """The text of each question, in the user's language (the user's own, as written)."""
+    texts = []
+    for question_id in question_ids:
+        question = settings.question(question_id)
+        texts.append(question.text.get(lang) if question else custom.get(question_id, ""))
+    return texts

@@ -1,0 +1,89 @@
+"""The codes of a reset flow: sent to the account's address or mobile, or rehearsed for a decoy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from sspr.domain.audit import AuditLog
+from sspr.domain.codes import CodePolicy, CodeService, LinkSigner
+from sspr.domain.errors import DeliveryFailed, TooManySends
+from sspr.domain.flow import Collaborators, Flow
+from sspr.domain.notify import Notifier
+from sspr.domain.phone import first_mobile
+from sspr.domain.ports import UserEntry
+from sspr.domain.settings import DomainSettings
+
+
+class FlowCodes:
+    """Issues a flow's codes; each send is audited, and decoys cost what a real send costs."""
+
+    def __init__(
+        self,
+        settings: DomainSettings,
+        parts: Collaborators,
+        code_policies: Mapping[str, CodePolicy],
+    ) -> None:
+        self._settings = settings
+        self._audit: AuditLog = parts.audit
+        self._codes: CodeService = parts.codes
+        self._links: LinkSigner = parts.links
+        self._notifier: Notifier = parts.notifier
+        self._code_policies = code_policies
+
+    def send(self, flow: Flow, entry: UserEntry | None) -> None:
+        """Issue a code on the flow's channel: to the account, or nowhere for a decoy."""
+        policy = self._code_policies[flow.channel]
+        destination = self.destination(flow.channel, entry) if entry else None
+        deliver: Callable[[str], None]
+        if destination is None:
+            # A decoy: a code is issued, so limits and cooldowns behave alike, but never sent;
+            # the sender still does all but the sending, so the time taken tells nothing.
+            destination = flow.identifier.casefold()
+            channel = flow.channel
+
+            def deliver(code: str) -> None:
+                self._notifier.rehearse(channel)
+        else:
+            deliver = self._deliverer(flow, destination, policy)
+        try:
+            self._codes.issue(
+                subject=flow.subject, channel=flow.channel, destination=destination,
+                password_state=flow.password_state, policy=policy, deliver=deliver,
+            )  # fmt: skip
+        except DeliveryFailed as failed:
+            self._audit.record(
+                "code.sent", "failure", user_dn=flow.dn, profile=flow.profile,
+                channel=flow.channel, reason=failed.reason,
+            )  # fmt: skip
+            raise
+        except TooManySends:
+            self._audit.record(
+                "ratelimit.hit", "failure", user_dn=flow.dn, profile=flow.profile,
+                channel=flow.channel, reason="destination",
+            )  # fmt: skip
+            raise
+        self._audit.record(
+            "code.sent", "success", user_dn=flow.dn, profile=flow.profile, channel=flow.channel
+        )
+
+    def _deliverer(self, flow: Flow, destination: str, policy: CodePolicy) -> Callable[[str], None]:
+        minutes = max(1, int(policy.ttl // 60))
+
+        def deliver(code: str) -> None:
+            if flow.channel == "sms":
+                self._notifier.sms_code(to=destination, lang=flow.lang, code=code, minutes=minutes)
+                return
+            token = self._links.make(flow.id, "email", code, flow.password_state)
+            link = f"{self._settings.public_url}/reset/link/{token}"
+            self._notifier.email_code(
+                to=destination, profile=flow.profile, lang=flow.lang, code=code, link=link,
+                minutes=minutes,
+            )  # fmt: skip
+
+        return deliver
+
+    def destination(self, channel: str, entry: UserEntry) -> str | None:
+        """Where the account receives codes on `channel`, if anywhere."""
+        if channel == "email":
+            return entry.mails[0] if entry.mails else None
+        return first_mobile(list(entry.mobiles), self._settings.region)

@@ -1,0 +1,132 @@
+"""The console's texts: event and action names, refusals, and display helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from sspr.domain.errors import (
+    ActionUnavailable,
+    DeliveryFailed,
+    IdentityNotChecked,
+    NotEnrolled,
+    PasswordRefused,
+    ReasonRequired,
+    ResendTooSoon,
+    SsprError,
+    TooManyAttempts,
+    TooManySends,
+)
+from sspr.domain.settings import HelpdeskAction
+from sspr.web.errors import FormError
+from sspr.web.messages import refusal_text, resend_text, sends_text, wait_text
+
+# The audit page's event families, in the order the filter lists them.
+EVENT_FAMILIES = {
+    "reset.requested": _l("Demande de réinitialisation"),
+    "code.sent": _l("Code envoyé"),
+    "proof": _l("Preuve réussie ou échouée"),
+    "account.blocked": _l("Blocage après échecs"),
+    "password.changed": _l("Mot de passe modifié"),
+    "enrolment.changed": _l("Données de récupération modifiées"),
+    "login": _l("Connexion à « Mon compte »"),
+    "helpdesk": _l("Actions du support"),
+}
+ACTION_TITLES: dict[HelpdeskAction, Any] = {
+    "send_reset": _l("Envoyer un lien de réinitialisation"),
+    "identity_check": _l("Vérifier l'identité de l'appelant"),
+    "temporary_password": _l("Définir un mot de passe temporaire"),
+    "unlock": _l("Déverrouiller le compte"),
+    "clear_recovery": _l("Effacer les données de récupération"),
+}
+EVENT_LABELS = {
+    "proof.succeeded": _l("Preuve réussie"),
+    "proof.failed": _l("Preuve échouée"),
+    "notification.sent": _l("Notification"),
+    "helpdesk.login": _l("Support : connexion"),
+    "helpdesk.logout": _l("Support : déconnexion"),
+    "helpdesk.reset_sent": _l("Support : réinitialisation envoyée"),
+    "helpdesk.identity_code_sent": _l("Support : code de vérification envoyé"),
+    "helpdesk.identity_checked": _l("Support : vérification d'identité"),
+    "helpdesk.temporary_password": _l("Support : mot de passe temporaire"),
+    "helpdesk.unlock": _l("Support : déverrouillage"),
+    "helpdesk.recovery_cleared": _l("Support : données de récupération effacées"),
+}
+
+
+def refusal(problem: SsprError) -> FormError | None:
+    """How an action's refusal shows on its form; None for what is no refusal."""
+    if isinstance(problem, ReasonRequired):
+        return FormError("reason", _("Indiquez la raison de cette action."))
+    message = refusal_message(problem)
+    return FormError(None, message) if message is not None else None
+
+
+def refusal_message(problem: SsprError) -> str | None:
+    """A sentence for the agent, for each way an action can be refused."""
+    if isinstance(problem, IdentityNotChecked):
+        return _("Vérifiez d'abord l'identité de l'appelant.")
+    if isinstance(problem, ActionUnavailable | NotEnrolled):
+        why = problem.why if isinstance(problem, ActionUnavailable) else "not_enrolled"
+        return _unavailable_text(why)
+    if isinstance(problem, TooManyAttempts):
+        return (
+            wait_text(problem.retry_after)
+            + " "
+            + _("Déverrouillez le compte pour lever ce blocage.")
+        )
+    if isinstance(problem, ResendTooSoon):
+        return resend_text(problem.retry_after)
+    if isinstance(problem, TooManySends):
+        return sends_text(problem.retry_after)
+    if isinstance(problem, DeliveryFailed):
+        return _("Le message n'a pas pu être envoyé. Réessayez dans quelques minutes.")
+    if isinstance(problem, PasswordRefused):
+        return refusal_text(problem.reason)
+    return None  # not a refusal (the directory is down…): the application's error pages
+
+
+def _unavailable_text(why: str) -> str:
+    texts = {
+        "no_channel": _("Aucun moyen d'envoi de ce type n'est enregistré sur ce compte."),
+        "not_enrolled": _(
+            "Ce compte ne peut pas franchir toutes les étapes de son profil : il n'est pas enrôlé."
+        ),
+        "several_profiles": _("Ce compte appartient à plusieurs profils : action impossible."),
+    }
+    return texts.get(why, _("Cette action est impossible sur ce compte."))
+
+
+def console_globals() -> dict[str, Any]:
+    """What every console page may use."""
+    return {"ldap_time": ldap_time, "event_time": event_time, "event_label": event_label}
+
+
+def ldap_time(value: str) -> str:
+    """A GeneralizedTime (20261123114900Z, fractions allowed) in the configured time zone."""
+    if value.startswith("000001010000"):
+        # ppolicy's "locked until an administrator unlocks it".
+        return _("jusqu'à déverrouillage par un administrateur")
+    try:
+        when = datetime.strptime(value[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return value
+    return format_datetime(when, "medium")
+
+
+def event_time(value: object) -> str:
+    """An audit line's ISO time in the configured time zone."""
+    try:
+        return format_datetime(datetime.fromisoformat(str(value)), "medium")
+    except ValueError:
+        return str(value)
+
+
+def event_label(name: object) -> str:
+    """A readable name for an audit event."""
+    label = EVENT_LABELS.get(str(name)) or EVENT_FAMILIES.get(str(name))
+    return str(label) if label else str(name)

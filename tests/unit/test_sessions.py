@@ -1,0 +1,92 @@
+"""TokenSessions, the one session primitive: a random token outside, the state in the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sspr.domain.sessions import TokenSessions, fingerprint
+from sspr.store.sqlite import SqliteStore
+from tests.store.conftest import FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> SqliteStore:
+    return SqliteStore(tmp_path / "s.sqlite3", clock)
+
+
+@pytest.fixture
+def sessions(store: SqliteStore) -> TokenSessions:
+    return TokenSessions(store, "test", idle_ttl=600)
+
+
+def test_a_session_holds_its_state_under_the_tokens_hash(
+    sessions: TokenSessions, store: SqliteStore
+) -> None:
+    token = sessions.open({"dn": "uid=a", "n": 1})
+    assert len(token) >= 40
+    assert sessions.load(token) == {"dn": "uid=a", "n": 1}
+    # The store knows the token's hash, never the token.
+    assert store.get(f"test:{fingerprint(token)}") is not None
+    assert store.get(f"test:{token}") is None
+    assert sessions.open({}) != token
+
+
+def test_unknown_and_empty_tokens_have_no_session(sessions: TokenSessions) -> None:
+    assert sessions.load("") is None
+    assert sessions.load("made-up") is None
+    assert sessions.touch("made-up") is None
+
+
+def test_the_idle_timeout_slides_with_each_touch(sessions: TokenSessions, clock: FakeClock) -> None:
+    token = sessions.open({"n": 1})
+    clock.advance(500)
+    assert sessions.touch(token) == {"n": 1}
+    clock.advance(500)
+    assert sessions.load(token) == {"n": 1}  # 1000 s after opening, 500 after the touch
+    clock.advance(101)
+    assert sessions.load(token) is None
+
+
+def test_loading_does_not_slide_the_timeout(sessions: TokenSessions, clock: FakeClock) -> None:
+    token = sessions.open({"n": 1})
+    clock.advance(500)
+    assert sessions.load(token) == {"n": 1}
+    clock.advance(101)
+    assert sessions.load(token) is None
+
+
+def test_touch_saves_a_new_state(sessions: TokenSessions) -> None:
+    token = sessions.open({"n": 1})
+    assert sessions.touch(token, {"n": 2}) == {"n": 2}
+    assert sessions.load(token) == {"n": 2}
+
+
+def test_rotating_kills_the_old_token_and_keeps_the_state(sessions: TokenSessions) -> None:
+    token = sessions.open({"n": 1})
+    rotated = sessions.rotate(token)
+    assert rotated != token
+    assert sessions.load(token) is None
+    assert sessions.load(rotated) == {"n": 1}
+    again = sessions.rotate(rotated, {"n": 2})
+    assert sessions.load(rotated) is None and sessions.load(again) == {"n": 2}
+
+
+def test_closing_ends_the_session(sessions: TokenSessions) -> None:
+    token = sessions.open({"n": 1})
+    sessions.close(token)
+    assert sessions.load(token) is None
+    sessions.close("")  # nothing to close: no error
+
+
+def test_kinds_of_sessions_do_not_mix(store: SqliteStore) -> None:
+    flows = TokenSessions(store, "flow", 600)
+    accounts = TokenSessions(store, "acct", 600)
+    token = flows.open({"n": 1})
+    assert accounts.load(token) is None
