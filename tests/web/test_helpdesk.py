@@ -490,7 +490,9 @@ def test_send_reset_mails_the_link_that_continues_in_the_users_browser(
     )  # fmt: skip
     # Straight away again: the code sent moments ago still works, nothing new is sent.
     page = act(agent, account, "/reset", channel="email")
-    assert "Patientez 60 secondes" in page.text
+    # The real clock runs here: a loaded machine may take a second between the two sends.
+    wait = re.search(r"Patientez (\d+) secondes?", page.text)
+    assert wait is not None and 0 < int(wait.group(1)) <= 60
     assert len(outbox.mails) == 1
 
 
