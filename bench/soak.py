@@ -1,0 +1,155 @@
+"""A mix of every journey at c=16 for minutes: nothing may leak or grow without bound.
+
+Run: .venv/bin/python -m bench.soak [--minutes 10] [--concurrency 16] [--workers 4]
+
+Same servers as bench/http.py. Every 30 s (SOAK_SAMPLE_SECONDS) it samples each gunicorn worker's resident memory,
+open file descriptors and LDAP connections (sockets to slapd's port), and the size of the
+SQLite store with its write-ahead log. At the end it prints the samples, the errors (0
+expected), and whether memory grew under 10 %, descriptors and connections stayed flat, and
+the store levelled off (expired keys are purged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.http import JOURNEYS, Bench
+from bench.httpkit import Browser, gunicorn, process_tree
+from sspr.demo.slapd import free_port
+
+SAMPLE_EVERY = float(os.environ.get("SOAK_SAMPLE_SECONDS", "30"))
+BATCH = 64  # accounts made at a time for each journey
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _sockets_to(pid: int, port: int) -> int:
+    """How many of the process's TCP sockets are connected to `port` on loopback."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = str(fd.readlink()) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    wanted = f":{port:04X}"
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[2].endswith(wanted) and fields[9] in inodes:
+                count += 1
+    return count
+
+
+def sample(master: int, slapd_port: int, store: Path) -> dict[str, Any]:
+    """One reading of every worker and of the store."""
+    workers = [pid for pid in process_tree(master) if pid != master]
+    size = sum(p.stat().st_size for p in store.parent.glob(store.name + "*") if p.exists())
+    return {
+        "t": round(time.monotonic()),
+        "rss_kib": {pid: _rss_kib(pid) for pid in workers},
+        "fds": {pid: len(list(Path(f"/proc/{pid}/fd").iterdir())) for pid in workers},
+        "ldap_connections": {pid: _sockets_to(pid, slapd_port) for pid in workers},
+        "store_bytes": size,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sspr-soak-") as tmp:
+        workdir = Path(tmp)
+        bench = Bench(workdir)
+        try:
+            report = _soak(bench, workdir, args)
+        finally:
+            bench.catcher.stop()
+            bench.sms.stop()
+            bench.slapd.stop()
+    print(json.dumps(report, indent=2))
+
+
+def _soak(bench: Bench, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    port = free_port()
+    env = {
+        "SSPR_CONFIG": str(bench.config(workdir, port)),
+        "SSPR_SECRET_KEY": "k" * 64,
+        "SSPR_LDAP_PASSWORD": bench.slapd.service_password,
+        "BENCH_SMS_SINK": bench.sms.url,
+    }
+    slapd_port = int(bench.slapd.url.rsplit(":", 1)[1])
+    deadline = time.monotonic() + args.minutes * 60
+    flows, errors = itertools.count(), []
+    lock = threading.Lock()
+    accounts: dict[str, list[dict[str, str]]] = {name: [] for name in JOURNEYS}
+
+    def take(name: str) -> dict[str, str]:
+        with lock:
+            if not accounts[name]:
+                accounts[name] = bench.accounts(name, BATCH)
+            return accounts[name].pop()
+
+    def user(index: int) -> None:
+        names = list(JOURNEYS)
+        for turn in itertools.count(index):
+            if time.monotonic() >= deadline:
+                return
+            name = names[turn % len(names)]
+            try:
+                JOURNEYS[name](Browser(port), bench, take(name))
+                next(flows)
+            except (AssertionError, RuntimeError, OSError, IndexError, StopIteration) as exc:
+                with lock:
+                    errors.append(f"{name}: {exc!r}")
+
+    with gunicorn("bench.http_app:app", port, env, args.workers) as master:
+        store = workdir / "store.sqlite3"
+        samples = [sample(master, slapd_port, store)]
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(args.concurrency)]
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            time.sleep(min(SAMPLE_EVERY, max(0.0, deadline - time.monotonic()) + 1))
+            samples.append(sample(master, slapd_port, store))
+    return _verdict(samples, next(flows), errors)
+
+
+def _verdict(samples: list[dict[str, Any]], flows: int, errors: list[str]) -> dict[str, Any]:
+    first, last = samples[1] if len(samples) > 2 else samples[0], samples[-1]
+    growth = {
+        pid: round(100 * (last["rss_kib"].get(pid, 0) / rss - 1), 1)
+        for pid, rss in first["rss_kib"].items()
+        if rss
+    }
+    stores = [s["store_bytes"] for s in samples]
+    return {
+        "flows": flows,
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "rss_growth_percent": growth,
+        "rss_ok": all(value < 10 for value in growth.values()),
+        "fds": [first["fds"], last["fds"]],
+        "ldap_connections": [first["ldap_connections"], last["ldap_connections"]],
+        "store_bytes": stores,
+        "store_levelled": max(stores[len(stores) // 2 :]) <= 1.2 * max(stores[: len(stores) // 2]),
+        "samples": len(samples),
+    }
+
+
+if __name__ == "__main__":
+    main()
