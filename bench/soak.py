@@ -3,10 +3,10 @@
 Run: .venv/bin/python -m bench.soak [--minutes 10] [--concurrency 16] [--workers 4]
 
 Same servers as bench/http.py. Every 30 s (SOAK_SAMPLE_SECONDS) it samples each gunicorn
-worker's resident memory, open file descriptors and LDAP connections (sockets to slapd's port), and the size of the
-SQLite store with its write-ahead log. At the end it prints the samples, the errors (0
-expected), and whether memory grew under 10 %, descriptors and connections stayed flat, and
-the store levelled off (expired keys are purged).
+worker's resident memory, open file descriptors and LDAP connections (sockets to slapd's
+port), and the size of the SQLite store with its write-ahead log. At the end it prints the
+samples, the errors (0 expected), and whether memory grew under 10 %, descriptors and
+connections stayed flat, and the store levelled off (expired keys are purged).
 """
 
 from __future__ import annotations
