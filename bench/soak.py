@@ -126,7 +126,11 @@ def _soak(bench: Bench, workdir: Path, args: argparse.Namespace) -> dict[str, An
         while any(thread.is_alive() for thread in threads):
             time.sleep(min(SAMPLE_EVERY, max(0.0, deadline - time.monotonic()) + 1))
             samples.append(sample(master, slapd_port, store))
-    return _verdict(samples, next(flows), errors)
+    verdict = _verdict(samples, next(flows), errors)
+    audit = workdir / "audit.jsonl"
+    done = verdict["flows"] or 1
+    verdict["audit_bytes_per_flow"] = round(audit.stat().st_size / done) if audit.exists() else 0
+    return verdict
 
 
 def _verdict(samples: list[dict[str, Any]], flows: int, errors: list[str]) -> dict[str, Any]:
