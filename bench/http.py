@@ -110,6 +110,21 @@ class Bench:
         path.write_text(yaml.safe_dump(raw, allow_unicode=True))
         return path
 
+    def stop(self) -> None:
+        """Stop every server of the run."""
+        self.catcher.stop()
+        self.sms.stop()
+        self.slapd.stop()
+
+    def server_env(self, workdir: Path, port: int) -> dict[str, str]:
+        """What sspr's gunicorn needs in its environment to serve on `port`."""
+        return {
+            "SSPR_CONFIG": str(self.config(workdir, port)),
+            "SSPR_SECRET_KEY": "k" * 64,
+            "SSPR_LDAP_PASSWORD": self.slapd.service_password,
+            "BENCH_SMS_SINK": self.sms.url,
+        }
+
     def code(self, journey: str, account: dict[str, str]) -> str:
         """The code the account was just sent, read where it landed."""
         if journey == "sms":
@@ -369,20 +384,13 @@ def main() -> None:
                 str(c): ldap_ceiling(bench, c, args.flows) for c in args.concurrency
             }
         finally:
-            bench.catcher.stop()
-            bench.sms.stop()
-            bench.slapd.stop()
+            bench.stop()
     _write(report)
 
 
 def _sspr(bench: Bench, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
-    env = {
-        "SSPR_CONFIG": str(bench.config(workdir, port)),
-        "SSPR_SECRET_KEY": "k" * 64,
-        "SSPR_LDAP_PASSWORD": bench.slapd.service_password,
-        "BENCH_SMS_SINK": bench.sms.url,
-    }
+    env = bench.server_env(workdir, port)
     results: dict[str, Any] = {}
     with gunicorn("bench.http_app:app", port, env, args.workers) as master:
         pids = [*process_tree(master), bench.slapd.pid or 0]

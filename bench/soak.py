@@ -78,20 +78,13 @@ def main() -> None:
         try:
             report = _soak(bench, workdir, args)
         finally:
-            bench.catcher.stop()
-            bench.sms.stop()
-            bench.slapd.stop()
+            bench.stop()
     print(json.dumps(report, indent=2))
 
 
 def _soak(bench: Bench, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
-    env = {
-        "SSPR_CONFIG": str(bench.config(workdir, port)),
-        "SSPR_SECRET_KEY": "k" * 64,
-        "SSPR_LDAP_PASSWORD": bench.slapd.service_password,
-        "BENCH_SMS_SINK": bench.sms.url,
-    }
+    env = bench.server_env(workdir, port)
     slapd_port = int(bench.slapd.url.rsplit(":", 1)[1])
     deadline = time.monotonic() + args.minutes * 60
     flows, errors = itertools.count(), []
