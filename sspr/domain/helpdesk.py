@@ -23,6 +23,7 @@ from sspr.domain.errors import (
     Refusal,
     ResendTooSoon,
     SsprError,
+    StoreUnavailable,
 )
 from sspr.domain.flow import Collaborators, password_state
 from sspr.domain.helpdesk_lookup import AccountLookup
@@ -232,12 +233,13 @@ class HelpdeskService:
         """The action of this submission was refused: the corrected form may come back."""
         self._submissions.release(agent.session, submission)
 
-    def temporary_password(self, agent: Agent, dn: str, reason: str) -> None:
+    def temporary_password(self, agent: Agent, dn: str, reason: str) -> str | None:
         """Write a generated password that must be changed at the next login.
 
         Only after the caller's identity check, or with a written reason where the
         configuration allows it. The password is never logged nor audited: it is kept
-        sealed for this agent's session, for reveal_temporary_password to show once.
+        sealed for this agent's session, for reveal_temporary_password to show once; it is
+        returned instead only when the store cannot keep it.
         """
         summary, profile = self._acting_on(agent, "temporary_password", dn, reason)
         checked = self.identity_checked(agent, dn) is not None
@@ -262,7 +264,12 @@ class HelpdeskService:
         lang = self._settings.default_language
         notify_after_write(self._audit, "password_changed", lambda: self._notifier.password_changed(
             entry=entry, profile=profile.id, lang=lang), **fields)  # fmt: skip
-        self._shown_once.keep(agent.seal, f"temporary:{entry.dn.casefold()}", password)
+        try:
+            self._shown_once.keep(agent.seal, f"temporary:{entry.dn.casefold()}", password)
+        except StoreUnavailable:
+            # Written, but the store cannot keep it for the next page: show it now or never.
+            return password
+        return None
 
     def reveal_temporary_password(self, agent: Agent, dn: str) -> str | None:
         """The temporary password this agent session set on the account, once; else None."""

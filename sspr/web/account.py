@@ -15,6 +15,7 @@ from sspr.domain.errors import (
     InvalidCredentials,
     PasswordRefused,
     PolicyViolations,
+    StoreUnavailable,
 )
 from sspr.domain.flow import password_state, questions_text
 from sspr.domain.policy import describe_for_browser
@@ -283,15 +284,22 @@ def password() -> Page:
             except PolicyViolations as violations:
                 failed = [rule.code for rule in violations.failed]
             else:
-                current.state, current.proved_at, current.grace_left = (
-                    "ok", services().account.now(), None,
-                )  # fmt: skip
-                current.password_state = password_state(services().account.entry(current.dn))
-                save_session(current)
-                flash(_("Votre mot de passe est modifié."))
-                return redirect(url_for("account.home"))
+                return _after_password_change(current, profile)
     rules = services().reset.policy_for(profile).rules()
     return render_template(
         "account/password.html", form=form, current=current, failed=failed,
         rules=[(rule, rule_text(rule)) for rule in rules], rules_data=describe_for_browser(rules),
     )  # fmt: skip
+
+
+def _after_password_change(current: AccountSession, profile: Profile) -> Page:
+    """The session follows the new password; a store that fails now cannot undo the change."""
+    current.state, current.proved_at, current.grace_left = "ok", services().account.now(), None
+    try:
+        current.password_state = password_state(services().account.entry(current.dn))
+        save_session(current)
+    except StoreUnavailable:
+        # The password is changed: say so, and let the user log in again once all is well.
+        return render_template("reset/success.html", profile=profile, temporary=False)
+    flash(_("Votre mot de passe est modifié."))
+    return redirect(url_for("account.home"))

@@ -238,7 +238,13 @@ def temporary_password() -> Page:
         return shown
     if submission == "new":
         with _acting(form):
-            desk().temporary_password(current_agent(), summary.entry.dn, form.reason.data or "")
+            unsealed = desk().temporary_password(
+                current_agent(), summary.entry.dn, form.reason.data or ""
+            )
+            if unsealed is not None:  # the store failed after the write: shown right now
+                return render_template(
+                    "helpdesk/temporary.html", summary=summary, password=unsealed
+                )
             return shown
     return _confirm_page("temporary_password", summary, form)
 

@@ -6,9 +6,11 @@ already open); the directory is the real slapd, checked with binds.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -18,10 +20,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from sspr.config import Settings
+from sspr.demo.data import DEMO_PASSWORD, DEMO_STAFF
 from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
 from tests.helpers import WebAccount, build_app, can_bind, https_client, submit
+
+AGENT = next(staff for staff in DEMO_STAFF if staff.helpdesk)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="chattr needs root")
 
@@ -84,7 +89,7 @@ def test_a_store_failing_before_the_write_changes_nothing_and_says_so(
 
 
 class _FreezingAfterWrite:
-    """The real directory; the store breaks the moment the password is written."""
+    """The real directory; the store breaks the moment a password is written."""
 
     def __init__(self, real: LdapDirectory, freeze: Callable[[], None]) -> None:
         self._real = real
@@ -95,6 +100,10 @@ class _FreezingAfterWrite:
 
     def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
         self._real.set_password(dn, password, must_change=must_change)
+        self._freeze()
+
+    def change_own_password(self, dn: str, old: str, new: str) -> None:
+        self._real.change_own_password(dn, old, new)
         self._freeze()
 
 
@@ -121,4 +130,53 @@ def test_a_store_failing_after_the_write_still_tells_the_truth(
     assert not can_bind(slapd.url, account.dn, account.password)
     assert [e["outcome"] for e in _events(audit_lines, "password.changed")] == ["success"]
     assert any("modifié" in mail.subject for mail in outbox.mails)
+    real.close()
+
+
+def test_a_store_failing_after_a_change_at_account_still_tells_the_truth(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any, slapd: Slapd
+) -> None:
+    real = LdapDirectory(settings.directory, slapd.service_password)
+    directory = _FreezingAfterWrite(real, lambda: None)
+    client = https_client(build_app(settings, outbox, audit_lines, directory=directory))
+    account = make_account("usager")
+    login = {"identifier": account.login, "password": account.password}
+    assert submit(client, "/account/login/usager", login).status_code == 302
+    freeze, thaw = _freezer(settings)
+    directory._freeze = freeze
+    try:
+        page = submit(client, "/account/password", {
+            "current": account.password, "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD,
+        })  # fmt: skip
+    finally:
+        thaw()
+    assert page.status_code == 200
+    assert "Votre mot de passe est modifié" in page.text
+    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+    real.close()
+
+
+def test_a_store_failing_after_a_temporary_password_still_shows_it(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any, slapd: Slapd
+) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["helpdesk"]["temporary_password_requires"] = "reason"
+    real = LdapDirectory(settings.directory, slapd.service_password)
+    directory = _FreezingAfterWrite(real, lambda: None)
+    app = build_app(Settings.model_validate(raw), outbox, audit_lines, directory=directory)
+    agent = https_client(app)
+    staff = {"identifier": AGENT.login, "password": DEMO_PASSWORD}
+    assert submit(agent, "/helpdesk/login", staff).status_code == 302
+    account = make_account("usager")
+    freeze, thaw = _freezer(settings)
+    directory._freeze = freeze
+    url = f"/helpdesk/user/temporary-password?dn={account.dn}"
+    try:
+        page = submit(agent, url, {"reason": "appel du 26/11"})
+    finally:
+        thaw()
+    assert page.status_code == 200
+    shown = re.search(r"<code[^>]*>([^<]+)</code>", page.text)
+    assert shown is not None, page.text
+    assert can_bind(slapd.url, account.dn, html.unescape(shown.group(1)))
     real.close()
