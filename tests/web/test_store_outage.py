@@ -11,12 +11,14 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask.testing import FlaskClient
 
 from sspr.config import Settings
@@ -24,7 +26,10 @@ from sspr.demo.data import DEMO_PASSWORD, DEMO_STAFF
 from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
-from tests.helpers import WebAccount, build_app, can_bind, https_client, submit
+from sspr.store.redis import RedisStore
+from tests.helpers import WebAccount, build_app, can_bind, csrf_token, https_client, submit
+from tests.integration.test_directory import stop_process
+from tests.store.conftest import start_redis, stop_redis
 
 AGENT = next(staff for staff in DEMO_STAFF if staff.helpdesk)
 
@@ -180,3 +185,53 @@ def test_a_store_failing_after_a_temporary_password_still_shows_it(
     assert shown is not None, page.text
     assert can_bind(slapd.url, account.dn, html.unescape(shown.group(1)))
     real.close()
+
+
+def test_a_hung_redis_during_a_reset_changes_nothing_then_the_reset_goes_on(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any,
+    slapd: Slapd, tmp_path: Path,
+) -> None:  # fmt: skip
+    process, url = start_redis(tmp_path)
+    try:
+        store = RedisStore(url, timeout=0.3, connect_timeout=0.3)
+        client = https_client(build_app(settings, outbox, audit_lines, store=store))
+        account = make_account("usager", {"birth_city": "Lyon"})
+        _to_password_step(client, account)
+        form = client.get("/reset/password")  # the page is open when Redis hangs
+        data = {"csrf_token": csrf_token(form.text), "password": NEW_PASSWORD,
+                "confirmation": NEW_PASSWORD}  # fmt: skip
+        stop_process(process.pid)
+        try:
+            page = client.post("/reset/password", data=data)
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+        assert page.status_code == 503
+        assert "Aucune modification" in page.text
+        assert can_bind(slapd.url, account.dn, account.password)
+        done = _choose(client)  # Redis answers again: the same flow goes on
+        assert done.headers["Location"].endswith("/reset/done")
+        assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+    finally:
+        stop_redis(process)
+
+
+def test_a_redis_restarted_empty_ends_the_flow_plainly(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any,
+    slapd: Slapd, tmp_path: Path,
+) -> None:  # fmt: skip
+    process, url = start_redis(tmp_path)
+    try:
+        store = RedisStore(url, timeout=0.3, connect_timeout=0.3)
+        client = https_client(build_app(settings, outbox, audit_lines, store=store))
+        account = make_account("usager", {"birth_city": "Lyon"})
+        _to_password_step(client, account)
+        form = client.get("/reset/password")
+        data = {"csrf_token": csrf_token(form.text), "password": NEW_PASSWORD,
+                "confirmation": NEW_PASSWORD}  # fmt: skip
+        redis.Redis.from_url(url).flushall()  # what a restart without persistence leaves
+        page = client.post("/reset/password", data=data)
+        assert page.status_code == 400
+        assert "Recommencez depuis le début" in page.text
+        assert can_bind(slapd.url, account.dn, account.password)
+    finally:
+        stop_redis(process)
