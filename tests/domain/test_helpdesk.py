@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import replace
 
 import pytest
 
 from sspr.domain.codes import EMAIL_ALPHABET
-from sspr.domain.errors import InvalidCredentials, PartialWrite
-from sspr.domain.helpdesk import Agent, IdentityNotChecked, NotStaff
+from sspr.domain.errors import IdentityNotChecked, InvalidCredentials, NotStaff, PartialWrite
+from sspr.domain.helpdesk_model import Agent
+from sspr.domain.once import seal_key
 from sspr.domain.ports import LockState
 from tests.domain.conftest import PASSWORD, Domain
 
@@ -16,8 +19,11 @@ CODE = re.compile(rf"\b([{EMAIL_ALPHABET}]{{6}})\b")
 
 
 def agent(domain: Domain) -> Agent:
+    """A logged-in agent, with the session and seal the console derives from its token."""
     staff = domain.staff()
-    return domain.helpdesk.login(staff.login, PASSWORD)
+    logged = domain.helpdesk.login(staff.login, PASSWORD)
+    token = secrets.token_urlsafe(32)
+    return replace(logged, session=token[:16], seal=seal_key(token))
 
 
 def checked(domain: Domain, who: Agent, dn: str) -> None:
@@ -63,7 +69,9 @@ def test_a_temporary_password_needs_the_identity_check(domain: Domain) -> None:
     with pytest.raises(IdentityNotChecked):
         domain.helpdesk.temporary_password(who, account.dn, "called")
     checked(domain, who, account.dn)
-    password = domain.helpdesk.temporary_password(who, account.dn, "called")
+    domain.helpdesk.temporary_password(who, account.dn, "called")
+    password = domain.helpdesk.reveal_temporary_password(who, account.dn)
+    assert password is not None
     result = domain.directory.authenticate(account.dn, password)
     assert result.ok and result.must_change
 
@@ -72,7 +80,9 @@ def test_a_temporary_password_partly_written_is_handed_over_and_audited(domain: 
     who, account = agent(domain), domain.person()
     checked(domain, who, account.dn)
     domain.directory.fail_next("set_password", PartialWrite("password", "must_change", "x"))
-    password = domain.helpdesk.temporary_password(who, account.dn, "called")
+    domain.helpdesk.temporary_password(who, account.dn, "called")
+    password = domain.helpdesk.reveal_temporary_password(who, account.dn)
+    assert password is not None  # handed over to the agent
     assert domain.directory.authenticate(account.dn, password).ok  # it is the password now
     [line] = domain.events("helpdesk.temporary_password")
     assert (line["outcome"], line["error"]) == ("success", "must_change not written")
