@@ -19,7 +19,7 @@ from sspr.config.secrets import Secrets
 from sspr.delivery.sms import twilio_sender
 from sspr.delivery.smtp import smtp_mailer
 from sspr.directory.ldap import LdapDirectory
-from sspr.domain.errors import DeliveryFailed, DirectoryUnavailable
+from sspr.domain.errors import DeliveryFailed, DirectoryRefused, DirectoryUnavailable
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -57,7 +57,7 @@ def directory_checks(settings: Settings, password: str) -> list[Check]:
     directory = LdapDirectory(settings.directory, password)
     try:
         directory.ping()
-    except DirectoryUnavailable as error:
+    except (DirectoryUnavailable, DirectoryRefused) as error:
         return [Check("directory: service bind", False, str(error))]
     checks = [Check("directory: service bind", True, settings.directory.bind_dn)]
     try:
@@ -72,7 +72,7 @@ def _profile_check(directory: LdapDirectory, profile: Profile) -> Check:
     name = f"profile {profile.id}: search"
     try:
         found = directory.count_members(profile.base, profile.filter, limit=1)
-    except DirectoryUnavailable as error:
+    except (DirectoryUnavailable, DirectoryRefused) as error:
         return Check(name, False, str(error))
     if not found:
         return Check(name, False, "no account matches base and filter")

@@ -25,7 +25,7 @@ from ldap3 import NONE, Connection, Server
 from sspr.config import DirectoryConfig, Settings
 from sspr.delivery.sms import TwilioSmsSender
 from sspr.demo.outbox import Outbox, OutboxTransport
-from sspr.demo.slapd import Slapd, ldif_attr
+from sspr.demo.slapd import Slapd, SlapdError, ldif_attr
 from sspr.domain.answers import AnswerHasher
 from sspr.web.app import create_app
 
@@ -239,6 +239,29 @@ def https_client(app: Flask) -> FlaskClient:
     # Flask-WTF checks the Referer of https posts; pages send it to their own origin only.
     client.environ_base["HTTP_REFERER"] = "https://localhost/"
     return client
+
+
+def add_policy(slapd: Slapd, name: str, **attributes: str) -> str:
+    """A ppolicy entry the session slapd may hold already; returns its name."""
+    lines = [f"dn: cn={name},ou=policies,{slapd.suffix}", "objectClass: organizationalRole",
+             "objectClass: pwdPolicy", f"cn: {name}", "pwdAttribute: userPassword"]  # fmt: skip
+    lines += [f"{key}: {value}" for key, value in attributes.items()]
+    try:
+        slapd.add("\n".join(lines) + "\n")
+    except SlapdError as error:  # an earlier test added it
+        if "Already exists (68)" not in str(error):
+            raise
+    return name
+
+
+def age_password(slapd: Slapd, dn: str, seconds: float) -> None:
+    """Back-date pwdChangedTime as the rootDN (Relax Rules): expiry without waiting."""
+    when = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds)
+    slapd.modify(
+        f"dn: {dn}\nchangetype: modify\n"
+        f"replace: pwdChangedTime\npwdChangedTime: {when.strftime('%Y%m%d%H%M%SZ')}\n",
+        relax=True,
+    )
 
 
 def lock_out(slapd: Slapd, dn: str) -> None:

@@ -127,9 +127,13 @@ class Slapd:
         """Add entries as the rootDN."""
         self._tool("ldapadd", input_text=ldif)
 
-    def modify(self, ldif: str) -> None:
-        """Apply an LDIF of changes as the rootDN."""
-        self._tool("ldapmodify", input_text=ldif)
+    def modify(self, ldif: str, *, relax: bool = False) -> None:
+        """Apply an LDIF of changes as the rootDN.
+
+        `relax` sends the Relax Rules control, with which the rootDN may write operational
+        attributes such as pwdChangedTime (to age a password in tests, for instance).
+        """
+        self._tool("ldapmodify", *(("-e", "relax") if relax else ()), input_text=ldif)
 
     def search(self, base: str, filt: str, *attrs: str) -> str:
         """Return ldapsearch's unwrapped LDIF; ask for "+" or names to see operational ones."""

@@ -149,9 +149,7 @@ class AccountService:
         days = self._settings.reminder_snooze_days
         until = datetime.fromtimestamp(self._now(), UTC) + timedelta(days=days)
         if self._settings.reminder_in_directory:
-            self._directory.write_recovery(
-                entry.dn, {"reminder": [until.strftime("%Y%m%d%H%M%SZ")]}
-            )
+            self._directory.write_recovery(entry.dn, {"reminder": [until]})
         else:
             self._store.set(self._snooze_key(entry), b"1", days * 86400)
         self._audit.record(
@@ -162,11 +160,8 @@ class AccountService:
         if not self._settings.reminder_in_directory:
             left = self._store.ttl(self._snooze_key(entry))
             return self._now() + left if left else 0.0
-        try:
-            when = datetime.strptime(entry.reminder_snoozed_until[:14], "%Y%m%d%H%M%S")
-        except ValueError:
-            return 0.0
-        return when.replace(tzinfo=UTC).timestamp()
+        until = entry.reminder_snoozed_until
+        return until.timestamp() if until is not None else 0.0
 
     def _snooze_key(self, entry: UserEntry) -> str:
         return "reminder:" + subject_key("dn", entry.dn.casefold())

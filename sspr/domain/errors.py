@@ -3,7 +3,9 @@
 - `Unavailable`: something sspr depends on does not answer (an error page, 503).
 - `Blocked`: too many attempts; the user must wait `retry_after` seconds (the block page).
 - `FlowGone`: the reset flow expired or a step came out of order (start again).
-- `Refusal`: the request was understood and refused; the form says why.
+- `Refusal`: the request was understood and refused; the form says why. Two are the
+  directory's own: `DirectoryRefused` (rights, schema: logged, an error page) and
+  `PartialWrite` (a change written but its follow-up refused: the domain reports it).
 """
 
 from __future__ import annotations
@@ -73,6 +75,34 @@ class StepNotAllowed(FlowGone):
 
 class Refusal(SsprError):
     """A request understood and refused; the page shows why on its form."""
+
+
+class DirectoryRefused(Refusal):
+    """The directory answered and refused an operation (schema, rights): not an outage.
+
+    No form describes it: the application's handler logs it and shows the error page.
+    Retrying elsewhere would be refused alike. `detail` is the server's text, for the log;
+    it never holds a secret.
+    """
+
+    def __init__(self, operation: str, detail: str) -> None:
+        super().__init__(f"{operation}: {detail}")
+        self.operation = operation
+        self.detail = detail
+
+
+class PartialWrite(Refusal):
+    """The main change is written but the directory refused its follow-up: a new state.
+
+    A password write followed by a failed must-change flag, for instance: the password did
+    change, and the user must be told so.
+    """
+
+    def __init__(self, written: str, not_written: str, detail: str) -> None:
+        super().__init__(f"{written} written, {not_written} not: {detail}")
+        self.written = written
+        self.not_written = not_written
+        self.detail = detail
 
 
 class PasswordRefusal(enum.Enum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC
 from typing import Any
 
 from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
@@ -64,8 +65,14 @@ class Flow:
 
 
 def password_state(entry: UserEntry) -> str:
-    """A fingerprint of the password's state: proofs die when the password changes."""
-    return hashlib.sha256(entry.password_changed_at.encode()).hexdigest()[:16]
+    """A fingerprint of the password's state: proofs die when the password changes.
+
+    Built from the exact time of the last change (to the microsecond the directory keeps),
+    so any new password, however soon after the previous one, gives a new fingerprint.
+    """
+    changed = entry.password_changed_at
+    text = changed.astimezone(UTC).isoformat() if changed is not None else ""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sspr.domain.errors import (
     IdentityNotChecked,
     InvalidCredentials,
     NotStaff,
+    PartialWrite,
     PasswordChangeNeeded,
     PasswordRefusal,
     PasswordRefused,
@@ -260,7 +261,13 @@ class HelpdeskService:
             self._audit.record("helpdesk.temporary_password", "failure",
                                error=refused.reason.value, **fields)  # fmt: skip
             raise
-        self._audit.record("helpdesk.temporary_password", "success", **fields)
+        except PartialWrite as partial:
+            # The password is written, so the agent gets it; only the forced change is
+            # missing, which the audit line says (the agent can ask the user to change it).
+            self._audit.record("helpdesk.temporary_password", "success",
+                               error=f"{partial.not_written} not written", **fields)  # fmt: skip
+        else:
+            self._audit.record("helpdesk.temporary_password", "success", **fields)
         lang = self._settings.default_language
         notify_after_write(self._audit, "password_changed", lambda: self._notifier.password_changed(
             entry=entry, profile=profile.id, lang=lang), **fields)  # fmt: skip

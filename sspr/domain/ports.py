@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 IdentifierKind = Literal["login", "email"]
+
+
+class LockState(enum.Enum):
+    """Whether the directory refuses the account's binds after failures or by decision."""
+
+    UNLOCKED = "unlocked"
+    # Locked after failed binds (or by an agent) since `locked_at`; may end by itself.
+    LOCKED = "locked"
+    # ppolicy's 000001010000Z: locked until an administrator unlocks, with no start time.
+    UNTIL_ADMIN_UNLOCK = "until_admin_unlock"
 
 
 @dataclass(frozen=True)
@@ -21,14 +33,21 @@ class UserEntry:
     mobiles: tuple[str, ...] = ()
     answers: tuple[str, ...] = ()
     name_parts: tuple[str, ...] = ()
-    # Raw pwdChangedTime: it changes whenever the password does, so proofs bind to it.
-    password_changed_at: str = ""
-    locked: bool = False
-    # Raw lock time (pwdAccountLockedTime, or AD's lockoutTime) when locked, else "".
-    locked_at: str = ""
+    # pwdChangedTime (or AD's pwdLastSet), aware UTC: it changes whenever the password
+    # does, so proofs bind to it. None when the directory keeps no such time.
+    password_changed_at: datetime | None = None
+    lock: LockState = LockState.UNLOCKED
+    # When the lock began (aware UTC); None when unlocked or locked until an admin unlocks.
+    locked_at: datetime | None = None
+    disabled: bool = False
     must_change: bool = False
-    # GeneralizedTime until which the "add a mobile" reminder is snoozed, or "".
-    reminder_snoozed_until: str = ""
+    # Until when the "add a mobile" reminder is snoozed (aware UTC), or None.
+    reminder_snoozed_until: datetime | None = None
+
+    @property
+    def locked(self) -> bool:
+        """Whether binds are refused because of a lock, whatever its kind."""
+        return self.lock is not LockState.UNLOCKED
 
 
 @dataclass(frozen=True)
@@ -45,10 +64,16 @@ class LoginResult:
 
 # Recovery data the service account may write, by the names the config maps to attributes.
 RecoveryField = Literal["answers", "mobile", "mail", "reminder"]
+# A value to write: text, raw bytes, or a time (the adapter writes it in its own format).
+RecoveryValue = str | bytes | datetime
 
 
 class Directory(Protocol):
-    """The directory as the domain sees it; sspr.directory implements it over LDAP."""
+    """The directory as the domain sees it; sspr.directory implements it over LDAP and in memory.
+
+    Every operation may raise DirectoryUnavailable (an outage: nothing was changed) or
+    DirectoryRefused (the server said no: an access right, the schema, a missing entry).
+    """
 
     def find_users(
         self, kinds: Sequence[IdentifierKind], value: str, *, limit: int
@@ -69,7 +94,11 @@ class Directory(Protocol):
         ...
 
     def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
-        """Write a new password as the service account, unlocking the account."""
+        """Write a new password as the service account, unlocking the account.
+
+        PasswordRefused: nothing was written. PartialWrite: the password was written but the
+        must-change flag is not as asked.
+        """
         ...
 
     def authenticate(self, dn: str, password: str) -> LoginResult:
@@ -80,7 +109,9 @@ class Directory(Protocol):
         """Change a password knowing the old one, with the user's own rights."""
         ...
 
-    def write_recovery(self, dn: str, changes: Mapping[RecoveryField, Sequence[str]]) -> None:
+    def write_recovery(
+        self, dn: str, changes: Mapping[RecoveryField, Sequence[RecoveryValue]]
+    ) -> None:
         """Replace recovery fields in one modify (an empty list removes the field)."""
         ...
 
@@ -107,6 +138,12 @@ class Directory(Protocol):
 
     def unlock(self, dn: str) -> None:
         """Clear the account's lock and its count of failed binds."""
+        ...
+
+    # -- operations ------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        """Prove the directory answers (a bind, or a round trip); raise DirectoryUnavailable."""
         ...
 
 

@@ -15,6 +15,7 @@ from sspr.domain.errors import (
     DeliveryFailed,
     FlowExpired,
     NotEnrolled,
+    PartialWrite,
     PasswordMismatch,
     PasswordRefused,
     PolicyViolations,
@@ -348,6 +349,7 @@ class ResetService:
         """
         if self._flows.take(flow.id) is None:
             raise FlowExpired()  # another request is using (or has used) this flow
+        reason = "temporary" if must_change else None
         try:
             self._directory.set_password(entry.dn, password, must_change=must_change)
         except PasswordRefused as refused:
@@ -357,13 +359,16 @@ class ResetService:
             )  # fmt: skip
             self._restore(flow)
             raise
+        except PartialWrite as partial:
+            # The password did change: the user is told so and the flow ends as on success;
+            # only the must-change flag is off, which the audit line says for the helpdesk.
+            reason = f"{reason or 'reset'}: {partial.not_written} not written"
         except BaseException:
             self._restore(flow)  # nothing was written: the user may try again
             raise
         self._audit.record(
-            "password.changed", "success", user_dn=entry.dn, profile=profile.id,
-            reason="temporary" if must_change else None,
-        )  # fmt: skip
+            "password.changed", "success", user_dn=entry.dn, profile=profile.id, reason=reason
+        )
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from sspr.domain.errors import (
     CodeExpired,
     CodeInvalid,
     DeliveryFailed,
+    DirectoryRefused,
     DirectoryUnavailable,
     FlowGone,
     PasswordMismatch,
@@ -147,6 +148,7 @@ def setup_error_pages(app: Flask) -> None:
     """The pages for outages, refused forms, unknown pages and bugs."""
     app.register_error_handler(DirectoryUnavailable, _directory_unavailable)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
+    app.register_error_handler(DirectoryRefused, _directory_refused)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(404, _page("not_found", 404))
     app.register_error_handler(405, _page("not_found", 404))
@@ -163,6 +165,12 @@ def _directory_unavailable(error: DirectoryUnavailable) -> tuple[str, int]:
 def _store_unavailable(error: StoreUnavailable) -> tuple[str, int]:
     current_app.logger.warning("store unavailable: %s", error)
     return render_template("error.html", kind="store"), 503
+
+
+def _directory_refused(error: DirectoryRefused) -> tuple[str, int]:
+    # Not an outage: an access right or the schema says no. The server's text is for admins.
+    current_app.logger.error("directory refused %s: %s", error.operation, error.detail)
+    return render_template("error.html", kind="server"), 500
 
 
 def _csrf_failed(error: CSRFError) -> tuple[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_babel import format_datetime
@@ -103,19 +103,12 @@ def _unavailable_text(why: str) -> str:
 
 def console_globals() -> dict[str, Any]:
     """What every console page may use."""
-    return {"ldap_time": ldap_time, "event_time": event_time, "event_label": event_label}
+    return {"local_time": local_time, "event_time": event_time, "event_label": event_label}
 
 
-def ldap_time(value: str) -> str:
-    """A GeneralizedTime (20261123114900Z, fractions allowed) in the configured time zone."""
-    if value.startswith("000001010000"):
-        # ppolicy's "locked until an administrator unlocks it".
-        return _("jusqu'à déverrouillage par un administrateur")
-    try:
-        when = datetime.strptime(value[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    except ValueError:
-        return value
-    return format_datetime(when, "medium")
+def local_time(value: datetime) -> str:
+    """A directory time (aware) in the configured time zone."""
+    return format_datetime(value, "medium")
 
 
 def event_time(value: object) -> str:

@@ -8,12 +8,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as NoAnswer
-from typing import Protocol, runtime_checkable
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from sspr.domain.errors import DirectoryUnavailable, StoreUnavailable
+from sspr.domain.errors import DirectoryRefused, DirectoryUnavailable, StoreUnavailable
 from sspr.domain.ports import Directory, Store
 from sspr.metrics import exposition
 from sspr.web.context import services
@@ -25,14 +24,6 @@ PROBE_TTL = 30
 # "no answer" within this budget instead of making the platform's probe time out.
 READY_DEADLINE = 2.0
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-@runtime_checkable
-class Pingable(Protocol):
-    """A directory that can prove it answers (LdapDirectory does, with a bind)."""
-
-    def ping(self) -> None:
-        """Raise DirectoryUnavailable when the directory does not answer."""
 
 
 @bp.get("/healthz")
@@ -91,11 +82,8 @@ def _only_for_monitoring() -> None:
 def directory_status(directory: Directory, log: logging.Logger) -> str:
     """ "ok", or why the directory does not answer (sspr's own text: no secret in it)."""
     try:
-        if isinstance(directory, Pingable):
-            directory.ping()
-        else:
-            directory.find_users(("login",), "sspr-readiness-probe", limit=1)
-    except DirectoryUnavailable as error:
+        directory.ping()
+    except (DirectoryUnavailable, DirectoryRefused) as error:
         log.warning("readiness: directory unavailable: %s", error)
         return f"unavailable: {error}"
     return "ok"

@@ -5,23 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import ldap3
 import pytest
 from playwright.sync_api import Page, expect
 
 from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd
 from tests.browser.conftest import LiveServer, check_accessibility, screenshot
+from tests.helpers import can_bind
 
 pytestmark = pytest.mark.browser
-
-
-def bind(slapd: Slapd, dn: str, password: str) -> bool:
-    connection = ldap3.Connection(ldap3.Server(slapd.url), dn, password)
-    try:
-        return bool(connection.bind())
-    finally:
-        connection.unbind()
 
 
 def visit(page: Page, name: str) -> None:
@@ -54,7 +46,7 @@ def test_reset_with_an_email_code(
     page.get_by_role("button", name="Valider").click()
     new_password(page, "Une-Phrase-De-Passe-2026")
     visit(page, "email-2-success")
-    assert bind(slapd, account.dn, "Une-Phrase-De-Passe-2026")
+    assert can_bind(slapd.url, account.dn, "Une-Phrase-De-Passe-2026")
 
 
 def test_reset_with_an_sms_code(
@@ -70,7 +62,7 @@ def test_reset_with_an_sms_code(
     page.get_by_label("Code de sécurité").fill(code.group(1))
     page.get_by_role("button", name="Valider").click()
     new_password(page, "ab12!xyz-9")
-    assert bind(slapd, account.dn, "ab12!xyz-9")
+    assert can_bind(slapd.url, account.dn, "ab12!xyz-9")
 
 
 def test_email_then_sms_shows_the_progress(

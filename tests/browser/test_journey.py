@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import ldap3
 import pytest
 from playwright.sync_api import Page, expect
 
 from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd
 from tests.browser.conftest import LiveServer, check_accessibility, screenshot
+from tests.helpers import can_bind
 
 pytestmark = pytest.mark.browser
 
@@ -61,9 +61,7 @@ def test_reset_with_the_security_question(
     )
     visit(page, "5-success")
 
-    connection = ldap3.Connection(ldap3.Server(slapd.url), account.dn, NEW_PASSWORD)
-    assert connection.bind()
-    connection.unbind()
+    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
 
 
 def test_every_failing_rule_is_shown_without_javascript(

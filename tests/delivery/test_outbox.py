@@ -21,7 +21,7 @@ from sspr.demo.slapd import free_port
 from sspr.domain.audit import AuditLog
 from sspr.domain.ports import OutgoingMail
 from sspr.store.sqlite import SqliteStore
-from tests.store.conftest import FakeClock
+from tests.clock import FakeClock
 
 
 def _mailer(port: int) -> SmtpMailer:

@@ -1,4 +1,7 @@
-"""LdapDirectory against a real slapd with ppolicy, writing as the non-root service account."""
+"""What only LdapDirectory does, against a real slapd: the pool, TLS, failover, ACLs.
+
+The port's behaviour, shared with the in-memory directory, is in tests/directory.
+"""
 
 from __future__ import annotations
 
@@ -17,18 +20,22 @@ from ldap3 import BASE, NONE, Connection, Server
 
 from sspr.demo.data import DEMO_ACCOUNTS, demo_ldif
 from sspr.demo.slapd import Slapd, SlapdError, free_port, sspr_schema_ldif
-from sspr.directory import ldap as ldap_module
+from sspr.directory import connection as connection_module
+from sspr.directory.connection import POOL_SIZE
+from sspr.directory.dialects import Dialect
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.answers import parse_stored
-from sspr.domain.errors import DirectoryUnavailable, PasswordRefusal, PasswordRefused
-from sspr.domain.ports import IdentifierKind
+from sspr.domain.errors import (
+    DirectoryRefused,
+    DirectoryUnavailable,
+    PartialWrite,
+)
 from tests.helpers import (
     FAST_HASHER,
     PASSWORD_ENV,
     Account,
     can_bind,
     directory_config_for,
-    new_account,
     operational,
 )
 
@@ -41,73 +48,7 @@ def demo_dn(slapd: Slapd, login: str) -> str:
     return account.dn(slapd.suffix)
 
 
-def profile_candidates(slapd: Slapd) -> list[tuple[str, str, str]]:
-    """The demo profiles as the domain hands them to memberships()."""
-    people = f"ou=people,{slapd.suffix}"
-    return [
-        ("usager", f"ou=usagers,{people}", "(objectClass=inetOrgPerson)"),
-        ("elu", f"ou=elus,{people}", "(objectClass=*)"),
-        ("agent-lycee", f"ou=lycees,{people}", "(objectClass=*)"),
-        ("agent-siege", f"ou=siege,{people}", "(objectClass=*)"),
-    ]
-
-
 # -- find_users -------------------------------------------------------------------------------
-
-
-def enrolled_account(slapd: Slapd) -> Account:
-    """A fresh account with a mobile and an answer to birth_city ("Bordeaux")."""
-    answer = FAST_HASHER.store("birth_city", "Bordeaux").encode()
-    return new_account(slapd, answers=(answer,), mobile="06 12 34 56 78")
-
-
-def test_find_by_login_reads_every_field_in_one_search(
-    directory: LdapDirectory, slapd: Slapd
-) -> None:
-    enrolled = enrolled_account(slapd)
-    [entry] = directory.find_users(["login"], enrolled.login, limit=2)
-    assert entry.dn == enrolled.dn
-    assert entry.login == enrolled.login
-    assert entry.display_name == f"Test {enrolled.login}"
-    assert entry.mails == (enrolled.mail,)
-    assert entry.mobiles == ("06 12 34 56 78",)
-    assert entry.name_parts == ("Test", enrolled.login)
-    [stored] = parse_stored(entry.answers)
-    assert stored.question_id == "birth_city"
-    assert FAST_HASHER.verify(stored, "  BORDEAUX ")
-    assert (entry.locked, entry.must_change) == (False, False)
-
-
-def test_find_by_email(directory: LdapDirectory, account: Account) -> None:
-    [entry] = directory.find_users(["email"], account.mail, limit=2)
-    assert entry.dn == account.dn
-
-
-def test_the_kinds_decide_which_attributes_are_searched(
-    directory: LdapDirectory, account: Account
-) -> None:
-    both: list[IdentifierKind] = ["login", "email"]
-    assert [e.dn for e in directory.find_users(both, account.login, limit=2)] == [account.dn]
-    assert [e.dn for e in directory.find_users(both, account.mail, limit=2)] == [account.dn]
-    assert directory.find_users(["login"], account.mail, limit=2) == []
-    assert directory.find_users(["email"], account.login, limit=2) == []
-
-
-def test_matching_is_the_servers_case_insensitive_equality(
-    directory: LdapDirectory, account: Account
-) -> None:
-    [entry] = directory.find_users(["login"], account.login.upper(), limit=2)
-    assert entry.dn == account.dn
-
-
-def test_more_than_limit_returns_limit_entries_without_raising(
-    directory: LdapDirectory, slapd: Slapd
-) -> None:
-    shared = f"shared-{time.time_ns()}@tests.sspr.test"
-    accounts = [new_account(slapd, mail=shared) for _ in range(3)]
-    found = directory.find_users(["email"], shared, limit=2)
-    assert len(found) == 2
-    assert {e.dn for e in found} <= {a.dn for a in accounts}
 
 
 def test_empty_value_or_no_kind_finds_nothing_without_a_round_trip(slapd: Slapd) -> None:
@@ -121,51 +62,7 @@ def test_empty_value_or_no_kind_finds_nothing_without_a_round_trip(slapd: Slapd)
     assert calls == []
 
 
-@pytest.mark.parametrize(
-    "value",
-    ["*", ")(", "*)(uid=*", "*)(|(uid=*", "\\00", "\x00", "jeanne*", "*@demo.sspr.test", "\\2a"],
-)
-def test_filter_injection_finds_nothing(directory: LdapDirectory, value: str) -> None:
-    assert directory.find_users(["login", "email"], value, limit=5) == []
-
-
-def test_an_escaped_special_character_still_matches_literally(
-    directory: LdapDirectory, slapd: Slapd
-) -> None:
-    odd = new_account(slapd, mail="o*dd(1)\\x@tests.sspr.test")
-    [entry] = directory.find_users(["email"], odd.mail, limit=2)
-    assert entry.dn == odd.dn
-
-
 # -- memberships and read_user ----------------------------------------------------------------
-
-
-def test_memberships_by_base_and_filter(directory: LdapDirectory, slapd: Slapd) -> None:
-    candidates = profile_candidates(slapd)
-    assert directory.memberships(demo_dn(slapd, "jeanne.martin"), candidates) == {"usager"}
-    assert directory.memberships(demo_dn(slapd, "marc.leroy"), candidates) == {"agent-lycee"}
-
-
-def test_memberships_filter_is_evaluated_by_the_server(
-    directory: LdapDirectory, slapd: Slapd
-) -> None:
-    bare, enrolled = new_account(slapd), enrolled_account(slapd)
-    people = f"ou=people,{slapd.suffix}"
-    candidates = [
-        ("with-mobile", people, "(mobile=*)"),
-        ("with-answers", people, "(ssprRecoveryAnswer=*)"),
-        ("person", people, f"(&(objectClass=inetOrgPerson)(uid={bare.login}))"),
-    ]
-    assert directory.memberships(bare.dn, candidates) == {"person"}
-    assert directory.memberships(enrolled.dn, candidates) == {"with-mobile", "with-answers"}
-
-
-def test_memberships_compare_dns_case_insensitively(directory: LdapDirectory, slapd: Slapd) -> None:
-    base = f"OU=Usagers, OU=People, {slapd.suffix.upper()}"
-    dn = demo_dn(slapd, "lucie.bernard")
-    assert directory.memberships(dn, [("usager", base, "(objectClass=inetOrgPerson)")]) == {
-        "usager"
-    }
 
 
 def test_memberships_skip_bases_that_do_not_hold_the_dn(slapd: Slapd) -> None:
@@ -186,40 +83,6 @@ def test_memberships_skip_bases_that_do_not_hold_the_dn(slapd: Slapd) -> None:
     # Only the one base that holds the DN is asked, even for (objectClass=*): every
     # identification costs the same round trips (see tests/security/test_enumeration.py).
     assert calls == ["memberships"]
-
-
-def test_read_user(directory: LdapDirectory, slapd: Slapd) -> None:
-    enrolled = enrolled_account(slapd)
-    entry = directory.read_user(enrolled.dn)
-    assert entry is not None
-    assert (entry.login, entry.mobiles) == (enrolled.login, ("06 12 34 56 78",))
-    assert [a.question_id for a in parse_stored(entry.answers)] == ["birth_city"]
-    assert entry == directory.find_users(["login"], enrolled.login, limit=2)[0]
-
-
-def test_read_user_of_a_missing_or_non_user_entry_is_none(
-    directory: LdapDirectory, slapd: Slapd
-) -> None:
-    assert directory.read_user(f"uid=nobody,ou=people,{slapd.suffix}") is None
-    assert directory.read_user(f"ou=people,{slapd.suffix}") is None
-
-
-def test_an_account_without_answers(directory: LdapDirectory, account: Account) -> None:
-    entry = directory.read_user(account.dn)
-    assert entry is not None and entry.answers == () and entry.mobiles == ()
-
-
-def test_read_user_reports_lock_and_reset(
-    directory: LdapDirectory, slapd: Slapd, account: Account
-) -> None:
-    slapd.modify(
-        f"dn: {account.dn}\nchangetype: modify\n"
-        "replace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n-\n"
-        "replace: pwdReset\npwdReset: TRUE\n"
-    )
-    entry = directory.read_user(account.dn)
-    assert entry is not None
-    assert (entry.locked, entry.must_change) == (True, True)
 
 
 def test_every_demo_account_is_found_with_its_answer(private_slapd: Slapd) -> None:
@@ -249,20 +112,6 @@ def test_is_current_password(directory: LdapDirectory, slapd: Slapd, account: Ac
     # Nothing was written and no failure was counted against the account.
     assert operational(slapd, account.dn, "+") == before
     assert can_bind(slapd.url, account.dn, account.password)
-
-
-def test_is_current_password_of_a_too_young_password(
-    directory: LdapDirectory, slapd: Slapd
-) -> None:
-    young = new_account(slapd, policy="young")
-    assert directory.is_current_password(young.dn, young.password) is True
-    assert directory.is_current_password(young.dn, NEW_PASSWORD) is False
-
-
-def test_is_current_password_of_a_missing_entry_is_false(
-    directory: LdapDirectory, slapd: Slapd
-) -> None:
-    assert directory.is_current_password(f"uid=ghost,ou=people,{slapd.suffix}", "x-123456") is False
 
 
 def test_the_service_account_never_reads_a_password_hash(slapd: Slapd, account: Account) -> None:
@@ -299,104 +148,45 @@ def test_set_password(directory: LdapDirectory, slapd: Slapd, account: Account) 
     assert after.password_changed_at and after.password_changed_at != before.password_changed_at
 
 
-def test_set_password_keeps_non_ascii_characters_exactly(
-    directory: LdapDirectory, slapd: Slapd, account: Account
+def test_a_password_written_without_its_flag_is_a_partial_write(
+    slapd: Slapd, account: Account
 ) -> None:
-    # SASLprep would turn the ligature into "fi" and the no-break space into a space.
-    password = "Ex-ﬁ\u00a0Passw0rd-é"
-    directory.set_password(account.dn, password)
-    assert can_bind(slapd.url, account.dn, password)
-    assert directory.is_current_password(account.dn, password) is True
-
-
-def test_set_password_unlocks_an_account_locked_by_failed_binds(
-    directory: LdapDirectory, slapd: Slapd, account: Account
-) -> None:
-    for _ in range(5):
-        assert not can_bind(slapd.url, account.dn, "wrong-password")
-    locked = directory.read_user(account.dn)
-    assert locked is not None and locked.locked
-    assert not can_bind(slapd.url, account.dn, account.password)
-
-    directory.set_password(account.dn, NEW_PASSWORD)
-
-    entry = directory.read_user(account.dn)
-    assert entry is not None and not entry.locked
-    assert operational(slapd, account.dn, "pwdFailureTime", "pwdAccountLockedTime") == {}
+    # On the user's own connection the exop is allowed, the pwdReset modify is not (ACL).
+    conn = Connection(Server(slapd.url, get_info=NONE), account.dn, account.password)
+    assert conn.bind()
+    try:
+        with pytest.raises(PartialWrite) as partial:
+            Dialect().set_password(conn, account.dn, NEW_PASSWORD, must_change=True)
+    finally:
+        conn.unbind()
+    assert (partial.value.written, partial.value.not_written) == ("password", "must_change")
+    assert "insufficientAccessRights" in partial.value.detail
     assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
 
 
-def test_set_password_unlocks_an_administrative_lock(
-    directory: LdapDirectory, slapd: Slapd, account: Account
-) -> None:
-    slapd.modify(
-        f"dn: {account.dn}\nchangetype: modify\n"
-        "replace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"
+def test_an_acl_refusal_is_a_refusal_not_an_outage(slapd: Slapd, account: Account) -> None:
+    # telephoneNumber is not among the attributes the service account may write.
+    attributes = {"mobile": ["telephoneNumber"]}
+    directory = LdapDirectory(
+        directory_config_for(slapd, attributes=attributes), slapd.service_password
     )
-    directory.set_password(account.dn, NEW_PASSWORD)
-    entry = directory.read_user(account.dn)
-    assert entry is not None and not entry.locked
-    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+    try:
+        with pytest.raises(DirectoryRefused, match="insufficientAccessRights") as refused:
+            directory.write_recovery(account.dn, {"mobile": ["+33611223344"]})
+        assert refused.value.operation == "write_recovery"
+        directory.ping()  # the connection stays usable
+    finally:
+        directory.close()
 
 
-def test_must_change_sets_pwdreset_and_a_later_reset_clears_it(
-    directory: LdapDirectory, slapd: Slapd, account: Account
-) -> None:
-    directory.set_password(account.dn, NEW_PASSWORD, must_change=True)
-    entry = directory.read_user(account.dn)
-    assert entry is not None and entry.must_change
-    assert operational(slapd, account.dn, "pwdReset") == {"pwdReset": ["TRUE"]}
-
-    directory.set_password(account.dn, "Another-Passw0rd")
-    entry = directory.read_user(account.dn)
-    assert entry is not None and not entry.must_change
-    assert operational(slapd, account.dn, "pwdReset") == {}
-
-
-def refusal(directory: LdapDirectory, dn: str, password: str) -> PasswordRefusal:
-    with pytest.raises(PasswordRefused) as refused:
-        directory.set_password(dn, password)
-    return refused.value.reason
-
-
-def test_current_and_previous_passwords_are_in_history(
-    directory: LdapDirectory, account: Account
-) -> None:
-    assert refusal(directory, account.dn, account.password) is PasswordRefusal.IN_HISTORY
-    directory.set_password(account.dn, NEW_PASSWORD)
-    assert refusal(directory, account.dn, NEW_PASSWORD) is PasswordRefusal.IN_HISTORY
-    assert refusal(directory, account.dn, account.password) is PasswordRefusal.IN_HISTORY
-
-
-def test_too_short_for_ppolicy(directory: LdapDirectory, slapd: Slapd, account: Account) -> None:
-    assert refusal(directory, account.dn, "Ab1!") is PasswordRefusal.TOO_SHORT
-    assert can_bind(slapd.url, account.dn, account.password)
-
-
-def test_empty_password_is_refused_before_slapd_could_generate_one(
-    directory: LdapDirectory, slapd: Slapd, account: Account
-) -> None:
-    assert refusal(directory, account.dn, "") is PasswordRefusal.TOO_SHORT
-    assert can_bind(slapd.url, account.dn, account.password)
-
-
-def test_too_young(directory: LdapDirectory, slapd: Slapd) -> None:
-    # ppolicy stamps pwdChangedTime when the entry is added under a policy with a min age.
-    young = new_account(slapd, policy="young")
-    assert operational(slapd, young.dn, "pwdChangedTime")
-    assert refusal(directory, young.dn, NEW_PASSWORD) is PasswordRefusal.TOO_YOUNG
-    assert can_bind(slapd.url, young.dn, young.password)
-
-
-def test_refusal_detail_is_the_servers_text(directory: LdapDirectory, account: Account) -> None:
-    with pytest.raises(PasswordRefused) as refused:
-        directory.set_password(account.dn, account.password)
-    assert refused.value.detail == "Password is not being changed from existing value"
-
-
-def test_set_password_of_a_missing_entry_is_refused(directory: LdapDirectory, slapd: Slapd) -> None:
-    with pytest.raises(PasswordRefused):
-        directory.set_password(f"uid=ghost,ou=people,{slapd.suffix}", NEW_PASSWORD)
+def test_a_bug_is_not_reported_as_an_outage(directory: LdapDirectory) -> None:
+    directory.ping()
+    [before] = directory.pool.idle()
+    with pytest.raises(ZeroDivisionError):
+        directory.pool.read("bug", lambda conn: 1 // 0)
+    # The connection of a failed action is not trusted again.
+    assert before not in directory.pool.idle()
+    directory.ping()
 
 
 # -- check-config helpers ---------------------------------------------------------------------
@@ -413,12 +203,12 @@ def test_ping_and_count_members(directory: LdapDirectory, slapd: Slapd) -> None:
 
 
 def test_count_members_of_a_missing_base_says_so(directory: LdapDirectory, slapd: Slapd) -> None:
-    with pytest.raises(DirectoryUnavailable, match="ou=nowhere"):
+    with pytest.raises(DirectoryRefused, match="ou=nowhere"):
         directory.count_members(f"ou=nowhere,{slapd.suffix}", "(objectClass=*)")
 
 
 def test_count_members_with_a_broken_filter_says_so(directory: LdapDirectory) -> None:
-    with pytest.raises(DirectoryUnavailable, match="filter"):
+    with pytest.raises(DirectoryRefused, match="filter"):
         directory.count_members("ou=people,dc=example,dc=org", "(objectClass=*")
 
 
@@ -463,11 +253,11 @@ def test_latency_hook(slapd: Slapd, account: Account) -> None:
 
 def test_the_connection_is_reused(directory: LdapDirectory, slapd: Slapd, account: Account) -> None:
     directory.find_users(["login"], account.login, limit=2)
-    first = directory._conn
+    [first] = directory.pool.idle()
     directory.read_user(account.dn)
     directory.set_password(account.dn, NEW_PASSWORD)
     directory.find_users(["email"], account.mail, limit=2)
-    assert first is not None and directory._conn is first
+    assert directory.pool.idle() == (first,)
 
 
 def test_failover_to_the_second_url(slapd: Slapd) -> None:
@@ -547,7 +337,7 @@ def test_a_read_on_a_silently_dead_connection_is_retried_once(
     dn = demo_dn(private_slapd, "jeanne.martin")
     assert directory.read_user(dn) is not None
     # As if the server vanished without a word (a firewall dropping idle connections).
-    monkeypatch.setattr(ldap_module, "_dropped_by_server", lambda conn: False)
+    monkeypatch.setattr(connection_module, "dropped_by_server", lambda conn: False)
     private_slapd.restart()
     assert directory.read_user(dn) is not None
     directory.close()
@@ -559,7 +349,7 @@ def test_a_write_on_a_silently_dead_connection_is_not_retried(
     directory = private_directory(private_slapd)
     dn = demo_dn(private_slapd, "jeanne.martin")
     assert directory.read_user(dn) is not None
-    monkeypatch.setattr(ldap_module, "_dropped_by_server", lambda conn: False)
+    monkeypatch.setattr(connection_module, "dropped_by_server", lambda conn: False)
     private_slapd.restart()
     with pytest.raises(DirectoryUnavailable, match="set_password"):
         directory.set_password(dn, NEW_PASSWORD)
@@ -653,7 +443,8 @@ def test_tls_with_the_configured_ca(tls_slapd: Slapd, scheme: str) -> None:
     dn = demo_dn(tls_slapd, "sophie.moreau")
     try:
         assert directory.read_user(dn) is not None
-        assert directory._conn is not None and isinstance(directory._conn.socket, ssl.SSLSocket)
+        [conn] = directory.pool.idle()
+        assert isinstance(conn.socket, ssl.SSLSocket)
         directory.set_password(dn, f"Tls-Passw0rd-{scheme}")
     finally:
         directory.close()
@@ -679,29 +470,29 @@ def test_ad_password_writes_need_tls(slapd: Slapd) -> None:
         directory.set_password("CN=x,DC=example,DC=org", "Passw0rd!")
     # AD cannot say whether a password is the current one: its history check will.
     assert directory.is_current_password("CN=x,DC=example,DC=org", "Passw0rd!") is False
-    assert directory._conn is None
+    assert directory.pool.idle() == ()
 
 
 def test_a_forked_worker_opens_its_own_connection(directory: LdapDirectory) -> None:
     directory.ping()
-    inherited = directory._conn
+    [inherited] = directory.pool.idle()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through its exit status
         try:
             [entry] = directory.find_users(["login"], "sophie.moreau", limit=2)
-            own = directory._conn is not inherited
+            own = inherited not in directory.pool.idle()
             os._exit(0 if entry.login == "sophie.moreau" and own else 1)
         except BaseException:
             os._exit(2)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     # The parent's connection survived the child's use of the directory.
-    assert directory._conn is inherited
+    assert directory.pool.idle() == (inherited,)
     [entry] = directory.find_users(["login"], "sophie.moreau", limit=2)
-    assert entry.login == "sophie.moreau" and directory._conn is inherited
+    assert entry.login == "sophie.moreau" and directory.pool.idle() == (inherited,)
 
 
-def test_threads_share_one_directory(directory: LdapDirectory) -> None:
+def test_threads_share_a_small_pool(directory: LdapDirectory) -> None:
     errors: list[BaseException] = []
 
     def lookup() -> None:
@@ -718,6 +509,49 @@ def test_threads_share_one_directory(directory: LdapDirectory) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
+    # Several connections served the eight threads, never more than the pool's size.
+    assert 1 <= len(directory.pool.idle()) <= POOL_SIZE
+
+
+def test_a_busy_connection_does_not_hold_up_the_others_up_to_the_pools_size(
+    directory: LdapDirectory,
+) -> None:
+    release = threading.Event()
+    holding = threading.Semaphore(0)
+
+    def hold(conn: Connection) -> None:
+        holding.release()
+        release.wait(10)
+
+    holders = [
+        threading.Thread(target=directory.pool.read, args=("hold", hold))
+        for _ in range(POOL_SIZE - 1)
+    ]
+    for thread in holders:
+        thread.start()
+    for _ in holders:
+        assert holding.acquire(timeout=10)
+    # One slot is left: a lookup goes through while the others are busy.
+    [entry] = directory.find_users(["login"], "sophie.moreau", limit=2)
+    assert entry.login == "sophie.moreau"
+    # With every slot taken, the next caller waits for one to come free.
+    last = threading.Thread(target=directory.pool.read, args=("hold", hold))
+    last.start()
+    assert holding.acquire(timeout=10)
+    waiting: list[str] = []
+    late = threading.Thread(
+        target=lambda: waiting.append(
+            directory.find_users(["login"], "sophie.moreau", limit=2)[0].login
+        )
+    )
+    late.start()
+    late.join(0.3)
+    assert late.is_alive() and waiting == []
+    release.set()
+    for thread in [*holders, last, late]:
+        thread.join(10)
+    assert waiting == ["sophie.moreau"]
+    assert len(directory.pool.idle()) == POOL_SIZE
 
 
 # -- schema -----------------------------------------------------------------------------------

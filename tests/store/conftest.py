@@ -16,23 +16,9 @@ import redis
 from sspr.domain.ports import Clock, Store
 from sspr.store.redis import RedisStore
 from sspr.store.sqlite import SqliteStore
+from tests.clock import FakeClock
 
 REDIS_SERVER = "/usr/bin/redis-server"
-
-
-class FakeClock:
-    """A clock the test moves by hand; picklable, so child processes can get a copy."""
-
-    def __init__(self, start: float = 1_000_000.0) -> None:
-        self.current = start
-
-    def now(self) -> float:
-        """The time the test has set."""
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.current += seconds
 
 
 @dataclass(frozen=True)

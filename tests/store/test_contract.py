@@ -11,7 +11,8 @@ from typing import Any, TypeAlias
 import pytest
 
 from sspr.domain.ports import Store
-from tests.store.conftest import Backend, FakeClock
+from tests.clock import FakeClock
+from tests.store.conftest import Backend
 
 WORKERS = 4
 ROUNDS = 200

@@ -21,7 +21,8 @@ import redis
 from sspr.domain.errors import StoreUnavailable
 from sspr.store.redis import RedisStore
 from sspr.store.sqlite import PURGE_INTERVAL, SqliteStore
-from tests.store.conftest import REDIS_SERVER, FakeClock, free_port, start_redis, stop_redis
+from tests.clock import FakeClock
+from tests.store.conftest import REDIS_SERVER, free_port, start_redis, stop_redis
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chattr and mount need root")
 

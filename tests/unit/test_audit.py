@@ -6,7 +6,7 @@ import io
 import json
 
 from sspr.domain.audit import STANDARD_FIELDS, AuditLog
-from tests.store.conftest import FakeClock
+from tests.clock import FakeClock
 
 
 def test_every_line_has_the_standard_fields_and_no_secret() -> None:

@@ -11,7 +11,7 @@ import pytest
 from sspr.config import ConfigError, Profile, parse_settings
 from sspr.domain.captcha import CaptchaGate, CaptchaRule, source_of
 from sspr.store.sqlite import SqliteStore
-from tests.store.conftest import FakeClock
+from tests.clock import FakeClock
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sspr.domain.codes import (
 )
 from sspr.domain.errors import CodeExpired, CodeInvalid, DeliveryFailed, ResendTooSoon, TooManySends
 from sspr.store.sqlite import SqliteStore
-from tests.store.conftest import FakeClock
+from tests.clock import FakeClock
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 ALICE = "dn:alice"

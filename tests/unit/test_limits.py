@@ -9,7 +9,7 @@ import pytest
 from sspr.domain.errors import TooManyAttempts
 from sspr.domain.limits import AttemptLimiter, Limit, subject_key
 from sspr.store.sqlite import SqliteStore
-from tests.store.conftest import FakeClock
+from tests.clock import FakeClock
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from sspr.domain.once import OneTimeResults, Submissions, seal_key
 from sspr.store.sqlite import SqliteStore
-from tests.store.conftest import FakeClock
+from tests.clock import FakeClock
 
 
 @pytest.fixture

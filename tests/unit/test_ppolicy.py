@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from ldap3 import MODIFY_REPLACE
 
 from sspr.config import DirectoryConfig
-from sspr.directory.ldap import ad_password_changes, user_entry
+from sspr.directory.dialects import ActiveDirectory, Dialect, ad_password_changes
+from sspr.directory.entries import filetime, generalized_time, user_entry
 from sspr.directory.ppolicy import (
     AdBindProblem,
     PolicyControlError,
@@ -19,6 +22,7 @@ from sspr.directory.ppolicy import (
     refusal_for,
 )
 from sspr.domain.errors import PasswordRefusal
+from sspr.domain.ports import LockState
 
 
 def error_only(code: int) -> bytes:
@@ -198,10 +202,13 @@ def ad_config() -> DirectoryConfig:
 )
 def test_ad_password_state(raw: dict[str, list[bytes]], locked: bool, must_change: bool) -> None:
     raw = {"sAMAccountName": [b"jdoe"], "cn": [b"John Doe"], **raw}
-    entry = user_entry(ad_config(), "CN=John Doe,DC=example,DC=org", raw)
+    entry = user_entry(
+        ad_config(), "CN=John Doe,DC=example,DC=org", raw, ActiveDirectory().password_state
+    )
     assert (entry.login, entry.display_name) == ("jdoe", "John Doe")
     assert (entry.locked, entry.must_change) == (locked, must_change)
-    assert entry.password_changed_at == raw["pwdLastSet"][0].decode()
+    assert entry.password_changed_at == filetime(raw["pwdLastSet"][0].decode())
+    assert entry.locked_at == (datetime(2024, 1, 14, 21, 20, tzinfo=UTC) if locked else None)
 
 
 def test_openldap_password_state_and_case_insensitive_names() -> None:
@@ -215,12 +222,44 @@ def test_openldap_password_state_and_case_insensitive_names() -> None:
         "pwdAccountLockedTime": [b"000001010000Z"],
         "pwdReset": [b"TRUE"],
     }
-    entry = user_entry(config, "uid=jdoe,dc=x", raw)
+    entry = user_entry(config, "uid=jdoe,dc=x", raw, Dialect().password_state)
     assert entry.login == "jdoe"
     assert entry.mobiles == ("06 12 34 56 78",)
     assert entry.name_parts == ("Jérôme", "Doe")
-    assert (entry.password_changed_at, entry.locked, entry.must_change) == (
-        "20240101000000Z",
-        True,
+    assert entry.password_changed_at == datetime(2024, 1, 1, tzinfo=UTC)
+    assert (entry.lock, entry.locked_at, entry.must_change) == (
+        LockState.UNTIL_ADMIN_UNLOCK,
+        None,
         True,
     )
+
+
+def test_ad_disabled_and_filetime_decoding() -> None:
+    raw = {"sAMAccountName": [b"jdoe"], "userAccountControl": [b"514"], "pwdLastSet": [b"0"]}
+    entry = user_entry(ad_config(), "CN=x,DC=example,DC=org", raw, ActiveDirectory().password_state)
+    assert entry.disabled and entry.must_change and entry.password_changed_at is None
+    assert filetime("9223372036854775807") is None  # "never"
+    assert filetime("116444736000000000") == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "when"),
+    [
+        ("20261123114900Z", datetime(2026, 11, 23, 11, 49, tzinfo=UTC)),
+        ("20261123114900.123456Z", datetime(2026, 11, 23, 11, 49, 0, 123456, tzinfo=UTC)),
+        ("20261123114900.5Z", datetime(2026, 11, 23, 11, 49, 0, 500000, tzinfo=UTC)),
+        ("000001010000Z", None),
+        ("garbage", None),
+        ("", None),
+    ],
+)
+def test_generalized_time(text: str, when: datetime | None) -> None:
+    assert generalized_time(text) == when
+
+
+def test_a_ppolicy_lock_with_a_time_is_a_temporary_lock() -> None:
+    config = DirectoryConfig(urls=["ldap://x"], bind_dn="cn=a", base_dn="dc=x")
+    raw = {"uid": [b"jdoe"], "pwdAccountLockedTime": [b"20261123114900Z"]}
+    entry = user_entry(config, "uid=jdoe,dc=x", raw, Dialect().password_state)
+    assert entry.lock is LockState.LOCKED and entry.locked
+    assert entry.locked_at == datetime(2026, 11, 23, 11, 49, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 
 from sspr.domain.sessions import TokenSessions, fingerprint
 from sspr.store.sqlite import SqliteStore
-from tests.store.conftest import FakeClock
+from tests.clock import FakeClock
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,10 @@ from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.answers import parse_custom_questions, parse_stored
 from sspr.store.sqlite import SqliteStore
+from tests.clock import FakeClock
 from tests.helpers import WebAccount as Account
-from tests.helpers import can_bind, lock_out
-from tests.integration.test_user_binds import add_policy
-from tests.store.conftest import FakeClock, free_port
+from tests.helpers import add_policy, age_password, can_bind, lock_out
+from tests.store.conftest import free_port
 from tests.web.conftest import build_app, csrf_token, https_client, submit
 
 NEW_PASSWORD = "Mon-Nouveau-Secret-42"
@@ -164,14 +164,13 @@ def test_must_change_after_a_reset_goes_to_the_change_page(
 def test_expired_password_is_offered_the_change_page(
     client: FlaskClient, make_account: Any, directory_for: Any, slapd: Slapd
 ) -> None:
-    import time
-
-    policy = add_policy(slapd, "expired", pwdMaxAge="2", pwdGraceAuthNLimit="0")
+    policy = add_policy(slapd, "expiring-without-grace", pwdMaxAge="3600",
+                        pwdGraceAuthNLimit="0", pwdInHistory="5")  # fmt: skip
     account: Account = make_account(
         "usager", extra=f"pwdPolicySubentry: cn={policy},ou=policies,{slapd.suffix}"
     )
     directory_for().set_password(account.dn, "Ancien-Secret-2026")
-    time.sleep(3)
+    age_password(slapd, account.dn, 7200)
     response = log_in(client, account, password="Ancien-Secret-2026")
     assert response.headers["Location"] == "/account/password"
     assert "Votre mot de passe a expiré" in client.get("/account/password").text
@@ -183,13 +182,12 @@ def test_expired_password_is_offered_the_change_page(
 def test_grace_logins_are_announced(
     client: FlaskClient, make_account: Any, directory_for: Any, slapd: Slapd
 ) -> None:
-    import time
-
-    policy = add_policy(slapd, "expiring", pwdMaxAge="2", pwdGraceAuthNLimit="3")
+    policy = add_policy(slapd, "expiring-with-grace", pwdMaxAge="3600",
+                        pwdGraceAuthNLimit="3", pwdInHistory="5")  # fmt: skip
     subentry = f"pwdPolicySubentry: cn={policy},ou=policies,{slapd.suffix}"
     account: Account = make_account("usager", mobile="0612345678", extra=subentry)
     directory_for().set_password(account.dn, "Ancien-Secret-2026")
-    time.sleep(3)
+    age_password(slapd, account.dn, 7200)
     log_in(client, account, password="Ancien-Secret-2026")
     assert "Il vous reste 2 connexion(s) pour le changer." in client.get("/account/").text
 

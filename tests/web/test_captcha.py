@@ -19,8 +19,8 @@ from flask.testing import FlaskClient
 from sspr.config import Settings
 from sspr.demo.outbox import Outbox
 from sspr.domain.ports import Clock
+from tests.clock import FakeClock
 from tests.helpers import WebAccount as Account
-from tests.store.conftest import FakeClock
 from tests.web.conftest import build_app, csrf_token, https_client, submit
 
 # Cheap challenges: the tests check the protocol, the browser test the real cost.

@@ -20,6 +20,7 @@ from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd, ssha
 from sspr.domain.codes import EMAIL_ALPHABET
 from sspr.store.sqlite import SqliteStore
+from tests.clock import FakeClock
 from tests.helpers import WebAccount as Account
 from tests.helpers import (
     build_app,
@@ -30,7 +31,6 @@ from tests.helpers import (
     operational,
     submit,
 )
-from tests.store.conftest import FakeClock
 
 AGENT = next(staff for staff in DEMO_STAFF if staff.helpdesk)
 OUTSIDER = next(staff for staff in DEMO_STAFF if not staff.helpdesk)
@@ -276,6 +276,19 @@ def test_the_user_page_shows_channels_and_state_never_answers(
     for hidden in ("Paris", "Médor", "M&#233;dor", "argon2", "sspr1:", "0612345678", "zoe@"):
         assert hidden not in page.text, hidden
     assert "Dernier changement" in page.text
+
+
+def test_the_user_page_tells_an_administrative_lock(
+    agent: FlaskClient, make_account: Any, slapd: Slapd
+) -> None:
+    account: Account = make_account("usager")
+    slapd.modify(
+        f"dn: {account.dn}\nchangetype: modify\n"
+        "replace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n"
+    )
+    page = agent.get(user_url(account))
+    assert "jusqu'à déverrouillage par un administrateur" in page.text
+    assert "depuis le" not in page.text
 
 
 def test_a_user_without_recovery_data(agent: FlaskClient, make_account: Any) -> None:

@@ -6,7 +6,6 @@ import io
 import json
 from typing import Any
 
-import ldap3
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,19 +13,10 @@ from flask.testing import FlaskClient
 from sspr.config import Settings
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import WebAccount as Account
-from tests.helpers import lock_out
+from tests.helpers import can_bind, lock_out
 from tests.web.conftest import build_app, csrf_token, https_client, submit
 
 GOOD_PASSWORD = "Nouveau-Mot2passe!"
-
-
-def can_bind(slapd: Slapd, dn: str, password: str) -> bool:
-    server = ldap3.Server(slapd.url, connect_timeout=3)
-    conn = ldap3.Connection(server, dn, password)
-    try:
-        return bool(conn.bind())
-    finally:
-        conn.unbind()
 
 
 def audit_events(audit_lines: io.StringIO) -> list[dict[str, Any]]:
@@ -127,8 +117,8 @@ def test_full_reset_with_the_security_question(
     page = client.get("/reset/done")
     assert "Votre mot de passe est modifié" in page.text
     assert 'href="https://www.example.org/connexion"' in page.text
-    assert can_bind(slapd, account.dn, GOOD_PASSWORD)
-    assert not can_bind(slapd, account.dn, account.password)
+    assert can_bind(slapd.url, account.dn, GOOD_PASSWORD)
+    assert not can_bind(slapd.url, account.dn, account.password)
 
     events = [(e["event"], e["outcome"]) for e in audit_events(audit_lines)]
     assert events == [
@@ -203,7 +193,7 @@ def test_a_password_in_the_directory_history_is_refused_clearly(
     answer(client, "Paris")
     page = choose(client, GOOD_PASSWORD)
     assert "déjà été utilisé récemment" in page.text
-    assert can_bind(slapd, account.dn, "Second-Passw0rd!")
+    assert can_bind(slapd.url, account.dn, "Second-Passw0rd!")
 
 
 def test_the_proof_dies_when_the_password_changes_meanwhile(
@@ -218,7 +208,7 @@ def test_the_proof_dies_when_the_password_changes_meanwhile(
     choose(other, GOOD_PASSWORD)
     page = choose(client, "Autre-Passw0rd!!")
     assert "Démarche expirée" in page.text
-    assert can_bind(slapd, account.dn, GOOD_PASSWORD)
+    assert can_bind(slapd.url, account.dn, GOOD_PASSWORD)
 
 
 # -- guards -------------------------------------------------------------------------------
@@ -379,6 +369,19 @@ def test_directory_down_gives_a_clear_503(
     assert "Aucune modification" in page.text
 
 
+def test_a_directory_refusal_is_an_error_not_an_outage(
+    settings: Settings, audit_lines: io.StringIO, outbox: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = settings.model_dump(mode="json")
+    raw["directory"]["base_dn"] = "not a distinguished name"  # refused before it is sent
+    app = build_app(Settings.model_validate(raw), outbox, audit_lines)
+    page = identify(https_client(app), "jeanne.martin")
+    assert page.status_code == 500
+    assert "Une erreur est survenue" in page.text and "Aucune modification" not in page.text
+    assert "LDAPInvalidDnError" in caplog.text  # the cause, for the administrator
+    app.extensions["sspr"].directory.close()
+
+
 @pytest.mark.parametrize("path", ["/reset/question", "/reset/password", "/reset/done"])
 def test_steps_without_a_flow_never_fail(client: FlaskClient, path: str) -> None:
     assert client.get(path).status_code in (302, 400)
@@ -407,7 +410,7 @@ def test_a_reset_unlocks_an_account_locked_by_ppolicy(
     answer(client, "Paris")
     choose(client, GOOD_PASSWORD)
     assert "pwdAccountLockedTime" not in slapd.search(account.dn, "(objectClass=*)", "+")
-    assert can_bind(slapd, account.dn, GOOD_PASSWORD)
+    assert can_bind(slapd.url, account.dn, GOOD_PASSWORD)
 
 
 def test_the_flow_id_rotates_at_each_proof(

@@ -34,5 +34,5 @@ def test_collaborators_given_need_no_secret(
     monkeypatch.setenv(settings.directory.bind_password_env, "from-the-environment")
     app = build_app(settings, outbox, io.StringIO())  # brings its SMS sender, tests sign freely
     directory = app.extensions["sspr"].directory
-    assert directory._password == "from-the-environment"
+    assert directory.pool._password == "from-the-environment"
     directory.close()

@@ -1,0 +1,282 @@
+"""What OpenLDAP (with ppolicy) and Active Directory do differently, one class each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ldap3 import MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection
+from ldap3.core.exceptions import LDAPCommunicationError, LDAPResponseTimeoutError
+
+from sspr.config import DirectoryConfig
+from sspr.directory.connection import SERVER_DOWN_CODES, describe, reason
+from sspr.directory.entries import (
+    ADMIN_LOCK,
+    Getter,
+    PasswordState,
+    filetime,
+    first,
+    generalized_time,
+)
+from sspr.directory.ppolicy import (
+    CONSTRAINT_VIOLATION,
+    PPOLICY_OID,
+    PPOLICY_REQUEST,
+    AdBindProblem,
+    PolicyControlError,
+    PolicyError,
+    ad_bind_problem,
+    ad_refusal,
+    decode_policy_response,
+    openldap_refusal,
+)
+from sspr.domain.errors import (
+    DirectoryRefused,
+    DirectoryUnavailable,
+    InvalidCredentials,
+    PartialWrite,
+)
+from sspr.domain.ports import LockState, LoginResult
+
+Changes = dict[str, list[Any]]
+
+SUCCESS = 0
+NO_SUCH_ATTRIBUTE = 16
+UNWILLING_TO_PERFORM = 53
+# timeLimitExceeded, adminLimitExceeded, busy, unavailable: the server, not the request.
+OUTAGE_CODES = frozenset({3, 11, *SERVER_DOWN_CODES})
+# AD's userAccountControl flag ACCOUNTDISABLE.
+_AD_DISABLED = 0x2
+
+
+class Dialect:
+    """The operations whose LDAP differs between directories; OpenLDAP's by default."""
+
+    kind: ClassVar[str] = "openldap"
+    state_attributes: ClassVar[tuple[str, ...]] = (
+        "pwdChangedTime",
+        "pwdAccountLockedTime",
+        "pwdReset",
+    )
+    # Whether the directory can tell if a password is the current one without a bind.
+    compares_passwords: ClassVar[bool] = True
+
+    def password_state(self, get: Getter) -> PasswordState:
+        """ppolicy's attributes: any pwdAccountLockedTime locks, 000001010000Z for good."""
+        locked = first(get("pwdAccountLockedTime"))
+        lock = LockState.UNLOCKED
+        if locked:
+            lock = LockState.UNTIL_ADMIN_UNLOCK if locked == ADMIN_LOCK else LockState.LOCKED
+        return PasswordState(
+            changed_at=generalized_time(first(get("pwdChangedTime"))),
+            lock=lock,
+            locked_at=generalized_time(locked) if lock is LockState.LOCKED else None,
+            must_change=first(get("pwdReset")).upper() == "TRUE",
+        )
+
+    def check_transport(self, config: DirectoryConfig) -> None:
+        """Raise when the configured transport cannot carry a password write."""
+
+    def is_current_password(self, conn: Connection, dn: str, password: str) -> bool:
+        """Send the candidate as old and new password (RFC 3062): nothing is written.
+
+        slapd checks the old one first ("unwilling to verify old password" when wrong),
+        then ppolicy refuses to "change" a password to its current value.
+        """
+        # Bytes skip ldap3's SASLprep, which could alter the password the user typed.
+        secret = password.encode("utf-8")
+        conn.extend.standard.modify_password(
+            user=dn, old_password=secret, new_password=secret, controls=[PPOLICY_REQUEST]
+        )
+        code = conn.result["result"]
+        if code in SERVER_DOWN_CODES:
+            raise DirectoryUnavailable(f"password check: {describe(conn.result)}")
+        # Success means no ppolicy stopped the same-value rewrite: still, the password matched.
+        return code in (SUCCESS, CONSTRAINT_VIOLATION)
+
+    def set_password(self, conn: Connection, dn: str, password: str, must_change: bool) -> None:
+        """RFC 3062 exop with the ppolicy control (which clears any lockout), then pwdReset."""
+        conn.extend.standard.modify_password(
+            user=dn, new_password=password.encode("utf-8"), controls=[PPOLICY_REQUEST]
+        )
+        result = conn.result
+        if result["result"] in SERVER_DOWN_CODES:
+            raise DirectoryUnavailable(f"set_password: {describe(result)}")
+        if result["result"] != SUCCESS:
+            raise openldap_refusal(result["result"], result["message"], ppolicy_value(result))
+        # ppolicy sets or drops pwdReset on an admin change depending on the policy's
+        # pwdMustChange; say what this reset wants either way (one more operation, no read).
+        flag: Changes = {"pwdReset": [(MODIFY_REPLACE, ["TRUE"])]}
+        if not must_change:
+            flag = {"pwdReset": [(MODIFY_DELETE, [])]}
+        try:
+            modify(conn, dn, flag)
+        except (LDAPCommunicationError, LDAPResponseTimeoutError, OSError) as exc:
+            raise PartialWrite("password", "must_change", reason(exc)) from exc
+        if conn.result["result"] not in (SUCCESS, NO_SUCH_ATTRIBUTE):
+            raise PartialWrite("password", "must_change", describe(conn.result))
+
+    def change_own(self, conn: Connection, dn: str, old: str, new: str) -> None:
+        """The password change on the user's own connection."""
+        change_with_old(conn, dn, old, new)
+
+    def unlock_changes(self) -> Changes:
+        """The modify that clears the lock and the failed-bind count.
+
+        pwdFailureTime is NO-USER-MODIFICATION, but ppolicy drops it whenever a modify
+        deletes pwdAccountLockedTime. Setting then deleting the lock in one (atomic) modify
+        always has a lock to delete, so the failures go too, and no bind ever sees the lock.
+        """
+        return {
+            "pwdAccountLockedTime": [(MODIFY_REPLACE, ["20000101000000Z"]), (MODIFY_DELETE, [])]
+        }
+
+    def login_result(self, bound: bool, result: Mapping[str, Any]) -> LoginResult:
+        """Read a bind's outcome from ppolicy's response control."""
+        value = ppolicy_value(result)
+        try:
+            policy = decode_policy_response(value) if value else None
+        except PolicyControlError:
+            policy = None
+        error = policy.error if policy else None
+        return LoginResult(
+            ok=bound,
+            locked=error is PolicyError.ACCOUNT_LOCKED,
+            expired=error is PolicyError.PASSWORD_EXPIRED,
+            must_change=error is PolicyError.CHANGE_AFTER_RESET,
+            grace_left=policy.grace_left if policy else None,
+            expires_in=policy.expires_in if policy else None,
+        )
+
+
+class ActiveDirectory(Dialect):
+    """Active Directory: unicodePwd over TLS, pwdLastSet, lockoutTime, data codes."""
+
+    kind: ClassVar[str] = "ad"
+    state_attributes: ClassVar[tuple[str, ...]] = (
+        "pwdLastSet",
+        "lockoutTime",
+        "userAccountControl",
+    )
+    # AD has no equivalent of the exop trick; its own history check answers instead.
+    compares_passwords: ClassVar[bool] = False
+
+    def password_state(self, get: Getter) -> PasswordState:
+        """pwdLastSet 0 forces a change; a non-zero lockoutTime locks."""
+        last_set = first(get("pwdLastSet"))
+        lockout = first(get("lockoutTime"))
+        locked = lockout not in ("", "0")
+        try:
+            control = int(first(get("userAccountControl")) or 0)
+        except ValueError:
+            control = 0
+        return PasswordState(
+            changed_at=filetime(last_set),
+            lock=LockState.LOCKED if locked else LockState.UNLOCKED,
+            locked_at=filetime(lockout) if locked else None,
+            disabled=bool(control & _AD_DISABLED),
+            must_change=last_set == "0",
+        )
+
+    def check_transport(self, config: DirectoryConfig) -> None:
+        """AD refuses unicodePwd in clear: say so before sending it."""
+        if not (config.tls.start_tls or all(u.startswith("ldaps://") for u in config.urls)):
+            raise DirectoryUnavailable(
+                "Active Directory accepts unicodePwd only over TLS: use ldaps:// or tls.start_tls"
+            )
+
+    def is_current_password(self, conn: Connection, dn: str, password: str) -> bool:
+        """Never asked (compares_passwords is False): AD cannot tell without a bind."""
+        return False
+
+    def set_password(self, conn: Connection, dn: str, password: str, must_change: bool) -> None:
+        """One modify: the password, the unlock and maybe the forced change, atomically."""
+        modify(conn, dn, ad_password_changes(password, must_change=must_change))
+        result = conn.result
+        if result["result"] in SERVER_DOWN_CODES:
+            raise DirectoryUnavailable(f"set_password: {describe(result)}")
+        if result["result"] != SUCCESS:
+            raise ad_refusal(result["result"], result["message"])
+
+    def change_own(self, conn: Connection, dn: str, old: str, new: str) -> None:
+        """Delete the old value and add the new one: AD checks the old before writing."""
+        quoted = [f'"{password}"'.encode("utf-16-le") for password in (old, new)]
+        modify(conn, dn, {"unicodePwd": [(MODIFY_DELETE, [quoted[0]]), (MODIFY_ADD, [quoted[1]])]})
+        if conn.result["result"] != SUCCESS:
+            raise ad_refusal(conn.result["result"], conn.result["message"])
+
+    def unlock_changes(self) -> Changes:
+        """A zero lockoutTime unlocks, and resets the bad password count with it."""
+        return {"lockoutTime": [(MODIFY_REPLACE, [b"0"])]}
+
+    def login_result(self, bound: bool, result: Mapping[str, Any]) -> LoginResult:
+        """Read a refused bind's reason from the data code in AD's diagnostic."""
+        problem = None if bound else ad_bind_problem(str(result.get("message", "")))
+        return LoginResult(
+            ok=bound or problem in (AdBindProblem.PASSWORD_EXPIRED, AdBindProblem.MUST_CHANGE),
+            locked=problem is AdBindProblem.LOCKED,
+            expired=problem is AdBindProblem.PASSWORD_EXPIRED,
+            must_change=problem is AdBindProblem.MUST_CHANGE,
+        )
+
+
+def dialect_for(kind: str) -> Dialect:
+    """The dialect of a configured directory kind."""
+    return ActiveDirectory() if kind == "ad" else Dialect()
+
+
+def ad_password_changes(password: str, *, must_change: bool) -> Changes:
+    """The single modify that resets an AD password, unlocks, and maybe forces a change."""
+    changes: Changes = {
+        # AD wants the password quoted and in UTF-16-LE.
+        "unicodePwd": [(MODIFY_REPLACE, [f'"{password}"'.encode("utf-16-le")])],
+        "lockoutTime": [(MODIFY_REPLACE, [b"0"])],
+    }
+    if must_change:
+        changes["pwdLastSet"] = [(MODIFY_REPLACE, [b"0"])]
+    return changes
+
+
+def change_with_old(conn: Connection, dn: str, old: str, new: str) -> None:
+    """RFC 3062 exop with the old password; slapd checks it before any write."""
+    conn.extend.standard.modify_password(
+        user=dn,
+        old_password=old.encode("utf-8"),
+        new_password=new.encode("utf-8"),
+        controls=[PPOLICY_REQUEST],
+    )
+    result = conn.result
+    if result["result"] in SERVER_DOWN_CODES:
+        raise DirectoryUnavailable(f"change_own_password: {describe(result)}")
+    if result["result"] == UNWILLING_TO_PERFORM and "old password" in str(result["message"]):
+        raise InvalidCredentials()
+    if result["result"] != SUCCESS:
+        raise openldap_refusal(result["result"], result["message"], ppolicy_value(result))
+
+
+def apply(conn: Connection, dn: str, changes: Changes, operation: str) -> None:
+    """One modify that is not a password: an outage code is unavailable, any other a refusal."""
+    modify(conn, dn, changes)
+    check(conn.result, operation)
+
+
+def check(result: Mapping[str, Any], operation: str) -> None:
+    """Raise for an unsuccessful result: outage codes mean unavailable, the rest refused."""
+    code = result["result"]
+    if code == SUCCESS:
+        return
+    if code in OUTAGE_CODES:
+        raise DirectoryUnavailable(f"{operation}: {describe(result)}")
+    raise DirectoryRefused(operation, describe(result))
+
+
+def modify(conn: Any, dn: str, changes: Changes) -> None:
+    """Connection.modify, which the ldap3 stubs leave untyped."""
+    conn.modify(dn, changes)
+
+
+def ppolicy_value(result: Mapping[str, Any]) -> bytes | None:
+    """The ppolicy response control's value in a result, if the server sent one."""
+    control = (result.get("controls") or {}).get(PPOLICY_OID)
+    value = control.get("value") if control else None
+    return value if isinstance(value, bytes) else None
