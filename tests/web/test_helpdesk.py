@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,6 +115,25 @@ def test_staff_outside_the_group_and_wrong_passwords_are_refused_alike(
         ("failure", None, "invalid_credentials"),
     ]
     assert "not-the-password" not in audit_lines.getvalue()
+
+
+def test_a_staff_password_typed_with_decomposed_accents_logs_in(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, slapd: Slapd
+) -> None:
+    password = "Réunion-à-l'Hôtel-9"
+    login = f"nfd.agent.{uuid.uuid4().hex[:8]}"
+    lines = [
+        f"dn: uid={login},ou=staff,{slapd.suffix}",
+        "objectClass: inetOrgPerson",
+        f"uid: {login}",
+        "cn: NFD Agent",
+        "sn: Agent",
+        f"userPassword: {ssha(password)}",
+    ]
+    slapd.add("\n".join(lines) + "\n")
+    app = app_with(settings, outbox, audit_lines, group_dn=None, filter=f"(uid={login})")
+    page = staff_login(https_client(app), login, unicodedata.normalize("NFD", password))
+    assert page.headers["Location"] == "/helpdesk/search"
 
 
 def test_end_users_cannot_use_the_console(client: FlaskClient, make_account: Any) -> None:
