@@ -19,8 +19,7 @@ from sspr.config.secrets import Secrets
 from sspr.delivery.sms import twilio_sender
 from sspr.delivery.smtp import smtp_mailer
 from sspr.directory.ldap import LdapDirectory
-from sspr.domain.errors import DeliveryFailed
-from sspr.domain.errors import DirectoryUnavailable
+from sspr.domain.errors import DeliveryFailed, DirectoryUnavailable
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
 from sspr.domain.audit import AuditLog
-from sspr.domain.codes import CodeService, LinkSigner
+from sspr.domain.codes import CodeService
 from sspr.domain.notify import Notifier
 from sspr.domain.ports import Directory, Store, UserEntry
 from sspr.domain.settings import DomainSettings
@@ -77,7 +77,6 @@ class Collaborators:
     audit: AuditLog
     hasher: AnswerHasher
     codes: CodeService
-    links: LinkSigner
     notifier: Notifier
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from sspr.domain.audit import AuditLog
-from sspr.domain.codes import CodePolicy, CodeService, LinkSigner
+from sspr.domain.codes import CodePolicy, CodeService
 from sspr.domain.errors import DeliveryFailed, TooManySends
 from sspr.domain.flow import Collaborators, Flow
 from sspr.domain.notify import Notifier
 from sspr.domain.phone import first_mobile
 from sspr.domain.ports import UserEntry
+from sspr.domain.sessions import fingerprint
 from sspr.domain.settings import DomainSettings
 
 
@@ -26,7 +27,6 @@ class FlowCodes:
         self._settings = settings
         self._audit: AuditLog = parts.audit
         self._codes: CodeService = parts.codes
-        self._links: LinkSigner = parts.links
         self._notifier: Notifier = parts.notifier
         self._code_policies = code_policies
 
@@ -73,8 +73,11 @@ class FlowCodes:
             if flow.channel == "sms":
                 self._notifier.sms_code(to=destination, lang=flow.lang, code=code, minutes=minutes)
                 return
-            token = self._links.make(flow.id, "email", code, flow.password_state)
-            link = f"{self._settings.public_url}/reset/link/{token}"
+            reference = self._codes.make_link(
+                target=fingerprint(flow.id), subject=flow.subject, channel=flow.channel,
+                code=code, ttl=policy.ttl,
+            )  # fmt: skip
+            link = f"{self._settings.public_url}/reset/link/{reference}"
             self._notifier.email_code(
                 to=destination, profile=flow.profile, lang=flow.lang, code=code, link=link,
                 minutes=minutes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 
@@ -64,7 +64,6 @@ class ResetService:
         self._audit = parts.audit
         self._hasher = parts.hasher
         self._codes = parts.codes
-        self._links = parts.links
         self._notifier = parts.notifier
         self._policies = policies
         self._code_policies = code_policies
@@ -171,24 +170,39 @@ class ResetService:
         flow = self.load(flow_id)
         if flow.channel not in CODE_CHANNELS:
             raise StepNotAllowed()
-        return self._check_code(self._current(flow_id, flow.channel), code)
+        flow = self._current(flow_id, flow.channel)
+        check = partial(
+            self._codes.verify, subject=flow.subject, channel=flow.channel, code=code,
+            password_state=flow.password_state,
+        )  # fmt: skip
+        return self._check_code(flow, check)
 
-    def verify_link(self, token: str) -> Flow:
-        """Check the code an email link carries; the link is bound to its own flow and account."""
-        max_age = self._code_policies["email"].ttl
-        flow_id, code = self._links.read(token, max_age, channel="email")
-        flow = self.load(flow_id)
-        if flow.channel != "email":
+    def verify_link(self, reference: str) -> Flow:
+        """Prove the step with an email link: it stands for the code it was sent with, once.
+
+        The link works in any browser: it opens a session of its own on the flow it was sent
+        from, and once the proof holds, the session that asked for the code is closed.
+        """
+        proof = self._codes.redeem_link(reference)
+        state = self._flows.load_by_fingerprint(proof.target)
+        if state is None:
             raise CodeExpired("expired")
-        self._links.read(token, max_age, channel="email", password_state=flow.password_state)
-        return self._check_code(self._current(flow_id, "email"), code)
-
-    def _check_code(self, flow: Flow, code: str) -> Flow:
+        flow = Flow.from_state(self._flows.open(state), state)
         try:
-            self._codes.verify(
-                subject=flow.subject, channel=flow.channel, code=code,
-                password_state=flow.password_state,
-            )  # fmt: skip
+            if flow.proven or (flow.subject, flow.channel) != (proof.subject, proof.channel):
+                raise CodeExpired("expired")
+            self._limiter.ensure_allowed(flow.subject)
+            check = partial(self._codes.verify_link, proof, password_state=flow.password_state)
+            proven = self._check_code(flow, check)
+        except BaseException:
+            self._flows.close(flow.id)
+            raise
+        self._flows.close_by_fingerprint(proof.target)
+        return proven
+
+    def _check_code(self, flow: Flow, check: Callable[[], None]) -> Flow:
+        try:
+            check()
         except CodeInvalid as invalid:
             left = self._fail(flow, "wrong_code")
             raise CodeInvalid(min(invalid.attempts_left, left)) from invalid

@@ -6,6 +6,7 @@ transport is replaced at its boundary; the directory is the real slapd.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from typing import Any
@@ -112,6 +113,19 @@ def test_the_email_link_completes_the_step_in_any_browser(
     other = https_client(app)
     other.get(f"/reset/link/{token}")
     assert submit(other, "/reset/link", {}).status_code == 400
+
+
+def test_the_email_link_carries_only_an_opaque_reference(
+    client: FlaskClient, outbox: Outbox, make_account: Any
+) -> None:
+    account: Account = make_account("elu")
+    submit(client, "/reset/elu", {"identifier": account.login})
+    token = LINK.search(outbox.mails[0].text).group(1)  # type: ignore[union-attr]
+    code = email_code(outbox)
+    # 256 random bits: no payload, no signature, nothing to decode (the code, the flow, the
+    # password state stay on the server).
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token), token
+    assert code.encode() not in base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
 
 
 def test_a_tampered_link_is_refused(client: FlaskClient, outbox: Outbox, make_account: Any) -> None:
