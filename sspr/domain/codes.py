@@ -19,7 +19,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sspr.domain.errors import CodeExpired, CodeInvalid, ResendTooSoon, TooManySends
+from sspr.domain.errors import (
+    CodeExpired,
+    CodeInvalid,
+    CodeMalformed,
+    ResendTooSoon,
+    TooManySends,
+)
 from sspr.domain.ports import Clock, Store
 
 # No look-alikes: 0/O and 1/I/L are left out, so a code read aloud or from a phone screen is
@@ -65,6 +71,17 @@ class CodePolicy:
             raise ValueError("ttl and max_attempts must be positive, the cooldown not negative")
         if self.max_per_hour_per_destination < 1:
             raise ValueError("at least one send per hour is allowed")
+
+    @property
+    def digits_only(self) -> bool:
+        """Whether codes are made of digits alone (SMS: the phone's numeric keypad)."""
+        return self.alphabet.isdigit()
+
+    def check_shape(self, typed: str) -> None:
+        """Raise CodeMalformed when `typed` cannot be a code of this policy, whatever it is."""
+        code = normalize_code(typed)
+        if len(code) != self.length or any(char not in self.alphabet for char in code):
+            raise CodeMalformed(self.length, self.digits_only)
 
 
 EMAIL_POLICY = CodePolicy(length=6, alphabet=EMAIL_ALPHABET, ttl=15 * 60)

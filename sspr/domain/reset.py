@@ -171,6 +171,8 @@ class ResetService:
         if flow.channel not in CODE_CHANNELS:
             raise StepNotAllowed()
         flow = self._current(flow_id, flow.channel)
+        # A typing slip (a letter in an SMS code, a digit missing) is no guess: no try used.
+        self._code_policies[flow.channel].check_shape(code)
         check = partial(
             self._codes.verify, subject=flow.subject, channel=flow.channel, code=code,
             password_state=flow.password_state,

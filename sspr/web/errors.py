@@ -20,6 +20,7 @@ from sspr.domain.errors import (
     Blocked,
     CodeExpired,
     CodeInvalid,
+    CodeMalformed,
     DeliveryFailed,
     DirectoryUnavailable,
     FlowGone,
@@ -33,6 +34,7 @@ from sspr.domain.errors import (
 )
 from sspr.web.messages import (
     code_invalid_text,
+    code_shape_text,
     delivery_failed_text,
     refusal_text,
     resend_text,
@@ -75,6 +77,8 @@ def form_error(problem: SsprError) -> FormError | None:
         return FormError(None, wrong_answer_text(problem.attempts_left))
     if isinstance(problem, CodeInvalid):
         return FormError("code", code_invalid_text(problem.attempts_left))
+    if isinstance(problem, CodeMalformed):
+        return FormError("code", code_shape_text(problem))
     if isinstance(problem, CodeExpired):
         return FormError("code", _("Ce code n'est plus valable. Demandez-en un nouveau."))
     if isinstance(problem, PasswordMismatch):

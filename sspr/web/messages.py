@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from sspr.domain.errors import PasswordRefusal
+from sspr.domain.errors import CodeMalformed, PasswordRefusal
 from sspr.domain.policy import Rule
 
 
@@ -128,6 +128,20 @@ def code_invalid_text(left: int) -> str:
     if left == 1:
         return _("Code incorrect. Il vous reste 1 essai avant un blocage temporaire.")
     return _("Code incorrect. Il vous reste %(num)d essais.", num=left)
+
+
+def code_shape_text(malformed: CodeMalformed) -> str:
+    """What a code looks like, when what was typed cannot be one."""
+    if malformed.digits_only:
+        return ngettext(
+            "Le code comporte %(num)d chiffre.", "Le code comporte %(num)d chiffres.",
+            malformed.length,
+        )  # fmt: skip
+    return ngettext(
+        "Le code comporte %(num)d caractère (lettres et chiffres).",
+        "Le code comporte %(num)d caractères (lettres et chiffres).",
+        malformed.length,
+    )
 
 
 def resend_text(seconds: float) -> str:

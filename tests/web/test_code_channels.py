@@ -220,6 +220,36 @@ def test_sms_code(client: FlaskClient, outbox: Outbox, make_account: Any, slapd:
     assert can_bind(slapd, account.dn, "ab12!xyz-9")
 
 
+def test_the_sms_code_field_wants_six_digits_and_a_slip_costs_no_try(
+    client: FlaskClient, outbox: Outbox, make_account: Any
+) -> None:
+    account: Account = make_account("agent-lycee", mobile="06 11 22 33 45")
+    submit(client, "/reset/agent-lycee", {"identifier": account.login})
+    page = client.get("/reset/code").text
+    assert re.search(r'<input[^>]*id="code"[^>]*inputmode="numeric"', page)
+    assert "Le code comporte 6 chiffres et expire dans 10 minutes." in page
+    for slip in ("12345", "1234567", "12a456", "ABCDEF"):
+        page = type_code(client, slip).text
+        assert "Le code comporte 6 chiffres." in page, slip
+        assert "Code incorrect" not in page
+    code = sms_code(outbox)
+    wrong = "".join(str((int(digit) + 1) % 10) for digit in code)
+    assert "Il vous reste 4 essais." in type_code(client, wrong).text  # the first try used
+    assert type_code(client, code).headers["Location"] == "/reset/password"
+
+
+def test_an_email_code_of_the_wrong_length_costs_no_try(
+    client: FlaskClient, outbox: Outbox, make_account: Any
+) -> None:
+    account: Account = make_account("elu")
+    submit(client, "/reset/elu", {"identifier": account.login})
+    page = client.get("/reset/code").text
+    assert "Le code comporte 6 caractères et expire" in page and "inputmode" not in page
+    page = type_code(client, "T3A8X").text
+    assert "Le code comporte 6 caractères (lettres et chiffres)." in page
+    assert "Il vous reste 4 essais." in type_code(client, "ZZZZZZ").text
+
+
 def test_no_mobile_gets_the_profile_text_when_explicit(
     settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any
 ) -> None:
