@@ -213,6 +213,10 @@ class CodeService:
     def _check(self, subject: str, channel: str, typed: str, password_state: str) -> None:
         key = self._code_key(subject, channel)
         raw = self._store.get(key)
+        used = self._store.get(f"{key}:used")
+        # A code that already served (a restarted flow, a link used twice) is no guess.
+        if used is not None and hmac.compare_digest(typed.encode(), used):
+            raise CodeExpired("used")
         if raw is None:
             raise CodeExpired("expired")
         record = _Record.decode(raw)
@@ -228,6 +232,10 @@ class CodeService:
             raise CodeExpired("attempts")
         if hmac.compare_digest(typed, record.mac):
             self._consume(key, raw, tries_key)
+            # Remembered while it would have lived, so typing it again says "already used";
+            # and the cooldown ends: its owner, done with it, may ask for the next one now.
+            self._store.set(f"{key}:used", typed.encode(), record.ttl)
+            self._store.delete(self._cooldown_key(subject, channel))
             return
         if tries >= record.max_attempts:
             self._store.delete(key)

@@ -164,7 +164,7 @@ class CodeMalformed(Refusal):
 class CodeExpired(Refusal):
     """No live code: absent, expired, used, revoked, out of tries, or the password changed.
 
-    `reason` is one of "expired", "attempts", "revoked", "password_changed".
+    `reason` is one of "expired", "attempts", "revoked", "used", "password_changed".
     """
 
     def __init__(self, reason: str = "expired") -> None:

@@ -35,6 +35,8 @@ class Flow:
     password_state: str = ""
     lang: str = "fr"
     identifier: str = ""
+    # No new code was sent on entering the step: one went out less than a cooldown ago.
+    code_reused: bool = False
 
     @property
     def proven(self) -> bool:

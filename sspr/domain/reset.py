@@ -141,7 +141,7 @@ class ResetService:
         self._limiter.ensure_allowed(flow.subject)
         chosen = replace(flow, channel=channel)
         if channel in CODE_CHANNELS:
-            self._send_first_code(chosen, self._read(flow))
+            chosen = self._send_first_code(chosen, self._read(flow))
         self._save(chosen)
         return chosen
 
@@ -152,7 +152,14 @@ class ResetService:
             raise StepNotAllowed()
         self._limiter.ensure_allowed(flow.subject)
         self._flow_codes.send(flow, self._read(flow))
+        if flow.code_reused:
+            flow = replace(flow, code_reused=False)
+            self._save(flow)
         return flow
+
+    def resend_wait_of(self, flow: Flow) -> float | None:
+        """Seconds before this flow may ask for another code, or None."""
+        return self._codes.resend_wait(subject=flow.subject, channel=flow.channel)
 
     def answer(self, flow_id: str, answers: Mapping[str, str]) -> Flow:
         """Check the answers; every question is hashed whatever happens, so timing says nothing."""
@@ -209,7 +216,15 @@ class ResetService:
             left = self._fail(flow, "wrong_code")
             raise CodeInvalid(min(invalid.attempts_left, left)) from invalid
         except CodeExpired as expired:
-            self._fail(flow, f"code_{expired.reason}")
+            if expired.reason == "attempts":  # the last wrong try of the code: a guess
+                self._fail(flow, "code_attempts")
+                raise
+            # No live code to guess (used, replaced, expired, or the password changed):
+            # recorded, but no failure counted, so a stale code locks no one out.
+            self._audit.record(
+                "proof.failed", "failure", user_dn=flow.dn, profile=flow.profile,
+                channel=flow.channel, reason=f"code_{expired.reason}",
+            )  # fmt: skip
             raise
         entry = self._read(flow)
         if entry is None:
@@ -243,14 +258,17 @@ class ResetService:
         if len(options) == 1:
             flow = replace(flow, channel=options[0])
             if flow.channel in CODE_CHANNELS:
-                self._send_first_code(flow, entry)
+                flow = self._send_first_code(flow, entry)
         self._save(flow)
         return flow
 
-    def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> None:
-        # A code went to this account moments ago (a restarted flow): that one still works.
-        with contextlib.suppress(ResendTooSoon):
+    def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> Flow:
+        """Send the step's code; within the cooldown (a restarted flow) the last one stands."""
+        try:
             self._flow_codes.send(flow, entry)
+        except ResendTooSoon:
+            return replace(flow, code_reused=True)
+        return replace(flow, code_reused=False)
 
     def _fail(self, flow: Flow, reason: str) -> int:
         """Count a failed proof for the account; raise TooManyAttempts when it is blocked."""

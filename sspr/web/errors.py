@@ -33,6 +33,7 @@ from sspr.domain.errors import (
     WrongAnswer,
 )
 from sspr.web.messages import (
+    code_expired_text,
     code_invalid_text,
     code_shape_text,
     delivery_failed_text,
@@ -80,7 +81,7 @@ def form_error(problem: SsprError) -> FormError | None:
     if isinstance(problem, CodeMalformed):
         return FormError("code", code_shape_text(problem))
     if isinstance(problem, CodeExpired):
-        return FormError("code", _("Ce code n'est plus valable. Demandez-en un nouveau."))
+        return FormError("code", code_expired_text(problem.reason))
     if isinstance(problem, PasswordMismatch):
         return FormError("confirmation", _("Les deux mots de passe ne sont pas identiques."))
     if isinstance(problem, PasswordRefused):

@@ -154,6 +154,27 @@ def resend_text(seconds: float) -> str:
     )
 
 
+def recent_code_text(seconds: float) -> str:
+    """No new code yet: one went out less than the cooldown ago, and it still works."""
+    wait = max(1, int(seconds + 0.999))
+    return ngettext(
+        "Un code a été envoyé il y a moins d'une minute : utilisez le dernier reçu. Vous "
+        "pourrez en demander un nouveau dans %(num)d seconde.",
+        "Un code a été envoyé il y a moins d'une minute : utilisez le dernier reçu. Vous "
+        "pourrez en demander un nouveau dans %(num)d secondes.",
+        wait,
+    )
+
+
+def code_expired_text(reason: str) -> str:
+    """Why a code no longer works, when that is no guess (no try was counted)."""
+    if reason == "used":
+        return _("Ce code a déjà servi. Saisissez le dernier code reçu, ou demandez-en un nouveau.")
+    if reason == "revoked":
+        return _("Ce code a été remplacé par un plus récent : saisissez le dernier code reçu.")
+    return _("Ce code n'est plus valable. Demandez-en un nouveau.")
+
+
 def sends_text(seconds: float) -> str:
     """The hourly cap of codes per destination is reached."""
     minutes = max(1, int((seconds + 59) // 60))

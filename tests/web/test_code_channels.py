@@ -7,6 +7,7 @@ transport is replaced at its boundary; the directory is the real slapd.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import re
 from typing import Any
@@ -184,8 +185,9 @@ def test_resend_waits_for_the_cooldown(
     token = csrf_token(client.get("/reset/code").text)
     response = client.post("/reset/code/resend", data={"csrf_token": token})
     assert response.headers["Location"] == "/reset/code"
-    page = client.get("/reset/code")
-    assert "Patientez" in page.text and "secondes avant d" in page.text
+    page = html.unescape(client.get("/reset/code").text)
+    assert "Un code a été envoyé il y a moins d'une minute : utilisez le dernier reçu." in page
+    assert re.search(r"demander un nouveau dans \d+ secondes", page)
     assert len(outbox.mails) == 1
 
 
@@ -248,6 +250,41 @@ def test_an_email_code_of_the_wrong_length_costs_no_try(
     page = type_code(client, "T3A8X").text
     assert "Le code comporte 6 caractères (lettres et chiffres)." in page
     assert "Il vous reste 4 essais." in type_code(client, "ZZZZZZ").text
+
+
+def test_restarting_within_the_cooldown_says_the_last_code_still_works(
+    client: FlaskClient, outbox: Outbox, make_account: Any
+) -> None:
+    account: Account = make_account("agent-lycee", mobile="06 11 22 33 46")
+    submit(client, "/reset/agent-lycee", {"identifier": account.login})
+    restarted = https_client(client.application)  # "je recommence", moments later
+    submit(restarted, "/reset/agent-lycee", {"identifier": account.login})
+    assert len(outbox.sms) == 1  # nothing new was sent, and the page says so
+    page = html.unescape(restarted.get("/reset/code").text)
+    assert "Un code a été envoyé il y a moins d'une minute : utilisez le dernier reçu." in page
+    assert re.search(r"Vous pourrez en demander un nouveau dans (59|60) secondes\.", page)
+    assert type_code(restarted, sms_code(outbox)).headers["Location"] == "/reset/password"
+
+
+def test_a_used_code_is_not_a_failure_and_a_restart_sends_a_new_one(
+    client: FlaskClient, outbox: Outbox, make_account: Any, audit_lines: io.StringIO
+) -> None:
+    account: Account = make_account("agent-lycee", mobile="06 11 22 33 47")
+    submit(client, "/reset/agent-lycee", {"identifier": account.login})
+    used = sms_code(outbox)
+    assert type_code(client, used).headers["Location"] == "/reset/password"
+    # Back to the start within the minute: the code was used, so a new one goes out.
+    submit(client, "/reset/agent-lycee", {"identifier": account.login})
+    assert len(outbox.sms) == 2
+    page = html.unescape(client.get("/reset/code").text)
+    assert "il y a moins d'une minute" not in page
+    page = html.unescape(type_code(client, used).text)
+    assert "Ce code a déjà servi. Saisissez le dernier code reçu" in page
+    assert "Code incorrect" not in page
+    wrong = "".join(str((int(digit) + 1) % 10) for digit in sms_code(outbox))
+    assert "Il vous reste 4 essais." in type_code(client, wrong).text  # the stale code cost none
+    assert type_code(client, sms_code(outbox)).headers["Location"] == "/reset/password"
+    assert '"reason": "code_used"' in audit_lines.getvalue()
 
 
 def test_no_mobile_gets_the_profile_text_when_explicit(

@@ -508,12 +508,14 @@ def test_send_reset_mails_the_link_that_continues_in_the_users_browser(
     assert (line["channel"], line["agent"], line["reason"], line["profile"]) == (
         "email", AGENT.login, "ticket 77", "elu"
     )  # fmt: skip
-    # Straight away again: the code sent moments ago still works, nothing new is sent.
+    # The code served, so another reset may go at once; then the one just sent still works,
+    # and nothing new is sent.
+    assert act(agent, account, "/reset", channel="email").status_code == 302
     page = act(agent, account, "/reset", channel="email")
     # The real clock runs here: a loaded machine may take a second between the two sends.
     wait = re.search(r"Patientez (\d+) secondes?", page.text)
     assert wait is not None and 0 < int(wait.group(1)) <= 60
-    assert len(outbox.mails) == 1
+    assert len(outbox.mails) == 2
 
 
 def test_a_code_sent_by_the_helpdesk_works_in_the_flow_the_user_has_open(
