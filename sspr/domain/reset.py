@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 
-from sspr.domain.answers import parse_stored
+from sspr.domain.answers import parse_stored, upgraded_values
 from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
     CodeExpired,
@@ -19,6 +19,7 @@ from sspr.domain.errors import (
     PasswordRefused,
     PolicyViolations,
     ResendTooSoon,
+    SsprError,
     StepNotAllowed,
     StoreUnavailable,
     TooManyAttempts,
@@ -170,7 +171,22 @@ class ResetService:
         if entry is None or not all(results):
             left = self._fail(flow, "wrong_answer")
             raise WrongAnswer(attempts_left=left)
+        self._upgrade_answers(flow, entry, {q: answers.get(q, "") for q in flow.questions})
         return self._prove(flow, entry)
+
+    def _upgrade_answers(self, flow: Flow, entry: UserEntry, typed: Mapping[str, str]) -> None:
+        """Rewrite answers stored in an older format, now that their text is known right."""
+        values = upgraded_values(entry.answers, self._hasher, typed)
+        if values is None:
+            return
+        fields = {"user_dn": entry.dn, "profile": flow.profile, "reason": "answers_format"}
+        try:
+            self._directory.write_recovery(entry.dn, {"answers": values})
+        except SsprError:
+            # The proof stands: the old values still work, the next proof tries again.
+            self._audit.record("enrolment.changed", "failure", **fields)
+            return
+        self._audit.record("enrolment.changed", "success", **fields)
 
     def verify_code(self, flow_id: str, code: str) -> Flow:
         """Check a typed code of the current code channel."""

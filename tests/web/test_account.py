@@ -283,7 +283,7 @@ def test_custom_questions_only_where_the_profile_allows(
 def _decode(values: list[str]) -> list[str]:
     import base64
 
-    return [v if v.startswith("sspr1") else base64.b64decode(v).decode() for v in values]
+    return [v if v.startswith("sspr") else base64.b64decode(v).decode() for v in values]
 
 
 # -- mobile and email ----------------------------------------------------------------------
