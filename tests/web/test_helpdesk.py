@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -672,3 +673,21 @@ def test_a_refused_action_can_be_corrected_and_sent_again(
     assert "Indiquez la raison de cette action." in refused.text
     assert client.post(url, data={**data, "reason": "Appel"}).status_code == 302
     assert [e["outcome"] for e in audit_events(audit_lines, "helpdesk.unlock")] == ["success"]
+
+
+def test_event_details_are_in_words_in_french_and_english(
+    audited: FlaskClient, make_account: Any
+) -> None:
+    account: Account = make_account("elu")
+    staff_login(https_client(audited.application), AGENT.login, "not-the-password")
+    act(audited, account, "/reset", channel="email", reason="ticket 1")
+    act(audited, account, "/reset", channel="email", reason="ticket 2")  # within the cooldown
+    page = html.unescape(audited.get("/helpdesk/audit").text)
+    for raw in ("invalid_credentials", "ResendTooSoon"):
+        assert raw not in page, raw
+    assert "Erreur : identifiant ou mot de passe incorrect" in page
+    assert "Erreur : code déjà envoyé il y a moins d'une minute" in page
+    assert "Canal : email" in page
+    english = html.unescape(audited.get("/helpdesk/audit", headers={"Accept-Language": "en"}).text)
+    assert "wrong username or password" in english
+    assert "a code was sent less than a minute ago" in english
