@@ -15,7 +15,7 @@ from sspr.directory.ldap import LdapDirectory
 from sspr.domain.account import AccountService
 from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
-from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService, LinkSigner
+from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService
 from sspr.domain.flow import Collaborators
 from sspr.domain.helpdesk import HelpdeskService
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
@@ -97,7 +97,6 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
         audit=audit,
         hasher=_hasher(settings),
         codes=CodeService(store, clock, key),
-        links=LinkSigner(key),
         notifier=TemplateNotifier(settings, mailer, sms_sender, outbox),
     )
     reset = ResetService(

@@ -29,6 +29,9 @@ threads = int(os.environ.get("SSPR_THREADS", "4"))
 # Longer than a reverse proxy's idle upstream timeout (nginx keepalive_timeout: 60 s), so
 # the proxy, not gunicorn, decides when an idle connection closes.
 keepalive = int(os.environ.get("SSPR_KEEPALIVE", "75"))
+# The access log masks email-link references (/reset/link/[masked]): a link is a proof, and
+# logs are read by more people than mail is.
+logger_class = "sspr.web.access_log.RedactingLogger"
 
 
 def on_starting(server: Any) -> None:

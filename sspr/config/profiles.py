@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, HttpUrl, field_validator
@@ -89,6 +90,19 @@ class Profile(Strict):
     captcha: CaptchaMode = "off"
     """ALTCHA proof of work on the identify and code-request forms: off, always, or
     after_failures (after `captcha.failures_before` failures from the same address)."""
+    mail_domains: list[str] = Field(default_factory=list)
+    """The mail domains of the profile's accounts. Reset pages show an address's domain
+    (masked: `j•••@m•••.fr`) only when it is listed, and unknown identifiers get a domain drawn
+    from the list, so a mask tells no account apart; unlisted or no list: no domain shown
+    (`j•••@•••`). List every domain the accounts use."""
+
+    @field_validator("mail_domains")
+    @classmethod
+    def _domain_names(cls, domains: list[str]) -> list[str]:
+        for name in domains:
+            if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", name):
+                raise ValueError(f'"{name}" is not a mail domain (lower case, e.g. mairie.fr)')
+        return domains
 
     @field_validator("captcha", mode="before")
     @classmethod
@@ -131,7 +145,7 @@ class Profile(Strict):
             not_enrolled=self.not_enrolled.to_domain(),
             questions_required=self.questions_required, custom_questions=self.custom_questions,
             remind_mobile=self.remind_mobile, temporary_password=self.temporary_password,
-            captcha=self.captcha,
+            captcha=self.captcha, mail_domains=tuple(self.mail_domains),
         )  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -59,10 +60,28 @@ class SmtpMailer:
         with self._session() as smtp:
             smtp.send_message(mail)
 
-    def rehearse(self) -> None:
-        """Everything a send does but the message: the same latency, for decoy flows."""
+    def rehearse(self, message: OutgoingMail) -> None:
+        """A send up to its point of no return, for decoy flows: the same work, nothing sent.
+
+        The same message is built, the same session opened, the same envelope and data
+        sent; the final dot that commits the message is not. Dropping the connection before
+        it makes the server discard the transaction (RFC 5321 §3.8, §4.1.1.4). The envelope
+        names the sender itself, so no outside address is ever given to the relay.
+        """
+        try:
+            mail = self.build(message)
+        except ValueError as exc:
+            raise DeliveryFailed("smtp: the message headers are invalid") from exc
+        data = _dot_stuffed(mail.as_bytes(policy=mail.policy.clone(linesep="\r\n")))
+        sender = parseaddr(self._sender)[1]
         with self._session() as smtp:
-            smtp.noop()
+            # NOOP stands for the round trip of the final dot, which a rehearsal cannot make.
+            for command in (f"MAIL FROM:<{sender}>", f"RCPT TO:<{sender}>", "NOOP", "DATA"):
+                code, _ = smtp.docmd(command)
+                if code >= 400:
+                    raise smtplib.SMTPResponseException(code, b"")
+            smtp.send(data)
+            smtp.close()
 
     def probe(self) -> str:
         """Connect, secure and log in, send nothing; the first line of the EHLO greeting."""
@@ -92,7 +111,8 @@ class SmtpMailer:
     def _session(self) -> Iterator[smtplib.SMTP]:
         """A connected, secured and authenticated session; every failure is DeliveryFailed."""
         try:
-            with self._connect() as smtp:
+            smtp = self._connect()
+            try:
                 _greet(smtp)
                 if self._security == "starttls":
                     if not smtp.has_extn("starttls"):  # never fall back to clear text
@@ -102,6 +122,12 @@ class SmtpMailer:
                 if self._username:
                     smtp.login(self._username, self._password or "")
                 yield smtp
+                # QUIT, without waiting for its reply: the work is done, and a rehearsal
+                # could not spend that round trip alike.
+                if smtp.sock is not None:
+                    smtp.putcmd("quit")
+            finally:
+                smtp.close()
         except (smtplib.SMTPException, OSError) as exc:  # OSError covers timeouts and TLS
             where = f"smtp {self._host}:{self._port}"
             if _timed_out(exc):
@@ -132,6 +158,12 @@ def _greet(smtp: smtplib.SMTP) -> None:
     code, _ = smtp.ehlo()
     if code != 250:
         raise smtplib.SMTPHeloError(code, b"EHLO refused")
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The data as DATA carries it (RFC 5321 §4.5.2), without the final "." line."""
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
 
 
 def _describe(exc: BaseException) -> str:

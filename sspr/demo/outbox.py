@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from functools import cached_property
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -30,12 +31,36 @@ KEPT = 50
 
 @dataclass(frozen=True)
 class CapturedMail:
-    """One message as the catcher received it."""
+    """One message as the catcher received it, parsed when first read.
+
+    The catcher runs inside the app's process (demo and tests): receiving stays as cheap as
+    handing a message to a real relay, whose own work does not weigh on sspr's process.
+    """
 
     at: datetime
-    to: str
-    subject: str
-    text: str
+    raw: bytes
+
+    @cached_property
+    def _message(self) -> EmailMessage:
+        message = email.message_from_bytes(self.raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        return message
+
+    @property
+    def to(self) -> str:
+        """The To header."""
+        return str(self._message["To"])
+
+    @property
+    def subject(self) -> str:
+        """The Subject header, decoded."""
+        return str(self._message["Subject"])
+
+    @property
+    def text(self) -> str:
+        """The plain-text part."""
+        body = self._message.get_body(preferencelist=("plain",))
+        return body.get_content() if body is not None else ""
 
 
 @dataclass(frozen=True)
@@ -73,15 +98,9 @@ class _Catcher:
         self._outbox = outbox
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        """Parse and keep the message."""
+        """Keep the message (parsed when read)."""
         content = envelope.content if isinstance(envelope.content, bytes) else b""
-        message = email.message_from_bytes(content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        body = message.get_body(preferencelist=("plain",))
-        text = body.get_content() if body is not None else ""
-        self._outbox.add_mail(
-            CapturedMail(datetime.now(UTC), str(message["To"]), str(message["Subject"]), text)
-        )
+        self._outbox.add_mail(CapturedMail(datetime.now(UTC), content))
         return "250 Message accepted for delivery"
 
 

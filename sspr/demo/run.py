@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 from flask import Flask
+from werkzeug.serving import WSGIRequestHandler
 
 from sspr.config import Settings, parse_settings
 from sspr.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_STAFF, demo_ldif
@@ -83,7 +84,10 @@ def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
             app = demo_app(demo_settings(slapd, workdir, url, catcher.port), outbox)
             print(f"sspr demo: directory {slapd.url}, app {url}/, outbox {url}/demo/outbox")
             print_accounts()
-            run_simple(host, port, app, threaded=True, use_reloader=False)
+            run_simple(
+                host, port, app, threaded=True, use_reloader=False,
+                request_handler=demo_request_handler(),
+            )  # fmt: skip
         except KeyboardInterrupt:
             pass
         finally:
@@ -91,6 +95,17 @@ def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
             slapd.stop()
             print("sspr demo: stopped")
     return 0
+
+
+def demo_request_handler() -> type[WSGIRequestHandler]:
+    """Werkzeug's request handler, its request log without email-link references."""
+    from sspr.web.access_log import redact
+
+    class RedactingHandler(WSGIRequestHandler):
+        def log(self, type: str, message: str, *args: Any) -> None:
+            super().log(type, message, *(redact(a) if isinstance(a, str) else a for a in args))
+
+    return RedactingHandler
 
 
 def demo_app(settings: Settings, outbox: Outbox) -> Flask:

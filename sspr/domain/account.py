@@ -101,6 +101,7 @@ class AccountService:
     ) -> tuple[UserEntry, LoginResult]:
         """Bind as the user; unknown accounts and wrong passwords fail alike."""
         entry = self._reset.identify(profile, identifier.strip())
+        password = normalize_password(password)  # é typed either way: the form written (NFC)
         result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
         if entry is None or not (result.ok or result.expired or result.locked):
             self._audit.record("login", "failure", user_dn=entry.dn if entry else None,
@@ -116,7 +117,7 @@ class AccountService:
 
     def confirm_password(self, entry: UserEntry, password: str) -> None:
         """Check the current password again before a sensitive change."""
-        if not self._directory.authenticate(entry.dn, password).ok:
+        if not self._directory.authenticate(entry.dn, normalize_password(password)).ok:
             self._audit.record("login", "failure", user_dn=entry.dn, reason="reauth")
             raise InvalidCredentials()
 

@@ -3,6 +3,9 @@
 Rules: single use, short-lived, at most `max_attempts` tries, a resend cooldown, a cap of sends
 per hour and per destination, a new code revokes the previous one, and a code is bound to the
 account and to its password state. Codes are stored as HMACs and never logged.
+
+An email link carries an opaque random reference, never the code: the store keeps the
+reference's hash, pointing at the code's HMAC, for the code's lifetime, and gives it once.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from itsdangerous import BadData, URLSafeTimedSerializer
-from itsdangerous.timed import TimestampSigner
-
-from sspr.domain.errors import CodeExpired, CodeInvalid, ResendTooSoon, TooManySends
-from sspr.domain.ports import Clock, Store, SystemClock
+from sspr.domain.errors import (
+    CodeExpired,
+    CodeInvalid,
+    CodeMalformed,
+    ResendTooSoon,
+    TooManySends,
+)
+from sspr.domain.ports import Clock, Store
 
 # No look-alikes: 0/O and 1/I/L are left out, so a code read aloud or from a phone screen is
 # typed right. 2/Z, 5/S and 8/B stay: they differ in every UI font, and each letter dropped
@@ -66,6 +72,17 @@ class CodePolicy:
         if self.max_per_hour_per_destination < 1:
             raise ValueError("at least one send per hour is allowed")
 
+    @property
+    def digits_only(self) -> bool:
+        """Whether codes are made of digits alone (SMS: the phone's numeric keypad)."""
+        return self.alphabet.isdigit()
+
+    def check_shape(self, typed: str) -> None:
+        """Raise CodeMalformed when `typed` cannot be a code of this policy, whatever it is."""
+        code = normalize_code(typed)
+        if len(code) != self.length or any(char not in self.alphabet for char in code):
+            raise CodeMalformed(self.length, self.digits_only)
+
 
 EMAIL_POLICY = CodePolicy(length=6, alphabet=EMAIL_ALPHABET, ttl=15 * 60)
 SMS_POLICY = CodePolicy(length=6, alphabet=SMS_ALPHABET, ttl=10 * 60)
@@ -77,6 +94,16 @@ class IssuedCode:
 
     expires_at: float
     resend_at: float
+
+
+@dataclass(frozen=True)
+class LinkProof:
+    """What an email link stands for: the code it was sent with, and where it leads."""
+
+    target: str
+    subject: str
+    channel: str
+    mac: str
 
 
 def generate_code(policy: CodePolicy) -> str:
@@ -160,8 +187,36 @@ class CodeService:
 
     def verify(self, *, subject: str, channel: str, code: str, password_state: str) -> None:
         """Consume the code if right; raise CodeInvalid or CodeExpired otherwise."""
+        typed = self._mac("code", subject, channel, normalize_code(code))
+        self._check(subject, channel, typed, password_state)
+
+    def make_link(self, *, target: str, subject: str, channel: str, code: str, ttl: float) -> str:
+        """An opaque, single-use reference to this code for a mail's link (kept only hashed)."""
+        reference = secrets.token_urlsafe(32)
+        mac = self._mac("code", subject, channel, normalize_code(code))
+        value = json.dumps([target, subject, channel, mac]).encode()
+        self._store.set(self._link_key(reference), value, ttl)
+        return reference
+
+    def redeem_link(self, reference: str) -> LinkProof:
+        """What a link stands for, once: a second use, or an unknown reference, is expired."""
+        raw = self._store.take(self._link_key(reference)) if reference else None
+        if raw is None:
+            raise CodeExpired("expired")
+        target, subject, channel, mac = json.loads(raw)
+        return LinkProof(target, subject, channel, mac)
+
+    def verify_link(self, proof: LinkProof, *, password_state: str) -> None:
+        """Consume the code a link stands for, as if it were typed."""
+        self._check(proof.subject, proof.channel, proof.mac, password_state)
+
+    def _check(self, subject: str, channel: str, typed: str, password_state: str) -> None:
         key = self._code_key(subject, channel)
         raw = self._store.get(key)
+        used = self._store.get(f"{key}:used")
+        # A code that already served (a restarted flow, a link used twice) is no guess.
+        if used is not None and hmac.compare_digest(typed.encode(), used):
+            raise CodeExpired("used")
         if raw is None:
             raise CodeExpired("expired")
         record = _Record.decode(raw)
@@ -175,9 +230,12 @@ class CodeService:
         if tries > record.max_attempts:
             self._store.delete(key)
             raise CodeExpired("attempts")
-        typed = self._mac("code", subject, channel, normalize_code(code))
         if hmac.compare_digest(typed, record.mac):
             self._consume(key, raw, tries_key)
+            # Remembered while it would have lived, so typing it again says "already used";
+            # and the cooldown ends: its owner, done with it, may ask for the next one now.
+            self._store.set(f"{key}:used", typed.encode(), record.ttl)
+            self._store.delete(self._cooldown_key(subject, channel))
             return
         if tries >= record.max_attempts:
             self._store.delete(key)
@@ -261,6 +319,10 @@ class CodeService:
         if taken != raw:
             raise CodeExpired("expired")
 
+    def _link_key(self, reference: str) -> str:
+        # A plain hash is enough: the reference is 256 random bits, not a guessable value.
+        return "link:" + hashlib.sha256(reference.encode()).hexdigest()
+
     def _cooldown_key(self, subject: str, channel: str) -> str:
         return f"{self._code_key(subject, channel)}:cooldown"
 
@@ -275,59 +337,6 @@ class CodeService:
     def _mac(self, label: str, subject: str, channel: str, value: str) -> str:
         message = "\0".join((label, subject, channel, value)).encode()
         return hmac.new(self._mac_key, message, hashlib.sha256).hexdigest()
-
-
-class LinkSigner:
-    """Signed email links that carry the code, bound to one account, channel and password."""
-
-    def __init__(self, secret: bytes, clock: Clock | None = None) -> None:
-        if len(secret) < 16:
-            raise ValueError("the link secret must hold at least 16 bytes")
-        self._state_key = _derive(secret, b"link-state")
-        self._serializer = URLSafeTimedSerializer(
-            secret, salt="sspr.email-link.v1", signer=_clock_signer(clock or SystemClock())
-        )
-
-    def make(self, subject: str, channel: str, code: str, password_state: str) -> str:
-        """A URL-safe token for the link in the email."""
-        return self._serializer.dumps([subject, channel, code, self._state_tag(password_state)])
-
-    def read(
-        self,
-        token: str,
-        max_age: float,
-        *,
-        channel: str = "email",
-        password_state: str | None = None,
-    ) -> tuple[str, str]:
-        """Return (subject, code) from a genuine, fresh token, or raise CodeExpired."""
-        try:
-            # BadData covers a bad signature, an expired one and a malformed payload.
-            payload = self._serializer.loads(token, max_age=int(max_age))
-            subject, token_channel, code, state = payload
-        except (BadData, ValueError, TypeError) as exc:
-            raise CodeExpired("expired") from exc
-        if not all(isinstance(part, str) for part in payload) or token_channel != channel:
-            raise CodeExpired("expired")
-        if password_state is not None and not hmac.compare_digest(
-            state, self._state_tag(password_state)
-        ):
-            raise CodeExpired("password_changed")
-        return subject, code
-
-    def _state_tag(self, password_state: str) -> str:
-        digest = hmac.new(self._state_key, password_state.encode(), hashlib.sha256)
-        return digest.hexdigest()[:16]
-
-
-def _clock_signer(clock: Clock) -> type[TimestampSigner]:
-    """A TimestampSigner that reads the injected clock, so link expiry is testable."""
-
-    class ClockSigner(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(clock.now())
-
-    return ClockSigner
 
 
 def _derive(secret: bytes, purpose: bytes) -> bytes:

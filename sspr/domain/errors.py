@@ -182,10 +182,19 @@ class CodeInvalid(Refusal):
         self.attempts_left = attempts_left
 
 
+class CodeMalformed(Refusal):
+    """What was typed cannot be a code of this channel (length or characters): no try used."""
+
+    def __init__(self, length: int, digits_only: bool) -> None:
+        super().__init__(f"a code has {length} {'digits' if digits_only else 'characters'}")
+        self.length = length
+        self.digits_only = digits_only
+
+
 class CodeExpired(Refusal):
     """No live code: absent, expired, used, revoked, out of tries, or the password changed.
 
-    `reason` is one of "expired", "attempts", "revoked", "password_changed".
+    `reason` is one of "expired", "attempts", "revoked", "used", "password_changed".
     """
 
     def __init__(self, reason: str = "expired") -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
 from sspr.domain.audit import AuditLog
-from sspr.domain.codes import CodeService, LinkSigner
+from sspr.domain.codes import CodeService
 from sspr.domain.notify import Notifier
 from sspr.domain.ports import Directory, Store, UserEntry
 from sspr.domain.settings import DomainSettings
@@ -36,6 +36,8 @@ class Flow:
     password_state: str = ""
     lang: str = "fr"
     identifier: str = ""
+    # No new code was sent on entering the step: one went out less than a cooldown ago.
+    code_reused: bool = False
 
     @property
     def proven(self) -> bool:
@@ -84,7 +86,6 @@ class Collaborators:
     audit: AuditLog
     hasher: AnswerHasher
     codes: CodeService
-    links: LinkSigner
     notifier: Notifier
 
 

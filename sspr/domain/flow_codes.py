@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from sspr.domain.audit import AuditLog
-from sspr.domain.codes import CodePolicy, CodeService, LinkSigner
+from sspr.domain.codes import CodePolicy, CodeService
 from sspr.domain.errors import DeliveryFailed, TooManySends
 from sspr.domain.flow import Collaborators, Flow
 from sspr.domain.notify import Notifier
 from sspr.domain.phone import first_mobile
 from sspr.domain.ports import UserEntry
+from sspr.domain.sessions import fingerprint
 from sspr.domain.settings import DomainSettings
 
 
@@ -26,7 +27,6 @@ class FlowCodes:
         self._settings = settings
         self._audit: AuditLog = parts.audit
         self._codes: CodeService = parts.codes
-        self._links: LinkSigner = parts.links
         self._notifier: Notifier = parts.notifier
         self._code_policies = code_policies
 
@@ -34,15 +34,12 @@ class FlowCodes:
         """Issue a code on the flow's channel: to the account, or nowhere for a decoy."""
         policy = self._code_policies[flow.channel]
         destination = self.destination(flow.channel, entry) if entry else None
-        deliver: Callable[[str], None]
         if destination is None:
-            # A decoy: a code is issued, so limits and cooldowns behave alike, but never sent;
-            # the sender still does all but the sending, so the time taken tells nothing.
+            # A decoy: a code is issued, so limits and cooldowns behave alike, and the same
+            # message is built and handed over up to the point of no return, never sent: the
+            # work is the same by construction, so the time taken tells nothing.
             destination = flow.identifier.casefold()
-            channel = flow.channel
-
-            def deliver(code: str) -> None:
-                self._notifier.rehearse(channel)
+            deliver = self._deliverer(flow, self._decoy_destination(flow), policy, rehearsal=True)
         else:
             deliver = self._deliverer(flow, destination, policy)
         try:
@@ -66,21 +63,36 @@ class FlowCodes:
             "code.sent", "success", user_dn=flow.dn, profile=flow.profile, channel=flow.channel
         )
 
-    def _deliverer(self, flow: Flow, destination: str, policy: CodePolicy) -> Callable[[str], None]:
+    def _deliverer(
+        self, flow: Flow, destination: str, policy: CodePolicy, *, rehearsal: bool = False
+    ) -> Callable[[str], None]:
         minutes = max(1, int(policy.ttl // 60))
 
         def deliver(code: str) -> None:
             if flow.channel == "sms":
-                self._notifier.sms_code(to=destination, lang=flow.lang, code=code, minutes=minutes)
+                self._notifier.sms_code(to=destination, lang=flow.lang, code=code,
+                                        minutes=minutes, rehearsal=rehearsal)  # fmt: skip
                 return
-            token = self._links.make(flow.id, "email", code, flow.password_state)
-            link = f"{self._settings.public_url}/reset/link/{token}"
+            reference = self._codes.make_link(
+                target=fingerprint(flow.id), subject=flow.subject, channel=flow.channel,
+                code=code, ttl=policy.ttl,
+            )  # fmt: skip
+            link = f"{self._settings.public_url}/reset/link/{reference}"
             self._notifier.email_code(
                 to=destination, profile=flow.profile, lang=flow.lang, code=code, link=link,
-                minutes=minutes,
+                minutes=minutes, rehearsal=rehearsal,
             )  # fmt: skip
 
         return deliver
+
+    @staticmethod
+    def _decoy_destination(flow: Flow) -> str:
+        """The To of a decoy's rehearsed message, shaped like a real one (never delivered)."""
+        identifier = flow.identifier.strip()
+        if flow.channel == "sms" or "@" in identifier:
+            return identifier
+        # RFC 2606's reserved top-level domain: an address that can never be delivered.
+        return f"{identifier}@mail.invalid"
 
     def destination(self, channel: str, entry: UserEntry) -> str | None:
         """Where the account receives codes on `channel`, if anywhere."""

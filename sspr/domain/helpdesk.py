@@ -40,7 +40,7 @@ from sspr.domain.helpdesk_model import (
 from sspr.domain.limits import subject_key
 from sspr.domain.notify import notify_after_write
 from sspr.domain.once import OneTimeResults, Submissions
-from sspr.domain.policy import UserContext, generate_password
+from sspr.domain.policy import UserContext, generate_password, normalize_password
 from sspr.domain.ports import LoginResult, UserEntry
 from sspr.domain.reset import ResetService
 from sspr.domain.sessions import TokenSessions
@@ -96,6 +96,7 @@ class HelpdeskService:
             self._config.base, self._config.identifier, identifier, limit=2
         ) if identifier else []  # fmt: skip
         entry = found[0] if len(found) == 1 else None
+        password = normalize_password(password)  # é typed either way: the form written (NFC)
         result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
         # The typed identifier is never logged: people type passwords in the wrong field.
         agent = entry.login if entry else None

@@ -1,8 +1,19 @@
-"""Masked contacts: enough for users to recognise theirs, too little to learn anyone's."""
+"""Masked contacts: enough for users to recognise theirs, too little to learn anyone's.
+
+Reset pages are seen before anyone has proved anything, so their masks must not tell a real
+account from an unknown identifier's decoy: `reset_email_mask` shows a domain only from the
+profile's configured list, and decoys draw from the same list and the same numbering plan.
+"""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
+
+from sspr.domain.phone import mask_mobile, random_mobile
+
 MASK = "•"
+_NO_DOMAIN = MASK * 3
 
 
 def mask_email(address: str) -> str:
@@ -15,15 +26,31 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}{MASK * 3}@{masked_domain}"
 
 
-def decoy_email(identifier: str, seed: bytes) -> str:
-    """A masked address for an unknown account: the typed address, or one made from the seed."""
+def reset_email_mask(address: str, domains: Sequence[str]) -> str:
+    """The mask a reset page shows: the domain only when it is one of the profile's."""
+    local, _, domain = address.strip().partition("@")
+    first = local[:1].lower()
+    if domain.casefold() in domains:
+        return mask_email(f"{first}@{domain.casefold()}")
+    return f"{first}{MASK * 3}@{_NO_DOMAIN}"
+
+
+def decoy_email(identifier: str, seed: bytes, domains: Sequence[str]) -> str:
+    """An unknown identifier's masked address, drawn like a real account's, stable per seed."""
     if "@" in identifier:
-        return mask_email(identifier.strip())
-    letters = "abcdefghijklmnoprstuv"
-    first = identifier.strip()[:1].lower() or letters[seed[0] % len(letters)]
-    return f"{first}{MASK * 3}@{letters[seed[1] % len(letters)]}{MASK * 3}.fr"
+        return reset_email_mask(identifier, domains)
+    first = identifier.strip()[:1] or "x"
+    if not domains:
+        return reset_email_mask(f"{first}@", domains)
+    return reset_email_mask(f"{first}@{domains[_rng(seed).randrange(len(domains))]}", domains)
 
 
-def decoy_mobile(seed: bytes) -> str:
-    """A masked French mobile for an unknown account, stable for its identifier."""
-    return f"0{6 + seed[2] % 2} {MASK * 2} {MASK * 2} {MASK * 2} {seed[3] % 100:02d}"
+def decoy_mobile(seed: bytes, region: str) -> str:
+    """An unknown identifier's masked mobile: a number drawn from the region's numbering plan
+    (its prefixes as the plan allots them, its last digits uniform), masked like a real one."""
+    return mask_mobile(random_mobile(region, _rng(seed)), region)
+
+
+def _rng(seed: bytes) -> random.Random:
+    # Not for secrets: a stable draw per identifier, so a retried decoy looks the same.
+    return random.Random(seed)  # noqa: S311

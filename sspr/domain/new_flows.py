@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sspr.domain.answers import parse_custom_questions
 from sspr.domain.flow import Flow, password_state, registered_questions
 from sspr.domain.limits import subject_key
-from sspr.domain.masks import decoy_email, decoy_mobile, mask_email
+from sspr.domain.masks import decoy_email, decoy_mobile, reset_email_mask
 from sspr.domain.phone import mask_mobile
 from sspr.domain.ports import UserEntry
 from sspr.domain.settings import DomainSettings, Profile
@@ -44,7 +44,7 @@ class NewFlows:
                 steps=profile.steps(),
                 available=tuple(c for step in profile.steps() for c in step),
                 questions=self._decoy_questions(profile, identifier),
-                contacts=self._decoy_contacts(identifier),
+                contacts=self._decoy_contacts(profile, identifier),
                 lang=lang,
                 identifier=identifier,
             )
@@ -56,7 +56,7 @@ class NewFlows:
             available=self.available(entry),
             questions=self._questions_of(entry)[: profile.questions_asked],
             custom_questions=parse_custom_questions(entry.answers),
-            contacts=self._contacts(entry),
+            contacts=self._contacts(profile, entry),
             dn=entry.dn,
             password_state=password_state(entry),
             lang=lang,
@@ -82,18 +82,21 @@ class NewFlows:
                 return "sms" if "sms" in step else step[0]
         return None
 
-    def _contacts(self, entry: UserEntry) -> dict[str, str]:
+    def _contacts(self, profile: Profile, entry: UserEntry) -> dict[str, str]:
         contacts = {}
         if entry.mails:
-            contacts["email"] = mask_email(entry.mails[0])
+            contacts["email"] = reset_email_mask(entry.mails[0], profile.mail_domains)
         mobile = self._destination("sms", entry) if self._settings.sms_region else None
         if mobile:
             contacts["sms"] = mask_mobile(mobile, self._settings.region)
         return contacts
 
-    def _decoy_contacts(self, identifier: str) -> dict[str, str]:
+    def _decoy_contacts(self, profile: Profile, identifier: str) -> dict[str, str]:
         seed = self._seed("contacts", identifier)
-        return {"email": decoy_email(identifier, seed), "sms": decoy_mobile(seed)}
+        return {
+            "email": decoy_email(identifier, seed, profile.mail_domains),
+            "sms": decoy_mobile(seed, self._settings.region),
+        }
 
     def _questions_of(self, entry: UserEntry) -> tuple[str, ...]:
         """Registered questions that can be asked: the admin's in order, then the user's own."""

@@ -14,17 +14,27 @@ class Notifier(Protocol):
     """Messages to users, rendered in their language from the configured templates."""
 
     def email_code(
-        self, *, to: str, profile: str, lang: str, code: str, link: str, minutes: int
+        self,
+        *,
+        to: str,
+        profile: str,
+        lang: str,
+        code: str,
+        link: str,
+        minutes: int,
+        rehearsal: bool = False,
     ) -> None:
-        """Mail a code and the link that carries it; raise DeliveryFailed when it cannot."""
+        """Mail a code and its link; raise DeliveryFailed when it cannot.
+
+        A rehearsal (flows of no account) does the same work up to the point of no return
+        and sends nothing, so its time and failures are those of a send.
+        """
         ...
 
-    def rehearse(self, channel: str) -> None:
-        """Spend what a send on this channel costs, sending nothing (flows of no account)."""
-        ...
-
-    def sms_code(self, *, to: str, lang: str, code: str, minutes: int) -> None:
-        """Text a code; raise DeliveryFailed when it cannot."""
+    def sms_code(
+        self, *, to: str, lang: str, code: str, minutes: int, rehearsal: bool = False
+    ) -> None:
+        """Text a code (or rehearse it, as email_code does); raise DeliveryFailed if it cannot."""
         ...
 
     def password_changed(self, *, entry: UserEntry, profile: str, lang: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import phonenumbers
@@ -32,6 +33,24 @@ def first_mobile(values_in_attribute_order: list[str], default_region: str = "FR
         if mobile is not None:
             return mobile
     return None
+
+
+def random_mobile(region: str, rng: random.Random) -> str:
+    """A valid mobile number of the region (E.164), each national number equally likely."""
+    example = phonenumbers.example_number_for_type(
+        region, PhoneNumberType.MOBILE
+    ) or phonenumbers.example_number_for_type("FR", PhoneNumberType.MOBILE)
+    assert example is not None  # France's plan has mobiles
+    digits = len(str(example.national_number))
+    # Rejection sampling: about one draw in five is a mobile in most plans; bounded anyway.
+    for _ in range(1000):
+        number = phonenumbers.PhoneNumber(
+            country_code=example.country_code,
+            national_number=rng.randrange(10 ** (digits - 1), 10**digits),
+        )
+        if phonenumbers.number_type(number) in _MOBILE_TYPES:
+            return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return phonenumbers.format_number(example, PhoneNumberFormat.E164)
 
 
 def mask_mobile(e164: str, default_region: str = "FR") -> str:

@@ -236,8 +236,8 @@ class OutgoingMail:
 class Mailer(Protocol):
     """Sends email; sspr.delivery.smtp implements it over SMTP."""
 
-    def rehearse(self) -> None:
-        """Do all a send does but the message, raising DeliveryFailed alike (decoy flows)."""
+    def rehearse(self, message: OutgoingMail) -> None:
+        """Do all a send does up to its point of no return, raising DeliveryFailed alike."""
         ...
 
     def send(self, message: OutgoingMail) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 
-from sspr.domain.answers import parse_stored
+from sspr.domain.answers import parse_stored, upgraded_values
 from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
     CodeExpired,
@@ -20,6 +20,7 @@ from sspr.domain.errors import (
     PasswordRefused,
     PolicyViolations,
     ResendTooSoon,
+    SsprError,
     StepNotAllowed,
     StoreUnavailable,
     TooManyAttempts,
@@ -65,7 +66,6 @@ class ResetService:
         self._audit = parts.audit
         self._hasher = parts.hasher
         self._codes = parts.codes
-        self._links = parts.links
         self._notifier = parts.notifier
         self._policies = policies
         self._code_policies = code_policies
@@ -143,7 +143,7 @@ class ResetService:
         self._limiter.ensure_allowed(flow.subject)
         chosen = replace(flow, channel=channel)
         if channel in CODE_CHANNELS:
-            self._send_first_code(chosen, self._read(flow))
+            chosen = self._send_first_code(chosen, self._read(flow))
         self._save(chosen)
         return chosen
 
@@ -154,7 +154,14 @@ class ResetService:
             raise StepNotAllowed()
         self._limiter.ensure_allowed(flow.subject)
         self._flow_codes.send(flow, self._read(flow))
+        if flow.code_reused:
+            flow = replace(flow, code_reused=False)
+            self._save(flow)
         return flow
+
+    def resend_wait_of(self, flow: Flow) -> float | None:
+        """Seconds before this flow may ask for another code, or None."""
+        return self._codes.resend_wait(subject=flow.subject, channel=flow.channel)
 
     def answer(self, flow_id: str, answers: Mapping[str, str]) -> Flow:
         """Check the answers; every question is hashed whatever happens, so timing says nothing."""
@@ -165,36 +172,76 @@ class ResetService:
         if entry is None or not all(results):
             left = self._fail(flow, "wrong_answer")
             raise WrongAnswer(attempts_left=left)
+        self._upgrade_answers(flow, entry, {q: answers.get(q, "") for q in flow.questions})
         return self._prove(flow, entry)
+
+    def _upgrade_answers(self, flow: Flow, entry: UserEntry, typed: Mapping[str, str]) -> None:
+        """Rewrite answers stored in an older format, now that their text is known right."""
+        values = upgraded_values(entry.answers, self._hasher, typed)
+        if values is None:
+            return
+        fields = {"user_dn": entry.dn, "profile": flow.profile, "reason": "answers_format"}
+        try:
+            self._directory.write_recovery(entry.dn, {"answers": values})
+        except SsprError:
+            # The proof stands: the old values still work, the next proof tries again.
+            self._audit.record("enrolment.changed", "failure", **fields)
+            return
+        self._audit.record("enrolment.changed", "success", **fields)
 
     def verify_code(self, flow_id: str, code: str) -> Flow:
         """Check a typed code of the current code channel."""
         flow = self.load(flow_id)
         if flow.channel not in CODE_CHANNELS:
             raise StepNotAllowed()
-        return self._check_code(self._current(flow_id, flow.channel), code)
+        flow = self._current(flow_id, flow.channel)
+        # A typing slip (a letter in an SMS code, a digit missing) is no guess: no try used.
+        self._code_policies[flow.channel].check_shape(code)
+        check = partial(
+            self._codes.verify, subject=flow.subject, channel=flow.channel, code=code,
+            password_state=flow.password_state,
+        )  # fmt: skip
+        return self._check_code(flow, check)
 
-    def verify_link(self, token: str) -> Flow:
-        """Check the code an email link carries; the link is bound to its own flow and account."""
-        max_age = self._code_policies["email"].ttl
-        flow_id, code = self._links.read(token, max_age, channel="email")
-        flow = self.load(flow_id)
-        if flow.channel != "email":
+    def verify_link(self, reference: str) -> Flow:
+        """Prove the step with an email link: it stands for the code it was sent with, once.
+
+        The link works in any browser: it opens a session of its own on the flow it was sent
+        from, and once the proof holds, the session that asked for the code is closed.
+        """
+        proof = self._codes.redeem_link(reference)
+        state = self._flows.load_by_fingerprint(proof.target)
+        if state is None:
             raise CodeExpired("expired")
-        self._links.read(token, max_age, channel="email", password_state=flow.password_state)
-        return self._check_code(self._current(flow_id, "email"), code)
-
-    def _check_code(self, flow: Flow, code: str) -> Flow:
+        flow = Flow.from_state(self._flows.open(state), state)
         try:
-            self._codes.verify(
-                subject=flow.subject, channel=flow.channel, code=code,
-                password_state=flow.password_state,
-            )  # fmt: skip
+            if flow.proven or (flow.subject, flow.channel) != (proof.subject, proof.channel):
+                raise CodeExpired("expired")
+            self._limiter.ensure_allowed(flow.subject)
+            check = partial(self._codes.verify_link, proof, password_state=flow.password_state)
+            proven = self._check_code(flow, check)
+        except BaseException:
+            self._flows.close(flow.id)
+            raise
+        self._flows.close_by_fingerprint(proof.target)
+        return proven
+
+    def _check_code(self, flow: Flow, check: Callable[[], None]) -> Flow:
+        try:
+            check()
         except CodeInvalid as invalid:
             left = self._fail(flow, "wrong_code")
             raise CodeInvalid(min(invalid.attempts_left, left)) from invalid
         except CodeExpired as expired:
-            self._fail(flow, f"code_{expired.reason}")
+            if expired.reason == "attempts":  # the last wrong try of the code: a guess
+                self._fail(flow, "code_attempts")
+                raise
+            # No live code to guess (used, replaced, expired, or the password changed):
+            # recorded, but no failure counted, so a stale code locks no one out.
+            self._audit.record(
+                "proof.failed", "failure", user_dn=flow.dn, profile=flow.profile,
+                channel=flow.channel, reason=f"code_{expired.reason}",
+            )  # fmt: skip
             raise
         entry = self._read(flow)
         if entry is None:
@@ -228,14 +275,17 @@ class ResetService:
         if len(options) == 1:
             flow = replace(flow, channel=options[0])
             if flow.channel in CODE_CHANNELS:
-                self._send_first_code(flow, entry)
+                flow = self._send_first_code(flow, entry)
         self._save(flow)
         return flow
 
-    def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> None:
-        # A code went to this account moments ago (a restarted flow): that one still works.
-        with contextlib.suppress(ResendTooSoon):
+    def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> Flow:
+        """Send the step's code; within the cooldown (a restarted flow) the last one stands."""
+        try:
             self._flow_codes.send(flow, entry)
+        except ResendTooSoon:
+            return replace(flow, code_reused=True)
+        return replace(flow, code_reused=False)
 
     def _fail(self, flow: Flow, reason: str) -> int:
         """Count a failed proof for the account; raise TooManyAttempts when it is blocked."""

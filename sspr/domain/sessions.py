@@ -45,6 +45,16 @@ class TokenSessions:
         state: State = json.loads(raw)
         return state
 
+    def load_by_fingerprint(self, print_: str) -> State | None:
+        """The state of the session whose token has this fingerprint (an email link's way in)."""
+        raw = self._store.get(f"{self._prefix}:{print_}") if print_ else None
+        return json.loads(raw) if raw is not None else None
+
+    def close_by_fingerprint(self, print_: str) -> None:
+        """End the session whose token has this fingerprint."""
+        if print_:
+            self._store.delete(f"{self._prefix}:{print_}")
+
     def take(self, token: str) -> State | None:
         """The session's state, the session ended at once: of concurrent takers, one gets it."""
         raw = self._store.take(self._key(token)) if token else None

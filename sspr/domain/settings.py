@@ -66,6 +66,9 @@ class Profile:
     remind_mobile: bool = False
     temporary_password: bool = False
     captcha: str = "off"
+    # Mail domains of the profile's accounts, most used first: the only ones a reset page
+    # shows (masked), and the ones decoys draw from.
+    mail_domains: tuple[str, ...] = ()
 
     def steps(self) -> tuple[tuple[str, ...], ...]:
         """The proof steps, each a tuple of the channels the user may pick from."""

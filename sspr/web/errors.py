@@ -20,6 +20,7 @@ from sspr.domain.errors import (
     Blocked,
     CodeExpired,
     CodeInvalid,
+    CodeMalformed,
     DeliveryFailed,
     DirectoryRefused,
     DirectoryUnavailable,
@@ -33,7 +34,9 @@ from sspr.domain.errors import (
     WrongAnswer,
 )
 from sspr.web.messages import (
+    code_expired_text,
     code_invalid_text,
+    code_shape_text,
     delivery_failed_text,
     refusal_text,
     resend_text,
@@ -76,8 +79,10 @@ def form_error(problem: SsprError) -> FormError | None:
         return FormError(None, wrong_answer_text(problem.attempts_left))
     if isinstance(problem, CodeInvalid):
         return FormError("code", code_invalid_text(problem.attempts_left))
+    if isinstance(problem, CodeMalformed):
+        return FormError("code", code_shape_text(problem))
     if isinstance(problem, CodeExpired):
-        return FormError("code", _("Ce code n'est plus valable. Demandez-en un nouveau."))
+        return FormError("code", code_expired_text(problem.reason))
     if isinstance(problem, PasswordMismatch):
         return FormError("confirmation", _("Les deux mots de passe ne sont pas identiques."))
     if isinstance(problem, PasswordRefused):

@@ -57,6 +57,69 @@ EVENT_LABELS = {
     "helpdesk.recovery_cleared": _l("Support : données de récupération effacées"),
 }
 
+# The codes audit lines carry in `reason`, `error` and `channel`, in words.
+DETAIL_LABELS = {
+    "invalid_credentials": _l("identifiant ou mot de passe incorrect"),
+    "locked": _l("compte verrouillé"),
+    "password_change_needed": _l("mot de passe à changer d'abord"),
+    "not_staff": _l("pas autorisé à utiliser la console"),
+    "reauth": _l("mot de passe redemandé avant une modification"),
+    "expired": _l("mot de passe expiré"),
+    "must_change": _l("mot de passe à changer"),
+    "wrong_answer": _l("réponse incorrecte"),
+    "wrong_code": _l("code incorrect"),
+    "code_expired": _l("code expiré ou inexistant"),
+    "code_attempts": _l("code épuisé (trop d'essais)"),
+    "code_revoked": _l("code remplacé par un plus récent"),
+    "code_used": _l("code déjà utilisé"),
+    "code_password_changed": _l("code caduc : le mot de passe a changé"),
+    "too_many_failures": _l("trop d'échecs"),
+    "destination": _l("trop de codes vers ce destinataire"),
+    "temporary": _l("mot de passe temporaire"),
+    "reminder_snoozed": _l("rappel du mobile reporté"),
+    "questions": _l("questions de sécurité"),
+    "mobile": _l("numéro de mobile"),
+    "mail": _l("adresse email"),
+    "answers_format": _l("réponses converties au nouveau format"),
+    "not_enrolled": _l("aucun moyen de vérification enregistré"),
+    "identity_not_checked": _l("identité non vérifiée"),
+    "no_channel": _l("aucun moyen d'envoi possible"),
+    "several_profiles": _l("compte dans plusieurs profils"),
+    "too_short": _l("mot de passe trop court"),
+    "in_history": _l("mot de passe déjà utilisé"),
+    "quality": _l("mot de passe trop faible"),
+    "too_young": _l("mot de passe changé trop récemment"),
+    "not_allowed": _l("changement non autorisé"),
+    "email": _l("email"),
+    "sms": _l("SMS"),
+    "question": _l("question de sécurité"),
+    "self": _l("par l'utilisateur"),
+}
+# Exception names in `error` (helpdesk actions): "ResendTooSoon", "CodeExpired: used"...
+ERROR_LABELS = {
+    "ResendTooSoon": _l("code déjà envoyé il y a moins d'une minute"),
+    "TooManySends": _l("trop de codes envoyés"),
+    "DeliveryFailed": _l("envoi impossible"),
+    "CodeInvalid": _l("code incorrect"),
+    "CodeExpired": _l("code plus valable"),
+    "TooManyAttempts": _l("trop de tentatives"),
+    "NotEnrolled": _l("aucun moyen de vérification enregistré"),
+    "ActionUnavailable": _l("action impossible"),
+    "PasswordRefused": _l("mot de passe refusé par l'annuaire"),
+    "IdentityNotChecked": _l("identité non vérifiée"),
+}
+
+
+def event_detail(value: object) -> str:
+    """An audit line's code in the agent's language; an unknown one as it is."""
+    text = str(value)
+    name, sep, rest = text.partition(": ")
+    if name in ERROR_LABELS:
+        label = str(ERROR_LABELS[name])
+        return _("%(what)s (%(why)s)", what=label, why=event_detail(rest)) if sep else label
+    label = DETAIL_LABELS.get(text)
+    return str(label) if label else text
+
 
 def refusal(problem: SsprError) -> FormError | None:
     """How an action's refusal shows on its form; None for what is no refusal."""
@@ -103,7 +166,10 @@ def _unavailable_text(why: str) -> str:
 
 def console_globals() -> dict[str, Any]:
     """What every console page may use."""
-    return {"local_time": local_time, "event_time": event_time, "event_label": event_label}
+    return {
+        "local_time": local_time, "event_time": event_time, "event_label": event_label,
+        "event_detail": event_detail,
+    }  # fmt: skip
 
 
 def local_time(value: datetime) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from sspr.domain.errors import PasswordRefusal
+from sspr.domain.errors import CodeMalformed, PasswordRefusal
 from sspr.domain.policy import Rule
 
 
@@ -130,6 +130,20 @@ def code_invalid_text(left: int) -> str:
     return _("Code incorrect. Il vous reste %(num)d essais.", num=left)
 
 
+def code_shape_text(malformed: CodeMalformed) -> str:
+    """What a code looks like, when what was typed cannot be one."""
+    if malformed.digits_only:
+        return ngettext(
+            "Le code comporte %(num)d chiffre.", "Le code comporte %(num)d chiffres.",
+            malformed.length,
+        )  # fmt: skip
+    return ngettext(
+        "Le code comporte %(num)d caractère (lettres et chiffres).",
+        "Le code comporte %(num)d caractères (lettres et chiffres).",
+        malformed.length,
+    )
+
+
 def resend_text(seconds: float) -> str:
     """Too soon for another code."""
     wait = max(1, int(seconds + 0.999))
@@ -138,6 +152,27 @@ def resend_text(seconds: float) -> str:
         "Un code vient d'être envoyé. Patientez %(num)d secondes avant d'en demander un autre.",
         wait,
     )
+
+
+def recent_code_text(seconds: float) -> str:
+    """No new code yet: one went out less than the cooldown ago, and it still works."""
+    wait = max(1, int(seconds + 0.999))
+    return ngettext(
+        "Un code a été envoyé il y a moins d'une minute : utilisez le dernier reçu. Vous "
+        "pourrez en demander un nouveau dans %(num)d seconde.",
+        "Un code a été envoyé il y a moins d'une minute : utilisez le dernier reçu. Vous "
+        "pourrez en demander un nouveau dans %(num)d secondes.",
+        wait,
+    )
+
+
+def code_expired_text(reason: str) -> str:
+    """Why a code no longer works, when that is no guess (no try was counted)."""
+    if reason == "used":
+        return _("Ce code a déjà servi. Saisissez le dernier code reçu, ou demandez-en un nouveau.")
+    if reason == "revoked":
+        return _("Ce code a été remplacé par un plus récent : saisissez le dernier code reçu.")
+    return _("Ce code n'est plus valable. Demandez-en un nouveau.")
 
 
 def sends_text(seconds: float) -> str:

@@ -28,7 +28,7 @@ from sspr.web.errors import (
 from sspr.web.flow import flow_on, next_url, place_flow
 from sspr.web.forms import ChannelForm, CodeForm, answer_form, options
 from sspr.web.i18n import current_language
-from sspr.web.messages import channel_label
+from sspr.web.messages import channel_label, recent_code_text
 
 bp = Blueprint("proofs", __name__)
 handle_blocks(bp)
@@ -104,7 +104,9 @@ def resend() -> Page:
     try:
         services().reset.resend(flow.id)
         flash(_("Un nouveau code vient de vous être envoyé. Le précédent ne fonctionne plus."))
-    except (ResendTooSoon, TooManySends, DeliveryFailed) as refused:
+    except ResendTooSoon as soon:
+        flash(recent_code_text(soon.retry_after))
+    except (TooManySends, DeliveryFailed) as refused:
         flash(message_of(refused))
     return redirect(url_for("proofs.code"))
 
@@ -141,6 +143,7 @@ def link_confirm() -> Page:
 
 def _code_page(flow: Flow, form: CodeForm) -> str:
     policy = services().reset.code_policy(flow.channel)
+    wait = services().reset.resend_wait_of(flow) if flow.code_reused else None
     resend_form = FlaskForm()
     return render_template(
         "proofs/code.html",
@@ -151,6 +154,7 @@ def _code_page(flow: Flow, form: CodeForm) -> str:
         minutes=max(1, int(policy.ttl // 60)),
         length=policy.length,
         numeric=flow.channel == "sms",
+        recent=recent_code_text(wait) if wait else None,
         request_path=request.path,
         captcha=captcha.widget(profile_or_404(flow.profile)),
     )

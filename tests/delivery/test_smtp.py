@@ -55,6 +55,15 @@ class Keeper:
 
     messages: list[Received] = field(default_factory=list)
     mechanisms: list[str] = field(default_factory=list)
+    # Every transaction's envelope recipients, kept at RCPT: delivered or not.
+    recipients: list[str] = field(default_factory=list)
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        self.recipients.append(address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         ssl_object = server.transport.get_extra_info("ssl_object")
@@ -258,8 +267,12 @@ def test_header_injection_is_refused(smtp_server: Start) -> None:
 
 def test_a_rehearsal_does_all_but_send(smtp_server: Start, tls: Tls) -> None:
     port, keeper = smtp_server(tls_context=tls.server, require_starttls=True, auth=True)
-    mailer(port, security="starttls", username=USER, password=PASSWORD,
-           ssl_context=tls.client).rehearse()  # fmt: skip
-    assert keeper.messages == []
+    secured = mailer(port, security="starttls", username=USER, password=PASSWORD,
+                     ssl_context=tls.client)  # fmt: skip
+    secured.rehearse(MAIL)
+    # The whole transaction up to the final dot, addressed to the sender itself: dropped.
+    assert keeper.recipients == ["no-reply@example.org"] and keeper.messages == []
+    secured.send(MAIL)  # the server is fine after an aborted transaction
+    assert [m.rcpt_tos for m in keeper.messages] == [["jeanne.martin@example.org"]]
     with pytest.raises(DeliveryFailed):
-        mailer(free_port()).rehearse()  # a decoy fails like a send when the server is down
+        mailer(free_port()).rehearse(MAIL)  # a decoy fails like a send when the server is down

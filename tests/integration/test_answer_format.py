@@ -1,4 +1,4 @@
-"""The answers attribute, as slapd holds it, is in the documented sspr1 format."""
+"""The answers attribute, as slapd holds it, is in the documented sspr2 format."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from sspr.directory.ldap import LdapDirectory
 from sspr.domain.answers import parse_stored
 from tests.helpers import FAST_HASHER
 
-FORMAT = re.compile(r"^sspr1:[a-z0-9_-]{1,40}:\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[^:]+$")
+FORMAT = re.compile(r"^sspr2:[a-z0-9_-]{1,40}:\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[^:]+$")
 
 
-def test_demo_answers_are_stored_in_the_sspr1_format(
+def test_demo_answers_are_stored_in_the_sspr2_format(
     directory: LdapDirectory, slapd: Slapd
 ) -> None:
     jeanne = next(a for a in DEMO_ACCOUNTS if a.login == "jeanne.martin")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -165,6 +168,7 @@ def test_demo_serves_french_and_ctrl_c_stops_everything() -> None:
         page = fetch_when_up(f"http://127.0.0.1:{port}/")
         assert '<html lang="fr">' in page
         assert "Je suis un usager des services de la Région" in page
+        follow_a_link(f"http://127.0.0.1:{port}/reset/link/{REFERENCE}")
         slapd_port = slapd_url.rsplit(":", 1)[1]
         assert _listening(int(slapd_port))
     finally:
@@ -173,6 +177,17 @@ def test_demo_serves_french_and_ctrl_c_stops_everything() -> None:
     assert demo.returncode == 0
     assert "sspr demo: stopped" in output
     assert not _listening(int(slapd_port))
+    # The request log shows the link was followed, never its reference.
+    assert "GET /reset/link/[masked]" in output and REFERENCE not in output
+
+
+REFERENCE = "Xb2-secret-link-reference-of-a-mail_0123456789"
+
+
+def follow_a_link(url: str) -> None:
+    """GET an email link; the reference is unknown, so the journey ends on an error page."""
+    with contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(url, timeout=5).close()  # noqa: S310
 
 
 def _listening(port: int) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -12,7 +14,7 @@ import pytest
 
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import fetch_when_up
-from tests.integration.test_cli import demo_config_for
+from tests.integration.test_cli import REFERENCE, demo_config_for, follow_a_link
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,3 +70,29 @@ def test_gunicorn_serves_the_wsgi_entry_point(
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_dockerfiles_gunicorn_logs_no_link_reference(slapd: Slapd, tmp_path: Path) -> None:
+    """The image's own command line, bound to loopback: its access log masks link references."""
+    command = json.loads(re.search(r"^CMD (\[.*\])$", (ROOT / "Dockerfile").read_text(), re.M)[1])
+    command[0] = str(Path(sys.executable).parent / "gunicorn")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SSPR_BIND": f"127.0.0.1:{port}",
+        "SSPR_CONFIG": str(demo_config_for(slapd, tmp_path)),
+        "SSPR_LDAP_PASSWORD": slapd.service_password,
+        "SSPR_SECRET_KEY": "k" * 64,
+        "SSPR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "SSPR_TWILIO_AUTH_TOKEN": "f" * 32,
+    }
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        fetch_when_up(f"http://127.0.0.1:{port}/")
+        follow_a_link(f"http://127.0.0.1:{port}/reset/link/{REFERENCE}")
+    finally:
+        server.terminate()
+        output, errors = server.communicate(timeout=10)
+    log = output.decode() + errors.decode()
+    assert "GET /reset/link/[masked]" in log  # the access log is on, and masks the reference
+    assert REFERENCE not in log

@@ -1,11 +1,18 @@
-"""Anti-enumeration: every neutral case gets the same page, status and response time."""
+"""Anti-enumeration: every neutral case gets the same page, status and response time.
+
+The timing tests run with a CPU-bound process beside them (the house rule for timing
+properties), and interleave their cases, so load that comes and goes weighs on all alike.
+"""
 
 from __future__ import annotations
 
 import io
 import re
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +23,20 @@ from sspr.demo.slapd import Slapd
 from tests.web.conftest import build_app, csrf_token, https_client
 
 SAMPLES = 30
+# Spins for at most this long, whatever happens to the test.
+BUSY_SECONDS = 300
+
+
+@pytest.fixture
+def busy_cpu() -> Iterator[None]:
+    """A CPU-bound process beside the test, as on a loaded host; bounded, and ended after."""
+    spin = (
+        f"import time\nend = time.monotonic() + {BUSY_SECONDS}\nwhile time.monotonic() < end: pass"
+    )
+    process = subprocess.Popen([sys.executable, "-c", spin])
+    yield
+    process.kill()
+    process.wait()
 
 
 def neutral_settings(settings: Settings) -> Settings:
@@ -57,51 +78,62 @@ def cases(make_account: Any) -> dict[str, str]:
 
 
 def test_neutral_cases_look_and_take_the_same(
-    settings: Settings, outbox: Any, cases: dict[str, str]
+    settings: Settings, outbox: Any, cases: dict[str, str], busy_cpu: None
 ) -> None:
     app = build_app(neutral_settings(settings), outbox, io.StringIO())
-    medians: dict[str, float] = {}
-    shapes: dict[str, str] = {}
+    clients = {name: https_client(app) for name in cases}
+    samples: dict[str, list[float]] = {name: [] for name in cases}
     for name, identifier in cases.items():
-        client = https_client(app)
-        identify_timed(client, identifier)  # warm the connection and the caches
-        samples = []
-        for _ in range(SAMPLES):
-            elapsed, status, location = identify_timed(client, identifier)
+        identify_timed(clients[name], identifier)  # warm the connection and the caches
+    for _ in range(SAMPLES):
+        for name, identifier in cases.items():
+            elapsed, status, location = identify_timed(clients[name], identifier)
             assert (status, location) == (302, "/reset/question"), name
-            samples.append(elapsed)
-        medians[name] = statistics.median(samples)
-        shapes[name] = page_shape(client)
+            samples[name].append(elapsed)
+    shapes = {name: page_shape(client) for name, client in clients.items()}
     assert len(set(shapes.values())) == 1, "the question pages differ"
-    fastest, slowest = min(medians.values()), max(medians.values())
-    allowed = max(0.25 * fastest, 0.010)
-    assert slowest - fastest <= allowed, {k: round(v * 1000, 2) for k, v in medians.items()}
+    assert_same_time(samples)
+
+
+def assert_same_time(samples: dict[str, list[float]]) -> None:
+    """Every case within 25 % of the fastest (or 10 ms, the resolution of a remote attacker).
+
+    Cases are compared by the median of their paired differences: samples of one round are
+    taken moments apart, so load that comes and goes cancels out instead of adding noise.
+    """
+    medians = {name: statistics.median(times) for name, times in samples.items()}
+    fastest = min(medians, key=medians.__getitem__)
+    allowed = max(0.25 * medians[fastest], 0.010)
+    gaps = {
+        name: statistics.median(a - b for a, b in zip(times, samples[fastest], strict=True))
+        for name, times in samples.items()
+    }
+    print("timing (ms):", {k: round(v * 1000, 2) for k, v in medians.items()},
+          "paired gaps:", {k: round(v * 1000, 2) for k, v in gaps.items()})  # fmt: skip
+    assert max(abs(gap) for gap in gaps.values()) <= allowed, (medians, gaps)
 
 
 def test_code_channel_decoys_cost_what_a_send_costs(
-    settings: Settings, outbox: Any, make_account: Any
+    settings: Settings, outbox: Any, make_account: Any, busy_cpu: None
 ) -> None:
     raw = settings.model_dump(mode="json")
     raw["rate_limits"] = {"identify_per_ip_per_minute": 10000}
     raw["codes"]["email"].update(resend_cooldown_seconds=0, max_per_hour=100, max_per_day=1000)
     app = build_app(Settings.model_validate(raw), outbox, io.StringIO())
-    known = make_account("elu")
-    medians = {}
-    for name, identifier in (("known", known.login), ("unknown", "nobody.at.all")):
-        client = https_client(app)
-        samples = []
-        for _ in range(SAMPLES):
-            token = csrf_token(client.get("/reset/elu").text)
+    cases = {"known": make_account("elu").login, "unknown": "nobody.at.all"}
+    clients = {name: https_client(app) for name in cases}
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(SAMPLES + 1):
+        for name, identifier in cases.items():
+            token = csrf_token(clients[name].get("/reset/elu").text)
             start = time.perf_counter()
-            response = client.post(
+            response = clients[name].post(
                 "/reset/elu", data={"csrf_token": token, "identifier": identifier}
             )
-            samples.append(time.perf_counter() - start)
+            samples[name].append(time.perf_counter() - start)
             assert response.headers["Location"] == "/reset/code"
-        medians[name] = statistics.median(samples)
-    fastest, slowest = min(medians.values()), max(medians.values())
-    assert slowest - fastest <= max(0.25 * fastest, 0.010), medians
-    assert len(outbox.mails) == SAMPLES  # only the real account got mail
+    assert len(outbox.mails) == SAMPLES + 1  # only the real account got mail
+    assert_same_time({name: times[1:] for name, times in samples.items()})  # warm-up dropped
 
 
 def test_every_case_costs_the_same_directory_operations(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,6 @@ from sspr.domain.codes import (
     SMS_POLICY,
     CodePolicy,
     CodeService,
-    LinkSigner,
 )
 from sspr.domain.errors import CodeExpired, CodeInvalid, DeliveryFailed, ResendTooSoon, TooManySends
 from sspr.store.sqlite import SqliteStore
@@ -345,47 +345,55 @@ def test_codes_never_reach_the_logs(
 # -- email link ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def signer(clock: FakeClock) -> LinkSigner:
-    return LinkSigner(SECRET, clock)
+def link_for(service: CodeService, code: str, subject: str = ALICE) -> str:
+    return service.make_link(target="flow:1", subject=subject, channel="email", code=code, ttl=900)
 
 
-def test_link_carries_the_proof(service: CodeService, outbox: Outbox, signer: LinkSigner) -> None:
-    code = send_email(service, outbox)
-    token = signer.make(ALICE, "email", code, STATE)
-    subject, carried = signer.read(token, max_age=900, password_state=STATE)
-    assert subject == ALICE
-    verify(service, carried, subject=subject)
-
-
-def test_link_cannot_be_used_for_another_account(
-    service: CodeService, outbox: Outbox, signer: LinkSigner
+def test_a_link_is_an_opaque_single_use_reference(
+    service: CodeService, outbox: Outbox, store: SqliteStore, tmp_path: Path
 ) -> None:
-    alice_code = send_email(service, outbox)
-    send_email(service, outbox, subject=BOB, destination="bob@example.org")
-    token = signer.make(ALICE, "email", alice_code, STATE)
-    # Its code is useless for Bob…
-    _, carried = signer.read(token, max_age=900)
-    with pytest.raises(CodeInvalid):
-        verify(service, carried, subject=BOB)
-    # …and its subject cannot be swapped without breaking the signature.
-    forged = LinkSigner(b"another secret, 32 bytes long!!!").make(BOB, "email", alice_code, STATE)
+    code = send_email(service, outbox)
+    reference = link_for(service, code)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", reference)  # 256 random bits, nothing inside
+    dumped = b"".join(path.read_bytes() for path in tmp_path.glob("codes.sqlite3*"))
+    assert reference.encode() not in dumped and code.encode() not in dumped  # hashes only
+    proof = service.redeem_link(reference)
+    assert (proof.target, proof.subject, proof.channel) == ("flow:1", ALICE, "email")
+    service.verify_link(proof, password_state=STATE)
     with pytest.raises(CodeExpired):
-        signer.read(forged, max_age=900)
-    payload, _, signature = token.partition(".")
+        service.redeem_link(reference)  # single use
     with pytest.raises(CodeExpired):
-        signer.read(payload[:-2] + "xx." + signature, max_age=900)
+        verify(service, code)  # and the code it stood for is used up too
 
 
-def test_link_expires_and_follows_the_password(signer: LinkSigner, clock: FakeClock) -> None:
-    token = signer.make(ALICE, "email", "T3A8XQ", STATE)
-    with pytest.raises(CodeExpired):
-        signer.read(token, max_age=900, password_state="state-2")
-    with pytest.raises(CodeExpired):
-        signer.read(token, max_age=900, channel="sms")
+def test_a_link_lives_and_dies_with_its_code(
+    service: CodeService, outbox: Outbox, clock: FakeClock
+) -> None:
+    first = send_email(service, outbox)
+    replaced = service.redeem_link(link_for(service, first))
+    clock.advance(61)
+    send_email(service, outbox)
+    with pytest.raises(CodeExpired, match="revoked"):
+        service.verify_link(replaced, password_state=STATE)
+    changed = service.redeem_link(link_for(service, outbox.last))
+    with pytest.raises(CodeExpired, match="password_changed"):
+        service.verify_link(changed, password_state="state-2")
+    clock.advance(61)
+    late = link_for(service, send_email(service, outbox))
     clock.advance(901)
     with pytest.raises(CodeExpired):
-        signer.read(token, max_age=900)
+        service.redeem_link(late)
+    with pytest.raises(CodeExpired):
+        service.redeem_link("")
+
+
+def test_a_link_is_worth_nothing_for_another_account(service: CodeService, outbox: Outbox) -> None:
+    alice_code = send_email(service, outbox)
+    send_email(service, outbox, subject=BOB, destination="bob@example.org")
+    proof = service.redeem_link(link_for(service, alice_code))
+    forged = replace(proof, subject=BOB)
+    with pytest.raises(CodeInvalid):
+        service.verify_link(forged, password_state=STATE)
 
 
 def test_sends_per_destination_are_capped_per_day(

@@ -117,3 +117,10 @@ def test_missing_forbidden_words_file_is_an_error(demo_raw: dict[str, Any], tmp_
     raw["policies"]["dgfip"]["forbidden_words_file"] = str(tmp_path / "nope.txt")
     with pytest.raises(ConfigError, match="no such file"):
         parse_settings(raw)
+
+
+def test_mail_domains_are_domain_names(demo_raw: dict[str, Any]) -> None:
+    demo_raw["profiles"][1]["mail_domains"] = ["demo.sspr.test", "@mairie.fr"]
+    with pytest.raises(ConfigError) as error:
+        parse_settings(demo_raw)
+    assert '"@mairie.fr" is not a mail domain' in str(error.value)

@@ -6,6 +6,8 @@ transport is replaced at its boundary; the directory is the real slapd.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import re
 from typing import Any
@@ -60,13 +62,13 @@ def set_password(client: FlaskClient, password: str = NEW_PASSWORD):  # type: ig
 def test_email_code_follows_seed_001(
     client: FlaskClient, outbox: Outbox, make_account: Any, slapd: Slapd
 ) -> None:
-    account: Account = make_account("elu", mail="claire.x@mairie.fr")
+    account: Account = make_account("elu", mail="claire.x@demo.sspr.test")
     response = submit(client, "/reset/elu", {"identifier": account.login})
     assert response.headers["Location"] == "/reset/code"
     page = client.get("/reset/code")
-    assert "c•••@m•••.fr" in page.text
+    assert "c•••@d•••.test" in page.text  # the profile's own domain, masked
     (mail,) = outbox.mails
-    assert mail.to == "claire.x@mairie.fr"
+    assert mail.to == "claire.x@demo.sspr.test"
     assert mail.subject == "Validation du changement de mot de passe"
     for sentence in (
         "Ce message a été généré automatiquement – merci de ne pas y répondre.",
@@ -106,6 +108,19 @@ def test_the_email_link_completes_the_step_in_any_browser(
     assert submit(other, "/reset/link", {}).status_code == 400
 
 
+def test_the_email_link_carries_only_an_opaque_reference(
+    client: FlaskClient, outbox: Outbox, make_account: Any
+) -> None:
+    account: Account = make_account("elu")
+    submit(client, "/reset/elu", {"identifier": account.login})
+    token = LINK.search(outbox.mails[0].text).group(1)  # type: ignore[union-attr]
+    code = email_code(outbox)
+    # 256 random bits: no payload, no signature, nothing to decode (the code, the flow, the
+    # password state stay on the server).
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token), token
+    assert code.encode() not in base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
 def test_a_tampered_link_is_refused(client: FlaskClient, outbox: Outbox, make_account: Any) -> None:
     account: Account = make_account("elu")
     submit(client, "/reset/elu", {"identifier": account.login})
@@ -124,7 +139,7 @@ def test_a_typed_address_not_on_record_sends_nothing(
     response = submit(client, "/reset/elu", {"identifier": "other@mairie.fr"})
     assert response.headers["Location"] == "/reset/code"
     page = client.get("/reset/code")
-    assert "o•••@m•••.fr" in page.text  # the page looks the same
+    assert "o•••@•••" in page.text  # the page looks the same (a domain not of the profile)
     assert list(outbox.mails) == []
     assert "Code incorrect. Il vous reste 4 essais." in type_code(client, "ABCDEF").text
 
@@ -162,8 +177,9 @@ def test_resend_waits_for_the_cooldown(
     token = csrf_token(client.get("/reset/code").text)
     response = client.post("/reset/code/resend", data={"csrf_token": token})
     assert response.headers["Location"] == "/reset/code"
-    page = client.get("/reset/code")
-    assert "Patientez" in page.text and "secondes avant d" in page.text
+    page = html.unescape(client.get("/reset/code").text)
+    assert "Un code a été envoyé il y a moins d'une minute : utilisez le dernier reçu." in page
+    assert re.search(r"demander un nouveau dans \d+ secondes", page)
     assert len(outbox.mails) == 1
 
 
@@ -196,6 +212,71 @@ def test_sms_code(client: FlaskClient, outbox: Outbox, make_account: Any, slapd:
     assert type_code(client, sms_code(outbox)).headers["Location"] == "/reset/password"
     assert set_password(client, "ab12!xyz-9").headers["Location"] == "/reset/done"
     assert can_bind(slapd.url, account.dn, "ab12!xyz-9")
+
+
+def test_the_sms_code_field_wants_six_digits_and_a_slip_costs_no_try(
+    client: FlaskClient, outbox: Outbox, make_account: Any
+) -> None:
+    account: Account = make_account("agent-lycee", mobile="06 11 22 33 45")
+    submit(client, "/reset/agent-lycee", {"identifier": account.login})
+    page = client.get("/reset/code").text
+    assert re.search(r'<input[^>]*id="code"[^>]*inputmode="numeric"', page)
+    assert "Le code comporte 6 chiffres et expire dans 10 minutes." in page
+    for slip in ("12345", "1234567", "12a456", "ABCDEF"):
+        page = type_code(client, slip).text
+        assert "Le code comporte 6 chiffres." in page, slip
+        assert "Code incorrect" not in page
+    code = sms_code(outbox)
+    wrong = "".join(str((int(digit) + 1) % 10) for digit in code)
+    assert "Il vous reste 4 essais." in type_code(client, wrong).text  # the first try used
+    assert type_code(client, code).headers["Location"] == "/reset/password"
+
+
+def test_an_email_code_of_the_wrong_length_costs_no_try(
+    client: FlaskClient, outbox: Outbox, make_account: Any
+) -> None:
+    account: Account = make_account("elu")
+    submit(client, "/reset/elu", {"identifier": account.login})
+    page = client.get("/reset/code").text
+    assert "Le code comporte 6 caractères et expire" in page and "inputmode" not in page
+    page = type_code(client, "T3A8X").text
+    assert "Le code comporte 6 caractères (lettres et chiffres)." in page
+    assert "Il vous reste 4 essais." in type_code(client, "ZZZZZZ").text
+
+
+def test_restarting_within_the_cooldown_says_the_last_code_still_works(
+    client: FlaskClient, outbox: Outbox, make_account: Any
+) -> None:
+    account: Account = make_account("agent-lycee", mobile="06 11 22 33 46")
+    submit(client, "/reset/agent-lycee", {"identifier": account.login})
+    restarted = https_client(client.application)  # "je recommence", moments later
+    submit(restarted, "/reset/agent-lycee", {"identifier": account.login})
+    assert len(outbox.sms) == 1  # nothing new was sent, and the page says so
+    page = html.unescape(restarted.get("/reset/code").text)
+    assert "Un code a été envoyé il y a moins d'une minute : utilisez le dernier reçu." in page
+    assert re.search(r"Vous pourrez en demander un nouveau dans (59|60) secondes\.", page)
+    assert type_code(restarted, sms_code(outbox)).headers["Location"] == "/reset/password"
+
+
+def test_a_used_code_is_not_a_failure_and_a_restart_sends_a_new_one(
+    client: FlaskClient, outbox: Outbox, make_account: Any, audit_lines: io.StringIO
+) -> None:
+    account: Account = make_account("agent-lycee", mobile="06 11 22 33 47")
+    submit(client, "/reset/agent-lycee", {"identifier": account.login})
+    used = sms_code(outbox)
+    assert type_code(client, used).headers["Location"] == "/reset/password"
+    # Back to the start within the minute: the code was used, so a new one goes out.
+    submit(client, "/reset/agent-lycee", {"identifier": account.login})
+    assert len(outbox.sms) == 2
+    page = html.unescape(client.get("/reset/code").text)
+    assert "il y a moins d'une minute" not in page
+    page = html.unescape(type_code(client, used).text)
+    assert "Ce code a déjà servi. Saisissez le dernier code reçu" in page
+    assert "Code incorrect" not in page
+    wrong = "".join(str((int(digit) + 1) % 10) for digit in sms_code(outbox))
+    assert "Il vous reste 4 essais." in type_code(client, wrong).text  # the stale code cost none
+    assert type_code(client, sms_code(outbox)).headers["Location"] == "/reset/password"
+    assert '"reason": "code_used"' in audit_lines.getvalue()
 
 
 def test_no_mobile_gets_the_profile_text_when_explicit(
@@ -262,7 +343,7 @@ def test_a_choice_of_channels(
         == "/reset/choose"
     )
     page = client.get("/reset/choose")
-    assert "Par email à j•••@m•••.fr" in page.text
+    assert "Par email à j•••@•••" in page.text  # no domain listed for the profile
     assert "Par SMS au 06 •• •• •• 44" in page.text
     assert list(outbox.mails) == [] and list(outbox.sms) == []
     response = submit(client, "/reset/choose", {"channel": "sms"})

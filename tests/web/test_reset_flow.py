@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from typing import Any
@@ -530,3 +531,41 @@ def test_account_blocks_last_a_day_by_default() -> None:
 
     limit = AttemptLimit()
     assert (limit.max_failures, limit.window_seconds, limit.lockout_seconds) == (5, 3600, 86400)
+
+
+def test_answers_ignore_punctuation_and_old_answers_are_upgraded_without_a_lockout(
+    client: FlaskClient, make_account: Any, slapd: Slapd
+) -> None:
+    from argon2 import PasswordHasher
+
+    from sspr.demo.slapd import ldif_attr
+    from sspr.domain.answers import normalize_answer_v1
+
+    # Stored by an earlier version (sspr1: punctuation kept), before this change.
+    digest = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(
+        normalize_answer_v1("Saint-Étienne")
+    )
+    value = f"sspr1:birth_city:{digest}"
+    account: Account = make_account("usager", extra=ldif_attr("ssprRecoveryAnswer", value))
+    identify(client, account.login)
+    page = client.get("/reset/question").text
+    assert "ni à la ponctuation (tirets, apostrophes, points)" in html.unescape(page)
+    # Checked the old way: what worked still works (and no more than that).
+    assert "Réponse incorrecte" in answer(client, "saint etienne").text
+    assert answer(client, "saint-ETIENNE").headers["Location"] == "/reset/password"
+    stored = slapd.search(account.dn, "(objectClass=*)", "ssprRecoveryAnswer")
+    assert "sspr2:birth_city:" in base64_values(stored) and "sspr1:" not in base64_values(stored)
+    # Upgraded on that proof: punctuation no longer matters.
+    other = https_client(client.application)
+    identify(other, account.login)
+    assert answer(other, "saint etienne").headers["Location"] == "/reset/password"
+
+
+def base64_values(ldif: str) -> str:
+    """The LDIF's values, base64 ones decoded."""
+    import base64
+
+    return " ".join(
+        base64.b64decode(line.split(":: ", 1)[1]).decode() if ":: " in line else line
+        for line in ldif.splitlines()
+    )
