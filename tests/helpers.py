@@ -210,9 +210,8 @@ def build_app(settings: Settings, outbox: Outbox, audit_lines: io.StringIO, **gi
         TWILIO_SID, "test-token", from_number=settings.sms.from_number,
         http_client=OutboxTransport(outbox),
     )  # fmt: skip
-    return create_app(
-        settings, audit_streams=[audit_lines], sms_sender=sender, testing=True, **given
-    )
+    given.setdefault("sms_sender", sender)
+    return create_app(settings, audit_streams=[audit_lines], testing=True, **given)
 
 
 def csrf_token(html: str) -> str:

@@ -11,7 +11,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from sspr.config import SmsConfig
-from sspr.domain.errors import DeliveryFailed
+from sspr.domain.errors import DeliveryFailed, DeliveryUncertain
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class TwilioSmsSender:
             if messaging_service_sid is not None
             else {"from_": str(from_number)}
         )
+        self._timeout = timeout
         self._client = Client(
             account_sid,
             auth_token,
@@ -58,14 +59,20 @@ class TwilioSmsSender:
         sid = self._client.account_sid
         try:
             account = self._client.api.v2010.accounts(sid).fetch()
+        except requests.ReadTimeout as exc:
+            # As for a send (a decoy's rehearsal must fail the way a real send would).
+            raise DeliveryUncertain(f"twilio: no answer within {self._timeout:g} s") from exc
         except (TwilioException, requests.RequestException, OSError) as exc:
             raise DeliveryFailed(_describe(exc)) from exc
         return TwilioAccount(sid, account.friendly_name or sid, account.status or "unknown")
 
     def send(self, to_e164: str, body: str) -> None:
-        """Send one SMS, or raise DeliveryFailed."""
+        """Send one SMS, or raise DeliveryFailed (DeliveryUncertain when it may still go)."""
         try:
             self._client.messages.create(to=to_e164, body=body, **self._sender)
+        except requests.ReadTimeout as exc:
+            # The request reached Twilio, whose answer did not come: the SMS may be on its way.
+            raise DeliveryUncertain(f"twilio: no answer within {self._timeout:g} s") from exc
         except (TwilioException, requests.RequestException, OSError) as exc:
             raise DeliveryFailed(_describe(exc)) from exc
 

@@ -23,6 +23,7 @@ from sspr.domain.errors import (
     CodeExpired,
     CodeInvalid,
     CodeMalformed,
+    DeliveryUncertain,
     ResendTooSoon,
     TooManySends,
 )
@@ -178,6 +179,11 @@ class CodeService:
         code = generate_code(policy)
         try:
             deliver(code)
+        except DeliveryUncertain:
+            # It may still arrive (and it may have cost an SMS): the code stays valid for its
+            # lifetime, and the cooldown and the quota slot it took stay taken.
+            self._store_code(subject, channel, code, password_state, policy)
+            raise
         except BaseException:
             self._release(reservation)
             raise

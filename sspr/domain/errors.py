@@ -226,6 +226,10 @@ class DeliveryFailed(Refusal):
         self.reason = reason
 
 
+class DeliveryUncertain(DeliveryFailed):
+    """The provider took the message but did not answer in time: it may still arrive."""
+
+
 # -- the helpdesk --------------------------------------------------------------------------
 
 

@@ -38,6 +38,9 @@ class Flow:
     identifier: str = ""
     # No new code was sent on entering the step: one went out less than a cooldown ago.
     code_reused: bool = False
+    # How the step's last code went out when it did not simply go: "failed" (nothing was
+    # sent: the user may ask again) or "late" (the provider did not answer: it may arrive).
+    delivery: str = ""
 
     @property
     def proven(self) -> bool:

@@ -13,6 +13,7 @@ from sspr.domain.errors import (
     CodeExpired,
     CodeInvalid,
     DeliveryFailed,
+    DeliveryUncertain,
     FlowExpired,
     NotEnrolled,
     PartialWrite,
@@ -153,11 +154,14 @@ class ResetService:
         if flow.channel not in CODE_CHANNELS:
             raise StepNotAllowed()
         self._limiter.ensure_allowed(flow.subject)
-        self._flow_codes.send(flow, self._read(flow))
-        if flow.code_reused:
-            flow = replace(flow, code_reused=False)
-            self._save(flow)
-        return flow
+        try:
+            self._flow_codes.send(flow, self._read(flow))
+            sent = replace(flow, code_reused=False, delivery="")
+        except DeliveryUncertain:
+            sent = replace(flow, code_reused=False, delivery="late")
+        if sent != flow:
+            self._save(sent)
+        return sent
 
     def resend_wait_of(self, flow: Flow) -> float | None:
         """Seconds before this flow may ask for another code, or None."""
@@ -280,12 +284,20 @@ class ResetService:
         return flow
 
     def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> Flow:
-        """Send the step's code; within the cooldown (a restarted flow) the last one stands."""
+        """Send the step's code; within the cooldown (a restarted flow) the last one stands.
+
+        A send that fails still opens the step: its page says what happened, and offers to
+        send again (the failure is audited by the sender).
+        """
         try:
             self._flow_codes.send(flow, entry)
         except ResendTooSoon:
-            return replace(flow, code_reused=True)
-        return replace(flow, code_reused=False)
+            return replace(flow, code_reused=True, delivery="")
+        except DeliveryUncertain:
+            return replace(flow, code_reused=False, delivery="late")
+        except DeliveryFailed:
+            return replace(flow, code_reused=False, delivery="failed")
+        return replace(flow, code_reused=False, delivery="")
 
     def _fail(self, flow: Flow, reason: str) -> int:
         """Count a failed proof for the account; raise TooManyAttempts when it is blocked."""

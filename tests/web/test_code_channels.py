@@ -192,9 +192,11 @@ def test_smtp_down_says_so_and_counts_nothing(
     client = https_client(build_app(Settings.model_validate(raw), outbox, audit_lines))
     account: Account = make_account("elu")
     for _ in range(2):  # the second try is not held back by a cooldown: nothing was sent
-        page = submit(client, "/reset/elu", {"identifier": account.login})
-        assert page.status_code == 200
-        assert "pas pu être envoyé pour le moment" in page.text
+        sent = submit(client, "/reset/elu", {"identifier": account.login})
+        assert sent.headers["Location"] == "/reset/code"  # the step, which says what happened
+        page = client.get("/reset/code")
+        assert "Le message n'a pas pu être envoyé" in page.text
+        assert "Patientez" not in page.text
     assert '"code.sent"' in audit_lines.getvalue() and '"failure"' in audit_lines.getvalue()
 
 
@@ -307,8 +309,8 @@ def test_twilio_error_is_explained(
     app = create_app(settings, audit_streams=[audit_lines], sms_sender=sender, testing=True)
     client = https_client(app)
     account: Account = make_account("agent-lycee", mobile="0611223344")
-    page = submit(client, "/reset/agent-lycee", {"identifier": account.login})
-    assert "pas pu être envoyé pour le moment" in page.text
+    submit(client, "/reset/agent-lycee", {"identifier": account.login})
+    assert "Le message n'a pas pu être envoyé" in client.get("/reset/code").text
     assert "21211" in audit_lines.getvalue()
 
 
