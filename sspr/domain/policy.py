@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from sspr.domain.common_words import contains_forbidden, fold, is_common, readings
+from sspr.domain.entropy import passphrase_words, rounded_bits
+from sspr.domain.guessability import Guess, GuessEstimator, user_words
 
 # Seen as rules by the web layer, which turns (code, value) into a translated sentence.
 LIVE_CODES = frozenset(
@@ -24,8 +29,16 @@ LIVE_CODES = frozenset(
         "min_special_or_accented",
         "min_classes",
         "forbidden_chars",
+        "min_entropy_bits",
     }
 )
+# Checked while typing too, by a round trip to the server (they need the user or big lists).
+SERVER_LIVE_CODES = frozenset({"no_user_parts", "forbidden_words", "min_guess_score"})
+# A passphrase of enough words satisfies these, "however few classes it has" (CNIL 2022-100).
+WAIVED_FOR_PASSPHRASES = frozenset(
+    {"min_entropy_bits", "min_lower", "min_upper", "min_digit", "min_special", "min_letters",
+     "min_special_or_accented", "min_classes"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,11 @@ class Rule:
         """Whether a browser can check this rule alone (the others need the server)."""
         return self.code in LIVE_CODES
 
+    @property
+    def server_live(self) -> bool:
+        """Whether the page asks the server about this rule while the user types."""
+        return self.code in SERVER_LIVE_CODES
+
 
 @dataclass(frozen=True)
 class UserContext:
@@ -47,6 +65,17 @@ class UserContext:
 
     login: str = ""
     name_parts: tuple[str, ...] = ()
+    mails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A password measured against a policy: broken rules, CNIL bits, zxcvbn's verdict."""
+
+    failed: list[Rule]
+    bits: int
+    words: int
+    guess: Guess | None = None
 
 
 def normalize_password(password: str) -> str:
@@ -71,15 +100,13 @@ def _classes(password: str) -> int:
     return sum(1 for predicate in predicates if any(predicate(char) for char in password))
 
 
-def _fold(text: str) -> str:
-    """Lower-case and strip accents, to find a name inside a password however it is typed."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+_fold = fold
 
 
 def _user_parts(user: UserContext) -> set[str]:
     parts: set[str] = set()
-    for text in (user.login, *user.name_parts):
+    mail_names = (mail.partition("@")[0] for mail in user.mails)
+    for text in (user.login, *user.name_parts, *mail_names):
         parts.update(p for p in re.split(r"[^\w]+|_", _fold(text)) if len(p) >= 3)
     return parts
 
@@ -101,6 +128,19 @@ class PasswordPolicy:
     forbid_user_parts: bool = False
     forbidden_words: frozenset[str] = field(default_factory=frozenset)
     not_current: bool = False
+    # CNIL 2022-100: the entropy required, and the words that make a passphrase exempt.
+    min_entropy_bits: int = 0
+    passphrase_words: int = 0
+    # Refuse the common passwords; the configuration fills the list (bundled + the admin's).
+    refuse_common: bool = False
+    common_passwords: frozenset[str] = field(default_factory=frozenset, repr=False)
+    # zxcvbn's score, 0 (off) to 4; the estimator holds the French dictionaries.
+    min_guess_score: int = 0
+    guesser: GuessEstimator | None = field(default=None, compare=False, repr=False)
+    # Words an attacker would try first for everyone here (the organisation's name).
+    context_words: tuple[str, ...] = ()
+    # Asked to the range service (HIBP or a mirror) when every other rule holds.
+    not_breached: bool = False
 
     def with_changes(self, **changes: Any) -> PasswordPolicy:
         """Return a copy with some rules changed."""
@@ -127,35 +167,60 @@ class PasswordPolicy:
             ("min_classes", self.min_classes),
         )
         yield from (Rule(code, value) for code, value in counted if value)
+        if self.min_entropy_bits:
+            yield Rule("min_entropy_bits", self.min_entropy_bits)
         if self.forbidden_chars:
             yield Rule("forbidden_chars", self.forbidden_chars)
         if self.forbid_user_parts:
             yield Rule("no_user_parts")
-        if self.forbidden_words:
+        if self.forbidden_words or self.refuse_common:
             yield Rule("forbidden_words")
+        if self.min_guess_score:
+            yield Rule("min_guess_score", self.min_guess_score)
+        if self.not_breached:
+            yield Rule("not_breached")
 
     def check(self, password: str, user: UserContext = UserContext()) -> list[Rule]:
-        """Return every rule the password breaks (the current-password rule excepted)."""
-        password = normalize_password(password)
-        return [rule for rule in self.rules() if not self._holds(rule, password, user)]
+        """Return every rule the password breaks (the directory's and the range's excepted)."""
+        return self.assess(password, user).failed
 
-    def _holds(self, rule: Rule, password: str, user: UserContext) -> bool:
-        if rule.code == "not_current":
-            return True  # Only the directory can tell; see reset.choose_password.
+    def assess(self, password: str, user: UserContext = UserContext()) -> Assessment:
+        """Measure a password: broken rules, its CNIL bits and passphrase words, its score."""
+        password = normalize_password(password)
+        words = passphrase_words(password)
+        exempt = bool(self.passphrase_words) and words >= self.passphrase_words
+        guess = self._guess(password, user) if self.min_guess_score else None
+        failed = [
+            rule
+            for rule in self.rules()
+            if not (exempt and rule.code in WAIVED_FOR_PASSPHRASES)
+            and not self._holds(rule, password, user, guess)
+        ]
+        return Assessment(failed, rounded_bits(password), words, guess)
+
+    def _guess(self, password: str, user: UserContext) -> Guess:
+        guesser = self.guesser or _plain_guesser()
+        texts = (user.login, *user.name_parts, *user.mails, *self.context_words)
+        return guesser.estimate(password, user_words(*texts))
+
+    def _holds(self, rule: Rule, password: str, user: UserContext, guess: Guess | None) -> bool:
+        if rule.code in ("not_current", "not_breached"):
+            return True  # Only the directory or the range service can tell: see reset.
+        if rule.code == "min_guess_score":
+            return guess is not None and guess.score >= self.min_guess_score
         check = _CHECKS[rule.code]
         return check(self, password, user)
 
     def _contains_forbidden_word(self, password: str) -> bool:
-        folded = password.casefold()
-        # Every substring of 4+ characters, so long lists stay a set lookup.
-        return (
-            any(
-                folded[start:end] in self.forbidden_words
-                for start in range(len(folded))
-                for end in range(start + 4, len(folded) + 1)
-            )
-            or folded in self.forbidden_words
+        return contains_forbidden(password, self.forbidden_words) or (
+            self.refuse_common and is_common(password, self.common_passwords)
         )
+
+
+@functools.cache
+def _plain_guesser() -> GuessEstimator:
+    """zxcvbn's own dictionaries, for a policy built without the French ones."""
+    return GuessEstimator()
 
 
 def _length_ok(policy: PasswordPolicy, password: str) -> bool:
@@ -176,8 +241,11 @@ _CHECKS: dict[str, Callable[[PasswordPolicy, str, UserContext], bool]] = {
     ),
     "min_classes": lambda p, pw, u: _classes(pw) >= p.min_classes,
     "forbidden_chars": lambda p, pw, u: not any(c in p.forbidden_chars for c in pw),
-    "no_user_parts": lambda p, pw, u: not any(part in _fold(pw) for part in _user_parts(u)),
+    "no_user_parts": lambda p, pw, u: not any(
+        part in reading for reading in readings(pw) for part in _user_parts(u)
+    ),
     "forbidden_words": lambda p, pw, u: not p._contains_forbidden_word(pw),
+    "min_entropy_bits": lambda p, pw, u: rounded_bits(pw) >= p.min_entropy_bits,
 }
 
 
@@ -185,15 +253,36 @@ def _preset(**rules: Any) -> PasswordPolicy:
     return PasswordPolicy(**rules)
 
 
-# The seeds' rules, exactly as their user guides print them.
+# Two presets reproduce the reference portals' rules exactly as their user guides print them
+# (docs/reference-portals.md); two apply the CNIL's délibération 2022-100 (docs/cnil.md).
 PRESETS: dict[str, PasswordPolicy] = {
-    # Seed 000 (WebSIG Alès Agglo): 10+ characters, 1 upper, 1 lower, 1 special, not the old one.
-    "seed000": _preset(min_length=10, min_upper=1, min_lower=1, min_special=1, not_current=True),
-    # Seed 003 (DGFiP PIGP): 8 to 20 characters, 2 letters, 2 digits, 1 special or accented.
-    "seed003": _preset(
+    # WebSIG (Alès Agglomération): 10+ characters, 1 upper, 1 lower, 1 special, not the old one.
+    "websig-ales": _preset(
+        min_length=10, min_upper=1, min_lower=1, min_special=1, not_current=True
+    ),
+    # DGFiP (PIGP): 8 to 20 characters, 2 letters, 2 digits, 1 special or accented.
+    "dgfip": _preset(
         min_length=8, max_length=20, min_letters=2, min_digit=2, min_special_or_accented=1
     ),
-}
+    # The password alone protects the account: 80 bits, or a passphrase of 7 words.
+    "cnil-2022-alone": _preset(
+        min_length=12, min_entropy_bits=80, passphrase_words=7, refuse_common=True,
+        forbid_user_parts=True, not_current=True,
+    ),
+    # Access is restricted (sspr's case: attempts limited, temporary locks, captcha): 50 bits.
+    "cnil-2022-restricted": _preset(
+        min_length=8, min_entropy_bits=50, passphrase_words=7, refuse_common=True,
+        forbid_user_parts=True, not_current=True,
+    ),
+}  # fmt: skip
+# The presets' first names, still accepted in configuration files.
+PRESET_ALIASES = {"seed000": "websig-ales", "seed003": "dgfip"}
+
+
+def preset_name(name: str) -> str | None:
+    """The preset's current name, from its name or an old alias; None when unknown."""
+    name = PRESET_ALIASES.get(name, name)
+    return name if name in PRESETS else None
 
 
 def describe_for_browser(rules: Iterable[Rule]) -> list[dict[str, Any]]:
