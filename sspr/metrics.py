@@ -87,6 +87,12 @@ class Metrics:
         self.rate_limit_hits = self._counter(
             "sspr_rate_limit_hits", "Accounts blocked by the failed-proof limit", ["kind"]
         )
+        self.breach_checks = self._counter(
+            "sspr_breach_checks",
+            "Range service verdicts on new passwords (clean, breached, unavailable_allowed, "
+            "unavailable_blocked)",
+            ["outcome"],
+        )
         self.directory_latency = Histogram(
             "sspr_directory_operation_seconds",
             "Time the directory took for one operation, reconnects included",
@@ -116,6 +122,8 @@ class Metrics:
             self.proofs_failed.labels(reason=_label(line.get("reason"))).inc()
         elif event == "code.sent" and outcome == "success":
             self.codes_sent.labels(channel=_label(line.get("channel"))).inc()
+        elif event == "password.breach_checked":
+            self.breach_checks.labels(outcome=_label(outcome)).inc()
         elif event == "account.blocked":
             self.rate_limit_hits.labels(kind=_label(line.get("reason"))).inc()
 

@@ -34,6 +34,10 @@ class IpLimits:
         """Count one identification from `address`; raise TooManyAttempts past the limit."""
         self._hit(self.identify, "identify", address, profile)
 
+    def hit_check(self, address: str, per_minute: int) -> None:
+        """Count one live password check (or suggestion) from `address`."""
+        self._hit(RateLimitItemPerMinute(per_minute), "password_check", address, None)
+
     def hit_challenge(self, address: str) -> None:
         """Count one captcha challenge handed to `address`."""
         self._hit(self.challenges, "challenge", address, None)

@@ -11,13 +11,16 @@ from sspr.captcha import Captcha
 from sspr.config import Settings
 from sspr.config.secrets import Secrets
 from sspr.delivery.outbox import Outbox
+from sspr.delivery.pwned import HttpPwnedRanges
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.account import AccountService
 from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
+from sspr.domain.breach import BreachCheck
 from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService
 from sspr.domain.flow import Collaborators
 from sspr.domain.helpdesk import HelpdeskService
+from sspr.domain.policy import PasswordPolicy
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.domain.reset import ResetService
 from sspr.domain.settings import DomainSettings
@@ -98,11 +101,12 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
         hasher=_hasher(settings),
         codes=CodeService(store, clock, key),
         notifier=TemplateNotifier(settings, mailer, sms_sender, outbox),
+        breaches=_breach_check(settings, audit),
     )
     reset = ResetService(
         settings=rules,
         parts=parts,
-        policies={name: policy.build() for name, policy in settings.policies.items()},
+        policies=_password_policies(settings),
         code_policies=policies,
         secret=key,
     )
@@ -141,6 +145,21 @@ def _helpdesk(
         settings=rules, config=rules.helpdesk, reset=reset, parts=parts, code_policies=policies,
         now=clock.now,
     )  # fmt: skip
+
+
+def _password_policies(settings: Settings) -> dict[str, PasswordPolicy]:
+    """Every named policy, its lists loaded, zxcvbn told the organisation's name."""
+    context = (settings.branding.name,)
+    return {name: config.build(context_words=context) for name, config in settings.policies.items()}
+
+
+def _breach_check(settings: Settings, audit: AuditLog) -> BreachCheck | None:
+    """The range service client (HIBP or a mirror), when a policy asks for it."""
+    policies = settings.policies.values()
+    if not any(config.build(load_words=False).not_breached for config in policies):
+        return None
+    ranges = HttpPwnedRanges(str(settings.breach.url), timeout=settings.breach.timeout)
+    return BreachCheck(ranges, audit, settings.breach.on_unavailable)
 
 
 def code_policies(settings: Settings) -> dict[str, CodePolicy]:

@@ -9,7 +9,7 @@ from sspr.config.base import CodeText, LdapFilter, Network, Strict, Text, parent
 from sspr.config.delivery import CodeRules, CodesConfig, MailConfig, SmsConfig, SmtpConfig
 from sspr.config.directory import AttributeNames, DirectoryConfig, TlsConfig
 from sspr.config.loading import ConfigError, load_settings, parse_settings
-from sspr.config.policies import PolicyConfig, load_forbidden_words
+from sspr.config.policies import BreachConfig, PolicyConfig, load_forbidden_words
 from sspr.config.profiles import (
     CHANNELS,
     CaptchaMode,
@@ -38,6 +38,7 @@ __all__ = [
     "AttributeNames",
     "AuditConfig",
     "Branding",
+    "BreachConfig",
     "CaptchaConfig",
     "CaptchaMode",
     "CodeRules",

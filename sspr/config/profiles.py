@@ -90,6 +90,12 @@ class Profile(Strict):
     captcha: CaptchaMode = "off"
     """ALTCHA proof of work on the identify and code-request forms: off, always, or
     after_failures (after `captcha.failures_before` failures from the same address)."""
+    password_tips: Text | Literal[False] | None = None
+    """"Aide pour le choix du mot de passe", folded under the rules: omitted for sspr's
+    tips, false for none, or this profile's own, one tip a line."""
+    password_generator: bool = True
+    """Offer "Générer un mot de passe" (a passphrase of French words) on the password
+    pages."""
     mail_domains: list[str] = Field(default_factory=list)
     """The mail domains of the profile's accounts. Reset pages show an address's domain
     (masked: `j•••@m•••.fr`) only when it is listed, and unknown identifiers get a domain drawn
@@ -135,6 +141,7 @@ class Profile(Strict):
 
     def to_domain(self) -> domain.Profile:
         """The domain's profile."""
+        tips = self.password_tips
         return domain.Profile(
             id=self.id, label=self.label.to_domain(), base=self.base, policy=self.policy,
             channels=self.steps(), filter=self.filter, identifier=tuple(self.identifier),
@@ -146,6 +153,8 @@ class Profile(Strict):
             questions_required=self.questions_required, custom_questions=self.custom_questions,
             remind_mobile=self.remind_mobile, temporary_password=self.temporary_password,
             captcha=self.captcha, mail_domains=tuple(self.mail_domains),
+            password_generator=self.password_generator,
+            password_tips=tips.to_domain() if isinstance(tips, Text) else tips,
         )  # fmt: skip
 
 

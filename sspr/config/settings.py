@@ -13,7 +13,7 @@ from sspr.config.account import AccountSessions, HelpdeskConfig
 from sspr.config.base import Strict
 from sspr.config.delivery import CodesConfig, MailConfig, SmsConfig
 from sspr.config.directory import DirectoryConfig
-from sspr.config.policies import PolicyConfig
+from sspr.config.policies import BreachConfig, PolicyConfig
 from sspr.config.profiles import Profile, Question, Support
 from sspr.config.security import (
     AnswerHashing,
@@ -97,6 +97,8 @@ class Settings(Strict):
     """Reverse proxies in front of sspr."""
     captcha: CaptchaConfig = CaptchaConfig()
     """The proof of work of the profiles that ask for one."""
+    breach: BreachConfig = BreachConfig()
+    """The breached-password range service of the policies with `not_breached`."""
     rate_limits: RateLimits = RateLimits()
     """Limits per client address."""
     helpdesk: HelpdeskConfig | None = None

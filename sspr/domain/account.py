@@ -24,7 +24,7 @@ from sspr.domain.limits import subject_key
 from sspr.domain.masks import mask_email
 from sspr.domain.notify import notify_after_write
 from sspr.domain.phone import first_mobile, mask_mobile, normalize_mobile
-from sspr.domain.policy import Rule, UserContext, normalize_password
+from sspr.domain.policy import normalize_password
 from sspr.domain.ports import LoginResult, RecoveryField, UserEntry
 from sspr.domain.reset import ResetService
 from sspr.domain.sessions import TokenSessions
@@ -309,9 +309,9 @@ class AccountService:
         new = normalize_password(new)
         if new != normalize_password(confirmation):
             raise PasswordMismatch()
-        failed = self._reset.failed_rules(profile, entry, new)
-        if failed:
-            raise PolicyViolations(failed)
+        assessment = self._reset.assess(profile, entry, new)
+        if assessment.failed:
+            raise PolicyViolations(assessment.failed, assessment)
         self._write_own(profile, entry, normalize_password(old), new, lang)
 
     def change_known_password(
@@ -326,13 +326,10 @@ class AccountService:
         entry, _ = self.login(profile, identifier, old)
         if new != normalize_password(confirmation):
             raise PasswordMismatch()
-        policy = self._reset.policy_for(profile)
-        failed = policy.check(new, UserContext(entry.login, entry.name_parts))
-        if policy.not_current and new == old:
-            # The typed current password has just been proven: no directory round trip.
-            failed.insert(0, Rule("not_current"))
-        if failed:
-            raise PolicyViolations(failed)
+        # The typed current password has just been proven: no directory round trip.
+        assessment = self._reset.assess(profile, entry, new, known_current=old)
+        if assessment.failed:
+            raise PolicyViolations(assessment.failed, assessment)
         self._write_own(profile, entry, old, new, lang)
 
     def _write_own(self, profile: Profile, entry: UserEntry, old: str, new: str, lang: str) -> None:

@@ -11,6 +11,7 @@ sspr decides how characters outside ASCII count (docs/cnil.md says the same):
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -19,8 +20,6 @@ LOWER, UPPER, DIGITS, SPECIALS = 26, 26, 10, 37
 # A word of a passphrase: 3 letters or more. Shorter runs ("le", "a") do not count.
 MIN_WORD_LETTERS = 3
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
-# A capital after a small letter starts a word: "ChevalOrangeVelo" is three words.
-_CAMEL = re.compile(r"(?<=[^\W\d_])(?=[A-ZÀ-ÖØ-Þ])")
 
 
 def alphabet_size(password: str) -> int:
@@ -65,10 +64,20 @@ def passphrase_words(password: str) -> int:
     """
     words: set[str] = set()
     for run in _LETTER_RUN.findall(password):
-        for word in _CAMEL.split(run):
+        for word in _camel_words(run):
             if len(word) >= MIN_WORD_LETTERS:
                 words.add(_fold(word))
     return len(words)
+
+
+def _camel_words(run: str) -> list[str]:
+    """Split "ChevalOrangeVelo" where a capital follows a small letter ("CHEVAL" stays whole)."""
+    words = [run[:1]]
+    for previous, char in itertools.pairwise(run):
+        if previous.islower() and char.isupper():
+            words.append("")
+        words[-1] += char
+    return words
 
 
 def _fold(text: str) -> str:

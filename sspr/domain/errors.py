@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sspr.domain.policy import Rule
+    from sspr.domain.policy import Assessment, Rule
 
 
 class SsprError(Exception):
@@ -129,9 +129,11 @@ class PasswordRefused(Refusal):
 class PolicyViolations(Refusal):
     """The new password breaks one or more rules; all of them are listed."""
 
-    def __init__(self, failed: Sequence[Rule]) -> None:
+    def __init__(self, failed: Sequence[Rule], assessment: Assessment | None = None) -> None:
         super().__init__(", ".join(rule.code for rule in failed))
         self.failed = tuple(failed)
+        # The measures the page shows again (CNIL bits, zxcvbn's feedback), when known.
+        self.assessment = assessment
 
 
 class PasswordMismatch(Refusal):

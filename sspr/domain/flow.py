@@ -10,6 +10,7 @@ from typing import Any
 
 from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
 from sspr.domain.audit import AuditLog
+from sspr.domain.breach import BreachCheck
 from sspr.domain.codes import CodeService
 from sspr.domain.notify import Notifier
 from sspr.domain.ports import Directory, Store, UserEntry
@@ -90,6 +91,8 @@ class Collaborators:
     hasher: AnswerHasher
     codes: CodeService
     notifier: Notifier
+    # Asked by policies with not_breached; None when no policy asks it.
+    breaches: BreachCheck | None = None
 
 
 def registered_questions(settings: DomainSettings, entry: UserEntry) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from zxcvbn import feedback, matching, scoring, time_estimates
@@ -45,9 +46,9 @@ class GuessEstimator:
         dictionaries["user_inputs"] = matching.build_ranked_dict(words)
         matches = matching.omnimatch(password, _ranked_dictionaries=dictionaries)
         result = scoring.most_guessable_match_sequence(password, matches)
-        score = int(time_estimates.guesses_to_score(result["guesses"]))
+        score = time_estimates.guesses_to_score(Decimal(result["guesses"]))
         advice = feedback.get_feedback(score, result["sequence"])
-        return Guess(score, advice["warning"], tuple(advice["suggestions"]))
+        return Guess(int(score), advice["warning"], tuple(advice["suggestions"]))
 
 
 def user_words(*texts: str) -> list[str]:

@@ -168,7 +168,7 @@ class PasswordPolicy:
         )
         yield from (Rule(code, value) for code, value in counted if value)
         if self.min_entropy_bits:
-            yield Rule("min_entropy_bits", self.min_entropy_bits)
+            yield Rule("min_entropy_bits", (self.min_entropy_bits, self.passphrase_words))
         if self.forbidden_chars:
             yield Rule("forbidden_chars", self.forbidden_chars)
         if self.forbid_user_parts:
@@ -241,8 +241,8 @@ _CHECKS: dict[str, Callable[[PasswordPolicy, str, UserContext], bool]] = {
     ),
     "min_classes": lambda p, pw, u: _classes(pw) >= p.min_classes,
     "forbidden_chars": lambda p, pw, u: not any(c in p.forbidden_chars for c in pw),
-    "no_user_parts": lambda p, pw, u: not any(
-        part in reading for reading in readings(pw) for part in _user_parts(u)
+    "no_user_parts": lambda p, pw, u: (
+        not any(part in reading for reading in readings(pw) for part in _user_parts(u))
     ),
     "forbidden_words": lambda p, pw, u: not p._contains_forbidden_word(pw),
     "min_entropy_bits": lambda p, pw, u: rounded_bits(pw) >= p.min_entropy_bits,

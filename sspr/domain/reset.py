@@ -8,6 +8,7 @@ from dataclasses import replace
 from functools import partial
 
 from sspr.domain.answers import parse_stored, upgraded_values
+from sspr.domain.breach import BreachVerdict
 from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
     CodeExpired,
@@ -38,6 +39,7 @@ from sspr.domain.limits import AttemptLimiter, subject_key
 from sspr.domain.new_flows import NewFlows
 from sspr.domain.notify import notify_after_write
 from sspr.domain.policy import (
+    Assessment,
     PasswordPolicy,
     Rule,
     UserContext,
@@ -68,6 +70,7 @@ class ResetService:
         self._hasher = parts.hasher
         self._codes = parts.codes
         self._notifier = parts.notifier
+        self._breaches = parts.breaches
         self._policies = policies
         self._code_policies = code_policies
         self._secret = secret
@@ -350,9 +353,9 @@ class ResetService:
         password = normalize_password(password)
         if password != normalize_password(confirmation):
             raise PasswordMismatch()
-        failed = self.failed_rules(profile, entry, password)
-        if failed:
-            raise PolicyViolations(failed)
+        assessment = self.assess(profile, entry, password)
+        if assessment.failed:
+            raise PolicyViolations(assessment.failed, assessment)
         self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
         notice = partial(
             self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang
@@ -367,8 +370,7 @@ class ResetService:
         flow, profile, entry = self._proven(flow_id)
         if not profile.temporary_password:
             raise StepNotAllowed()
-        context = UserContext(entry.login, entry.name_parts)
-        password = generate_password(self.policy_for(profile), context)
+        password = generate_password(self.policy_for(profile), user_context(entry))
         self._write(flow, profile, entry, password, must_change=True)
         try:
             # Mailed after the write, so a mail never holds a password the directory refused.
@@ -394,11 +396,33 @@ class ResetService:
 
     def failed_rules(self, profile: Profile, entry: UserEntry, password: str) -> list[Rule]:
         """Every rule the password breaks, the directory answering for the current password."""
+        return self.assess(profile, entry, password).failed
+
+    def assess(
+        self, profile: Profile, entry: UserEntry, password: str, *, known_current: str | None = None
+    ) -> Assessment:
+        """Measure a new password; the directory and the range service are asked last.
+
+        `known_current` is the current password when the user has just proven it: then the
+        directory need not be asked whether the new one is the same.
+        """
         policy = self.policy_for(profile)
-        failed = policy.check(password, UserContext(entry.login, entry.name_parts))
-        if policy.not_current and self._directory.is_current_password(entry.dn, password):
+        assessment = policy.assess(password, user_context(entry))
+        failed = assessment.failed
+        if policy.not_current and (
+            password == known_current
+            if known_current is not None
+            else self._directory.is_current_password(entry.dn, password)
+        ):
             failed.insert(0, Rule("not_current"))
-        return failed
+        if policy.not_breached and not failed and self._breaches is not None:
+            # Only a password that passes everything else is worth a call, and a leak.
+            verdict = self._breaches.verdict(password, user_dn=entry.dn, profile=profile.id)
+            if verdict is BreachVerdict.BREACHED:
+                failed.append(Rule("not_breached"))
+            elif verdict is BreachVerdict.UNAVAILABLE_BLOCKED:
+                failed.append(Rule("breach_unavailable"))
+        return assessment
 
     def _write(
         self, flow: Flow, profile: Profile, entry: UserEntry, password: str, *, must_change: bool
@@ -447,3 +471,8 @@ class ResetService:
 
     def _drop(self, flow: Flow) -> None:
         self._flows.close(flow.id)
+
+
+def user_context(entry: UserEntry) -> UserContext:
+    """What the policy knows of an account: its login, names and mail addresses."""
+    return UserContext(entry.login, entry.name_parts, entry.mails)

@@ -69,6 +69,10 @@ class Profile:
     # Mail domains of the profile's accounts, most used first: the only ones a reset page
     # shows (masked), and the ones decoys draw from.
     mail_domains: tuple[str, ...] = ()
+    # "Aide pour le choix du mot de passe": None for sspr's tips, False for none, or a text
+    # (one tip a line); and whether the password pages offer "Générer un mot de passe".
+    password_tips: Text | Literal[False] | None = None
+    password_generator: bool = True
 
     def steps(self) -> tuple[tuple[str, ...], ...]:
         """The proof steps, each a tuple of the channels the user may pick from."""

@@ -18,7 +18,6 @@ from sspr.domain.errors import (
     StoreUnavailable,
 )
 from sspr.domain.flow import password_state, questions_text
-from sspr.domain.policy import describe_for_browser
 from sspr.domain.ports import UserEntry
 from sspr.domain.settings import Profile
 from sspr.web.account_session import (
@@ -44,7 +43,8 @@ from sspr.web.forms import (
     questions_form,
 )
 from sspr.web.i18n import current_language
-from sspr.web.messages import answer_problem_text, rule_text
+from sspr.web.messages import answer_problem_text
+from sspr.web.quality import policy_context
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 bp.before_request(load_user)
@@ -271,7 +271,7 @@ def password() -> Page:
     current = current_user()
     profile = profile_or_404(current.profile)
     form = ChangePasswordForm()
-    failed: list[str] = []
+    refused: PolicyViolations | None = None
     if form.validate_on_submit():
         with handle_form_errors(form):
             try:
@@ -282,13 +282,15 @@ def password() -> Page:
             except InvalidCredentials as wrong:
                 raise FormError("current", _("Mot de passe actuel incorrect.")) from wrong
             except PolicyViolations as violations:
-                failed = [rule.code for rule in violations.failed]
+                refused = violations
             else:
                 return _after_password_change(current, profile)
-    rules = services().reset.policy_for(profile).rules()
+    failed = [rule.code for rule in refused.failed] if refused else []
+    policy = services().reset.policy_for(profile)
     return render_template(
-        "account/password.html", form=form, current=current, failed=failed,
-        rules=[(rule, rule_text(rule)) for rule in rules], rules_data=describe_for_browser(rules),
+        "account/password.html", form=form, current=current, quality_context="account",
+        **policy_context(policy, profile, current_language(), failed,
+                         refused.assessment if refused else None),
     )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from sspr.config.secrets import Part, Secrets, read_secrets
 from sspr.domain.errors import StoreUnavailable
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.services import Given, build_services
-from sspr.web import account, captcha, change, helpdesk, i18n, ops, proofs, reset, security
+from sspr.web import account, captcha, change, helpdesk, i18n, ops, proofs, quality, reset, security
 from sspr.web.context import EXTENSION, services
 from sspr.web.errors import setup_error_pages
 
@@ -134,7 +134,17 @@ def setup_templates(app: Flask, settings: Settings) -> None:
 
 def setup_blueprints(app: Flask, *, console: bool, extra: Sequence[Blueprint]) -> None:
     """The journeys, the account pages, the platform's, and the console when configured."""
-    for blueprint in (reset.bp, proofs.bp, i18n.bp, account.bp, change.bp, ops.bp, captcha.bp):
+    blueprints = (
+        reset.bp,
+        proofs.bp,
+        i18n.bp,
+        account.bp,
+        change.bp,
+        ops.bp,
+        captcha.bp,
+        quality.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     if console:
         # Without a helpdesk section, /helpdesk/ is a page like any unknown one: a 404.

@@ -17,12 +17,12 @@ from sspr.domain.errors import (
     PasswordRefused,
     PolicyViolations,
 )
-from sspr.domain.policy import describe_for_browser
 from sspr.web.context import Page, profile_or_404, services
 from sspr.web.errors import FormError, handle_blocks, handle_form_errors
 from sspr.web.forms import ChangeKnownPasswordForm
 from sspr.web.i18n import current_language
-from sspr.web.messages import refusal_text, rule_text
+from sspr.web.messages import refusal_text
+from sspr.web.quality import policy_context
 
 bp = Blueprint("change", __name__, url_prefix="/change")
 handle_blocks(bp)
@@ -42,7 +42,7 @@ def form(profile_id: str) -> Page:
     """The whole change on one page; success is shown by the POST itself."""
     profile = profile_or_404(profile_id)
     form = ChangeKnownPasswordForm()
-    failed: list[str] = []
+    refused: PolicyViolations | None = None
     if form.validate_on_submit():
         with handle_form_errors(form):
             services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
@@ -55,16 +55,19 @@ def form(profile_id: str) -> Page:
                 message = _("Identifiant ou mot de passe actuel incorrect.")
                 raise FormError(None, message) from wrong
             except PolicyViolations as violations:
-                failed = [rule.code for rule in violations.failed]
-            except PasswordRefused as refused:
-                raise FormError(None, _refused_text(refused)) from refused
+                refused = violations
+            except PasswordRefused as directory_refusal:
+                raise FormError(None, _refused_text(directory_refusal)) from directory_refusal
             else:
                 # Nobody is logged in and nothing is kept to show: the POST says it is done.
                 return render_template("reset/success.html", profile=profile, temporary=False)
-    rules = services().reset.policy_for(profile).rules()
+    failed = [rule.code for rule in refused.failed] if refused else []
+    policy = services().reset.policy_for(profile)
+    # Anonymous until the POST proves the current password: the live check knows no account.
     return render_template(
-        "change/form.html", form=form, profile=profile, failed=failed,
-        rules=[(rule, rule_text(rule)) for rule in rules], rules_data=describe_for_browser(rules),
+        "change/form.html", form=form, profile=profile, quality_context=f"change:{profile.id}",
+        **policy_context(policy, profile, current_language(), failed,
+                         refused.assessment if refused else None),
     )  # fmt: skip
 
 

@@ -72,7 +72,111 @@ def rule_text(rule: Rule) -> str:
             return _("ne contenir ni votre identifiant ni votre nom")
         case "forbidden_words":
             return _("ne pas être un mot de passe courant ou interdit")
+        case "min_entropy_bits" if isinstance(value, tuple) and value[1]:
+            return _(
+                "atteindre une entropie d'au moins %(bits)d bits (calcul de la CNIL), ou être "
+                "une phrase de passe d'au moins %(words)d mots",
+                bits=value[0],
+                words=value[1],
+            )
+        case "min_entropy_bits" if isinstance(value, tuple):
+            return _(
+                "atteindre une entropie d'au moins %(bits)d bits (calcul de la CNIL)",
+                bits=value[0],
+            )
+        case "min_guess_score":
+            return _("ne pas être facile à deviner (score d'au moins %(num)d sur 4)", num=count)
+        case "not_breached":
+            return _("ne pas figurer dans une fuite de données connue")
     return rule.code
+
+
+def breach_text(code: str) -> str | None:
+    """Why the range service stopped a password, for the codes it adds; None for the others."""
+    if code == "not_breached":
+        return _(
+            "Ce mot de passe figure dans des fuites de données connues : choisissez-en un "
+            "autre, et changez-le partout où vous l'utilisez."
+        )
+    if code == "breach_unavailable":
+        return _(
+            "La vérification des mots de passe compromis ne répond pas pour le moment. "
+            "Réessayez dans quelques minutes."
+        )
+    return None
+
+
+def guess_feedback_text(english: str) -> str:
+    """zxcvbn's advice (it speaks English) in the user's language; never the password."""
+    texts = {
+        "Use a few words, avoid common phrases.": _(
+            "Utilisez plusieurs mots, en évitant les expressions courantes."
+        ),
+        "No need for symbols, digits, or uppercase letters.": _(
+            "Les symboles, chiffres et majuscules ne sont pas indispensables."
+        ),
+        "Add another word or two. Uncommon words are better.": _(
+            "Ajoutez un ou deux mots, de préférence peu courants."
+        ),
+        "Straight rows of keys are easy to guess.": _(
+            "Les rangées de touches du clavier sont faciles à deviner."
+        ),
+        "Short keyboard patterns are easy to guess.": _(
+            "Les motifs de clavier courts sont faciles à deviner."
+        ),
+        "Use a longer keyboard pattern with more turns.": _(
+            "Utilisez un motif de clavier plus long, avec plus de changements de direction."
+        ),
+        'Repeats like "aaa" are easy to guess.': _(
+            "Les répétitions comme « aaa » sont faciles à deviner."
+        ),
+        'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': _(
+            "Les répétitions comme « abcabcabc » sont à peine plus difficiles à deviner "
+            "que « abc »."
+        ),
+        "Avoid repeated words and characters.": _("Évitez les mots et caractères répétés."),
+        'Sequences like "abc" or "6543" are easy to guess.': _(
+            "Les suites comme « abc » ou « 6543 » sont faciles à deviner."
+        ),
+        "Avoid sequences.": _("Évitez les suites de caractères."),
+        "Recent years are easy to guess.": _("Les années récentes sont faciles à deviner."),
+        "Avoid recent years.": _("Évitez les années récentes."),
+        "Avoid years that are associated with you.": _(
+            "Évitez les années qui vous sont associées."
+        ),
+        "Dates are often easy to guess.": _("Les dates sont souvent faciles à deviner."),
+        "Avoid dates and years that are associated with you.": _(
+            "Évitez les dates et les années qui vous sont associées."
+        ),
+        "This is a top-10 common password.": _(
+            "C'est l'un des 10 mots de passe les plus utilisés."
+        ),
+        "This is a top-100 common password.": _(
+            "C'est l'un des 100 mots de passe les plus utilisés."
+        ),
+        "This is a very common password.": _("C'est un mot de passe très courant."),
+        "This is similar to a commonly used password.": _(
+            "Il ressemble à un mot de passe très utilisé."
+        ),
+        "A word by itself is easy to guess.": _("Un mot seul est facile à deviner."),
+        "Names and surnames by themselves are easy to guess.": _(
+            "Un prénom ou un nom seul est facile à deviner."
+        ),
+        "Common names and surnames are easy to guess.": _(
+            "Les prénoms et noms courants sont faciles à deviner."
+        ),
+        "Capitalization doesn't help very much.": _("Une majuscule au début n'aide pas beaucoup."),
+        "All-uppercase is almost as easy to guess as all-lowercase.": _(
+            "Tout en majuscules est presque aussi facile à deviner que tout en minuscules."
+        ),
+        "Reversed words aren't much harder to guess.": _(
+            "Un mot écrit à l'envers n'est pas beaucoup plus difficile à deviner."
+        ),
+        "Predictable substitutions like '@' instead of 'a' don't help very much.": _(
+            "Les substitutions prévisibles comme « @ » pour « a » n'aident pas beaucoup."
+        ),
+    }
+    return texts.get(english, _("Ce mot de passe est facile à deviner."))
 
 
 def refusal_text(reason: PasswordRefusal) -> str:

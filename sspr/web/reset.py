@@ -8,7 +8,6 @@ from werkzeug.wrappers import Response
 
 from sspr.domain.errors import NotEnrolled, PolicyViolations
 from sspr.domain.flow import Flow
-from sspr.domain.policy import describe_for_browser
 from sspr.domain.settings import Profile
 from sspr.web import captcha
 from sspr.web.context import Page, profile_or_404, services
@@ -16,7 +15,7 @@ from sspr.web.errors import handle_blocks, handle_form_errors, handle_lost_flows
 from sspr.web.flow import current_flow, finish, flow_on, next_url, place_flow
 from sspr.web.forms import IdentifyForm, NewPasswordForm
 from sspr.web.i18n import current_language
-from sspr.web.messages import rule_text
+from sspr.web.quality import policy_context
 
 bp = Blueprint("reset", __name__)
 handle_blocks(bp)
@@ -94,7 +93,7 @@ def new_password() -> Page:
                     flow.id, form.password.data or "", form.confirmation.data or ""
                 )
             except PolicyViolations as violations:
-                return _password_page(profile, flow, form, [r.code for r in violations.failed])
+                return _password_page(profile, flow, form, violations)
             return finish(profile, temporary=False)
     return _password_page(profile, flow, form)
 
@@ -127,14 +126,12 @@ def done() -> Page:
 
 
 def _password_page(
-    profile: Profile, flow: Flow, form: NewPasswordForm, failed: list[str] | None = None
+    profile: Profile, flow: Flow, form: NewPasswordForm, refused: PolicyViolations | None = None
 ) -> Page:
-    rules = services().reset.policy_for(profile).rules()
+    failed = [rule.code for rule in refused.failed] if refused else []
+    policy = services().reset.policy_for(profile)
     return render_template(
-        "reset/password.html",
-        form=form,
-        flow=flow,
-        rules=[(rule, rule_text(rule)) for rule in rules],
-        failed=failed or [],
-        rules_data=describe_for_browser(rules),
-    )
+        "reset/password.html", form=form, flow=flow, quality_context="reset",
+        **policy_context(policy, profile, current_language(), failed,
+                         refused.assessment if refused else None),
+    )  # fmt: skip

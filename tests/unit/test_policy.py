@@ -6,8 +6,8 @@ import pytest
 
 from sspr.domain.policy import PRESETS, PasswordPolicy, Rule, UserContext, normalize_password
 
-SEED000 = PRESETS["seed000"]
-SEED003 = PRESETS["seed003"]
+SEED000 = PRESETS["websig-ales"]
+SEED003 = PRESETS["dgfip"]
 
 
 def failed_codes(

@@ -1,4 +1,5 @@
-/* sspr progressive enhancement: the live password checklist and the waiting indicator.
+/* sspr progressive enhancement: the live password checklist, the entropy bar, the password
+   generator, the show/hide toggles and the waiting indicator.
    Every page works without this file; the server checks every rule again. */
 (function () {
   "use strict";
@@ -18,6 +19,33 @@
     return [isLower, isUpper, isDigit, isSpecial].filter(function (p) { return chars.some(p); }).length;
   }
 
+  // The CNIL's entropy (sspr/domain/entropy.py): length x log2(alphabet of the classes used).
+  function cnilBits(chars) {
+    var size = 0;
+    if (chars.some(function (c) { return isLetter(c) && isLower(c); })) { size += 26; }
+    if (chars.some(function (c) { return isLetter(c) && isUpper(c); })) { size += 26; }
+    if (chars.some(isDigit)) { size += 10; }
+    if (chars.some(function (c) { return !isDigit(c) && !isLower(c) && !isUpper(c); })) { size += 37; }
+    return size ? Math.floor(chars.length * Math.log2(size) + 0.5) : 0;
+  }
+
+  // Different words of 3+ letters; a capital after a small letter starts a word.
+  function passphraseWords(text) {
+    var words = {};
+    (text.match(/\p{L}+/gu) || []).forEach(function (run) {
+      run.split(/(?<=\p{Ll})(?=\p{Lu})/u).forEach(function (word) {
+        if (Array.from(word).length >= 3) {
+          words[word.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "")] = true;
+        }
+      });
+    });
+    return Object.keys(words).length;
+  }
+
+  // A passphrase of enough words is exempt from these (sspr/domain/policy.py).
+  var waived = ["min_entropy_bits", "min_lower", "min_upper", "min_digit", "min_special",
+                "min_letters", "min_special_or_accented", "min_classes"];
+
   // Mirrors sspr/domain/policy.py for the rules a browser can check alone.
   var checks = {
     length: function (chars, v) { return chars.length >= v[0] && chars.length <= v[1]; },
@@ -31,31 +59,184 @@
       return count(chars, function (c) { return isSpecial(c) || isAccented(c); }) >= v;
     },
     min_classes: function (chars, v) { return classes(chars) >= v; },
-    forbidden_chars: function (chars, v) { return !chars.some(function (c) { return v.indexOf(c) >= 0; }); }
+    forbidden_chars: function (chars, v) { return !chars.some(function (c) { return v.indexOf(c) >= 0; }); },
+    min_entropy_bits: function (chars, v) { return cnilBits(chars) >= v[0]; }
   };
+
+  function markRule(list, item, ok, typed) {
+    // Live, a rule not yet met stays neutral: red is for the server's verdict on submission.
+    item.classList.toggle("rule-ok", typed && ok);
+    item.classList.toggle("rule-failed", false);
+    var state = item.querySelector(".rule-live-state");
+    var text = list.getAttribute(ok ? "data-ok-text" : "data-ko-text") || "";
+    if (state) { state.textContent = typed ? " — " + text : ""; }
+  }
+
+  function updateEntropy(policy, chars) {
+    var box = policy.querySelector(".entropy");
+    if (!box) { return; }
+    var bits = cnilBits(chars);
+    var required = parseInt(box.getAttribute("data-required"), 10);
+    box.querySelector(".entropy-label").textContent =
+      (box.getAttribute("data-text") || "").replace("{bits}", String(bits));
+    box.querySelector("meter").value = Math.min(bits, required);
+  }
+
+  function showAdvice(policy, title, texts) {
+    var box = policy.querySelector(".advice");
+    if (!box) { return; }
+    box.textContent = "";
+    if (!texts.length) { return; }
+    var heading = document.createElement("p");
+    heading.className = "advice-title";
+    heading.textContent = title;
+    var items = document.createElement("ul");
+    texts.forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      items.appendChild(item);
+    });
+    box.appendChild(heading);
+    box.appendChild(items);
+  }
+
+  function postJson(policy, form, url, body) {
+    var token = form.querySelector("input[name=csrf_token]");
+    body.context = policy.getAttribute("data-context");
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token ? token.value : "" },
+      body: JSON.stringify(body)
+    }).then(function (response) { return response.ok ? response.json() : null; });
+  }
 
   function setupChecklist(list) {
     var form = list.closest("form");
+    var policy = list.closest(".policy");
     var input = form && form.querySelector("input[name=password]");
-    if (!input) { return; }
+    if (!input || !policy) { return; }
     var rules = JSON.parse(list.getAttribute("data-rules") || "[]");
-    var okText = list.getAttribute("data-ok-text") || "";
-    var koText = list.getAttribute("data-ko-text") || "";
+    var entropyRule = rules.filter(function (r) { return r.code === "min_entropy_bits"; })[0];
+    var serverCodes = ["no_user_parts", "forbidden_words", "min_guess_score"];
+    var generator = policy.querySelector("[data-generator]");
+    var adviceTitle = generator ? generator.getAttribute("data-advice-title") : "";
+    var timer = null;
+    var asked = 0;
+    function askServer(value) {
+      // The server's answer for the rules needing the account or large lists; a late answer
+      // for an older value is dropped. The submitted password is checked again anyway.
+      var ticket = ++asked;
+      postJson(policy, form, policy.getAttribute("data-check-url"), { password: value })
+        .then(function (answer) {
+          if (!answer || ticket !== asked || input.value !== value) { return; }
+          rules.forEach(function (rule) {
+            var item = list.querySelector('[data-rule="' + rule.code + '"]');
+            if (!item || serverCodes.indexOf(rule.code) < 0) { return; }
+            item.classList.remove("rule-pending");
+            markRule(list, item, answer.failed.indexOf(rule.code) < 0, true);
+          });
+          showAdvice(policy, adviceTitle || "", answer.advice || []);
+        })
+        .catch(function () { /* offline: the server checks at submission */ });
+    }
     function update() {
       var chars = Array.from(input.value.normalize("NFC"));
+      var typed = chars.length > 0;
+      var exempt = entropyRule && entropyRule.value[1] > 0 &&
+        passphraseWords(input.value.normalize("NFC")) >= entropyRule.value[1];
       rules.forEach(function (rule) {
         var item = list.querySelector('[data-rule="' + rule.code + '"]');
         var check = checks[rule.code];
         if (!item || !check) { return; }
-        var ok = chars.length > 0 && check(chars, rule.value);
-        item.classList.toggle("rule-ok", ok);
-        item.classList.toggle("rule-failed", false);
-        var state = item.querySelector(".rule-live-state");
-        if (state) { state.textContent = chars.length ? " — " + (ok ? okText : koText) : ""; }
+        var ok = (exempt && waived.indexOf(rule.code) >= 0) || check(chars, rule.value);
+        markRule(list, item, ok, typed);
       });
+      updateEntropy(policy, chars);
+      window.clearTimeout(timer);
+      var hasServerRules = rules.some(function (r) { return serverCodes.indexOf(r.code) >= 0; });
+      if (typed && hasServerRules) {
+        serverCodes.forEach(function (code) {
+          var item = list.querySelector('[data-rule="' + code + '"]');
+          if (item) { item.classList.add("rule-pending"); }
+        });
+        timer = window.setTimeout(function () { askServer(input.value); }, 350);
+      } else if (!typed) {
+        showAdvice(policy, "", []);
+      }
     }
     input.addEventListener("input", update);
     if (input.value) { update(); }
+  }
+
+  function setupGenerator(box) {
+    var policy = box.closest(".policy");
+    var form = box.closest("form");
+    var output = box.querySelector("output");
+    var status = box.querySelector(".generated-status");
+    var copy = box.querySelector("[data-copy]");
+    box.hidden = false;
+    box.querySelector("[data-generate]").addEventListener("click", function () {
+      postJson(policy, form, policy.getAttribute("data-suggest-url"), {}).then(function (answer) {
+        if (!answer || !answer.password) { return; }
+        output.textContent = answer.password;
+        status.textContent = "";
+        box.querySelector(".generated").hidden = false;
+      }).catch(function () { /* the user can still type a password */ });
+    });
+    copy.addEventListener("click", function () {
+      var done = function () { status.textContent = copy.getAttribute("data-copied-text"); };
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(output.textContent).then(done).catch(function () {});
+      }
+    });
+    box.querySelector("[data-use]").addEventListener("click", function () {
+      ["password", "confirmation"].forEach(function (name) {
+        var field = form.querySelector("input[name=" + name + "]");
+        if (field) {
+          field.value = output.textContent;
+          field.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      });
+      var first = form.querySelector("input[name=password]");
+      if (first) { first.focus(); }
+    });
+  }
+
+  // A real button after each password field of the form, named after the field.
+  function setupToggles(policy) {
+    var form = policy.closest("form");
+    if (!form) { return; }
+    form.querySelectorAll("input[type=password]").forEach(function (input) {
+      var wrap = document.createElement("div");
+      wrap.className = "password-wrap";
+      input.parentNode.insertBefore(wrap, input);
+      wrap.appendChild(input);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button button-secondary toggle-password";
+      button.setAttribute("aria-controls", input.id);
+      var label = form.querySelector('label[for="' + input.id + '"]');
+      var name = label ? label.textContent.trim() : "";
+      function render() {
+        var shown = input.type === "text";
+        button.textContent = policy.getAttribute(shown ? "data-hide-text" : "data-show-text");
+        button.setAttribute("aria-label",
+          policy.getAttribute(shown ? "data-hide-label" : "data-show-label") + (name ? " : " + name : ""));
+      }
+      button.addEventListener("click", function () {
+        input.type = input.type === "password" ? "text" : "password";
+        render();
+      });
+      render();
+      wrap.appendChild(button);
+    });
+    // Never submitted as a visible field: browsers would keep it in their form history.
+    form.addEventListener("submit", function () {
+      form.querySelectorAll(".password-wrap input").forEach(function (i) {
+        if (i.type === "text") { i.type = "password"; }
+      });
+    });
   }
 
   function setupWaiting(form) {
@@ -73,6 +254,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("ul.checklist[data-rules]").forEach(setupChecklist);
+    document.querySelectorAll(".policy[data-check-url]").forEach(setupToggles);
+    document.querySelectorAll("[data-generator]").forEach(setupGenerator);
     document.querySelectorAll("form[data-wait]").forEach(setupWaiting);
   });
 })();
