@@ -8,6 +8,13 @@ from sspr.demo.slapd import ldif_attr, ssha
 from sspr.domain.answers import AnswerHasher
 
 DEMO_PASSWORD = "Demo-Passw0rd!"
+# The demo's range server knows these as breached (with made-up counts): each passes every
+# other rule of the "region" policy, so the page shows the breach refusal itself.
+DEMO_BREACHED = (
+    ("Vacances-Bretagne-2016", 1843),
+    ("Chocolat-Noir-1990!", 57),
+    ("Tournesol&Mistral77", 12),
+)
 MAIL_DOMAIN = "demo.sspr.test"
 
 DEMO_QUESTIONS: dict[str, str] = {

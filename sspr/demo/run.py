@@ -14,9 +14,11 @@ import yaml
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler
 
+from sspr import data
 from sspr.config import Settings, parse_settings
-from sspr.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_STAFF, demo_ldif
+from sspr.demo.data import DEMO_ACCOUNTS, DEMO_BREACHED, DEMO_PASSWORD, DEMO_STAFF, demo_ldif
 from sspr.demo.outbox import MailCatcher, Outbox, OutboxTransport, outbox_blueprint
+from sspr.demo.range_server import RangeServer
 from sspr.demo.slapd import Slapd
 from sspr.domain.answers import AnswerHasher
 from sspr.domain.ports import SmsSender
@@ -31,13 +33,19 @@ def demo_config_path() -> Path:
 
 
 def demo_settings(
-    slapd: Slapd, workdir: Path, public_url: str, smtp_port: int | None = None
+    slapd: Slapd,
+    workdir: Path,
+    public_url: str,
+    smtp_port: int | None = None,
+    range_url: str | None = None,
 ) -> Settings:
     """The demo configuration pointed at this run's slapd, store, SMTP catcher and address."""
     raw: dict[str, Any] = yaml.safe_load(demo_config_path().read_text(encoding="utf-8"))
     raw["public_url"] = public_url
     if smtp_port is not None:
         raw["mail"]["smtp"]["port"] = smtp_port
+    if range_url is not None:
+        raw["breach"]["url"] = range_url
     raw["directory"]["urls"] = [slapd.url]
     raw["directory"]["bind_dn"] = slapd.service_dn
     raw["store"]["path"] = str(workdir / "store.sqlite3")
@@ -59,6 +67,17 @@ def print_accounts() -> None:
         print(f"  {account.profile:<12} {account.login:<16} {answer:<28} {account.notes}")
     for staff in DEMO_STAFF:
         print(f"  {'staff':<12} {staff.login:<16} {'/helpdesk/':<28} {staff.notes}")
+    breached = ", ".join(password for password, _ in DEMO_BREACHED)
+    print(
+        f"\nBreached passwords the local range server knows (refused for elu, agent-siege): "
+        f"{breached}"
+    )
+
+
+def demo_range_server() -> RangeServer:
+    """A local range server: the demo's breached passwords and the common French ones."""
+    common = [(password, 1) for password in data.read_list(data.COMMON_PASSWORDS)]
+    return RangeServer([*DEMO_BREACHED, *common])
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -77,12 +96,18 @@ def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
         slapd = Slapd(workdir / "slapd")
         outbox = Outbox()
         catcher = MailCatcher(outbox)
+        ranges = demo_range_server()
         try:
             slapd.start(seed_ldif=demo_ldif(slapd.suffix, AnswerHasher()))
             catcher.start()
+            ranges.start()
             url = f"http://{host}:{port}"
-            app = demo_app(demo_settings(slapd, workdir, url, catcher.port), outbox)
-            print(f"sspr demo: directory {slapd.url}, app {url}/, outbox {url}/demo/outbox")
+            settings = demo_settings(slapd, workdir, url, catcher.port, ranges.url)
+            app = demo_app(settings, outbox)
+            print(
+                f"sspr demo: directory {slapd.url}, app {url}/, outbox {url}/demo/outbox, "
+                f"breached-password range server {ranges.url}"
+            )
             print_accounts()
             run_simple(
                 host, port, app, threaded=True, use_reloader=False,
@@ -91,6 +116,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 8080) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            ranges.stop()
             catcher.stop()
             slapd.stop()
             print("sspr demo: stopped")
