@@ -24,7 +24,10 @@ _LEET_I = str.maketrans(
      "@": "a", "$": "s", "!": "i", "€": "e", "+": "t", "|": "i"}
 )  # fmt: skip
 _LEET_L = str.maketrans({"1": "l", "!": "l", "|": "l"})
-_AROUND = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+_LEADING = re.compile(r"^[\W\d_]*")
+_TRAILING = re.compile(r"[\W\d_]*$")
+# Decoration longer than this is not tried character by character.
+MAX_DECORATION = 12
 
 
 def fold(text: str) -> str:
@@ -39,13 +42,23 @@ def unleet(text: str) -> set[str]:
 
 
 def readings(password: str) -> set[str]:
-    """Every way the password may be read: as typed, un-leeted, without decoration around."""
+    """Every way the password may be read: as typed, un-leeted, without decoration around.
+
+    The digits and symbols around may be decoration ("2024!") or letters in disguise (the
+    "3" of "3t3"): every cut inside them is tried, each read as typed and un-leeted.
+    """
     folded = fold(password)
-    core = _AROUND.sub("", folded)
     found = {folded, *unleet(folded)}
-    if len(core) >= MIN_CORE:
-        found.add(core)
-        found.update(reading for reading in unleet(core) if len(reading) >= MIN_CORE)
+    lead = len(_LEADING.match(folded).group())  # type: ignore[union-attr]
+    trail = len(_TRAILING.search(folded).group())  # type: ignore[union-attr]
+    if lead == len(folded):
+        return found
+    for start in range(min(lead, MAX_DECORATION) + 1):
+        for cut in range(min(trail, MAX_DECORATION) + 1):
+            core = folded[start : len(folded) - cut]
+            if len(core) >= MIN_CORE:
+                found.add(core)
+                found.update(unleet(core))
     return found
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from zxcvbn import feedback, matching, scoring, time_estimates
 
+from sspr.domain.common_words import fold
+
 # zxcvbn's cost grows with the square of the length; past this the rest is not looked at.
 MAX_SCORED = 72
 
@@ -52,13 +54,16 @@ class GuessEstimator:
 
 
 def user_words(*texts: str) -> list[str]:
-    """The user's login, names, mail parts and the organisation's name, split into words."""
+    """The user's login, names, mail parts and the organisation's name, split into words.
+
+    Each comes as written and without accents: "Trébeurden" is typed "Trebeurden" too.
+    """
     words: list[str] = []
     for text in texts:
         if not text:
             continue
-        words.append(text)
-        words.extend(part for part in _split(text) if len(part) >= 3)
+        for word in (text, *(part for part in _split(text) if len(part) >= 3)):
+            words.extend({word, fold(word)})
     return words
 
 
