@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sspr.config import DirectoryConfig, Settings
 from sspr.demo.data import PROFILE_UNITS, demo_ldif
 from sspr.demo.outbox import MailCatcher, Outbox
+from sspr.demo.range_server import RangeServer
 from sspr.demo.run import demo_settings
 from sspr.demo.slapd import Slapd, ldif_attr, ssha
 from sspr.directory.ldap import LdapDirectory
@@ -163,3 +164,15 @@ def app(settings: Settings, outbox: Outbox, audit_lines: io.StringIO) -> Iterato
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return https_client(app)
+
+
+# Passwords the local range server knows as breached (with their counts).
+BREACHED = (("Vacances-Bretagne-2016", 1843), ("Chocolat-Noir-1990!", 57), ("P@ssw0rd", 9_545_824))
+
+
+@pytest.fixture
+def range_server() -> Iterator[RangeServer]:
+    """A real HTTP server of the HIBP range protocol on 127.0.0.1, fed BREACHED."""
+    server = RangeServer(BREACHED).start()
+    yield server
+    server.stop()
