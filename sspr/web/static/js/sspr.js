@@ -203,7 +203,7 @@
     });
   }
 
-  // A real button after each password field of the form, named after the field.
+  // A real button after each password field of the form; aria-controls ties it to its field.
   function setupToggles(policy) {
     var form = policy.closest("form");
     if (!form) { return; }
@@ -216,13 +216,11 @@
       button.type = "button";
       button.className = "button button-secondary toggle-password";
       button.setAttribute("aria-controls", input.id);
-      var label = form.querySelector('label[for="' + input.id + '"]');
-      var name = label ? label.textContent.trim() : "";
       function render() {
         var shown = input.type === "text";
         button.textContent = policy.getAttribute(shown ? "data-hide-text" : "data-show-text");
         button.setAttribute("aria-label",
-          policy.getAttribute(shown ? "data-hide-label" : "data-show-label") + (name ? " : " + name : ""));
+          policy.getAttribute(shown ? "data-hide-label" : "data-show-label"));
       }
       button.addEventListener("click", function () {
         input.type = input.type === "password" ? "text" : "password";
