@@ -10,6 +10,7 @@ Two kinds of list, matched differently:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -73,14 +74,23 @@ def is_common(password: str, common: frozenset[str]) -> bool:
 
 
 def contains_forbidden(password: str, forbidden: frozenset[str]) -> bool:
-    """Whether any reading of the password contains one of the forbidden words."""
-    for reading in readings(password):
+    """Whether the password, as typed or un-leeted, contains one of the forbidden words."""
+    if not forbidden:
+        return False
+    longest = _longest(forbidden)
+    folded = fold(password)
+    for reading in {folded, *unleet(folded)}:
         if reading in forbidden:
             return True
-        # Every substring of MIN_CONTAINED+ characters: long lists stay set lookups.
+        # Substrings from MIN_CONTAINED characters to the longest word: set lookups only.
         size = len(reading)
         for start in range(size):
-            for end in range(start + MIN_CONTAINED, size + 1):
+            for end in range(start + MIN_CONTAINED, min(start + longest, size) + 1):
                 if reading[start:end] in forbidden:
                     return True
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _longest(words: frozenset[str]) -> int:
+    return max(map(len, words))
