@@ -75,6 +75,20 @@ def test_cnil_presets_require_their_bits() -> None:
     assert "min_entropy_bits" in codes(RESTRICTED, "xkqmpql")  # 7 lower-case: 32.9 bits
 
 
+def test_cnil_alone_asks_twelve_characters() -> None:
+    assert ALONE.min_length == 12
+    assert "min_length" in codes(ALONE, "Xk9#mP2qLw!")
+
+
+@pytest.mark.parametrize("name", ["cnil-2022-alone", "cnil-2022-restricted"])
+def test_cnil_presets_have_no_composition_rules(name: str) -> None:
+    counted = {"min_lower", "min_upper", "min_digit", "min_special", "min_letters",
+               "min_special_or_accented", "min_classes"}  # fmt: skip
+    assert not counted & {rule.code for rule in PRESETS[name].rules()}
+    # Lower-case letters alone are enough when they are enough bits.
+    assert codes(PRESETS[name], "xkqmpqlwzrtvbnhgd") == set()
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -230,3 +231,37 @@ def test_default_tips_and_the_generator_are_there_for_every_password_page(
     assert "Préférez une phrase de passe" in page
     assert "data-generate" in page and "Générer un mot de passe" in page
     assert 'data-check-url="/password/check"' in page and 'data-context="reset"' in page
+
+
+def test_mon_compte_shows_the_same_measures_and_answers_live_checks(
+    quality: FlaskClient, make_account: Any, slapd: Slapd
+) -> None:
+    from tests.web.test_account import logged_in
+
+    account: Account = make_account("elu")
+    logged_in(quality, account, "elu")
+    page = quality.get("/account/password").text
+    assert "Entropie : 0 bits sur 50 requis" in page and 'data-context="account"' in page
+    token = csrf_token(page)
+    answer = quality.post("/password/check", json={"context": "account", "password": "azerty"},
+                          headers={"X-CSRFToken": token})  # fmt: skip
+    assert answer.status_code == 200 and "forbidden_words" in answer.json["failed"]
+    assert quality.post("/password/check", json={"context": "reset", "password": "x"},
+                        headers={"X-CSRFToken": token}).status_code == 403  # fmt: skip
+    refused = submit(quality, "/account/password", {"current": account.password,
+                     "password": "Vacances-Bretagne-2016",
+                     "confirmation": "Vacances-Bretagne-2016"})  # fmt: skip
+    assert "fuites de données connues" in refused.text
+    assert can_bind(slapd.url, account.dn, account.password)
+
+
+def test_password_fields_welcome_managers_and_paste(
+    quality: FlaskClient, outbox: Outbox, make_account: Any
+) -> None:
+    proven(quality, outbox, make_account)
+    page = quality.get("/reset/password").text
+    fields = re.findall(r"<input[^>]*type=\"password\"[^>]*>", page)
+    assert len(fields) == 2
+    assert all('autocomplete="new-password"' in field for field in fields)
+    assert all('maxlength="256"' in field for field in fields)  # ASVS asks 64 at least
+    assert not re.search(r"onpaste|oncopy|autocomplete=\"off\"", page)
