@@ -40,6 +40,16 @@ def test_wheel_carries_templates_catalogs_and_demo(tmp_path: Path) -> None:
         "sspr/web/static/vendor/altcha/altcha.min.js",
         "sspr/web/static/vendor/altcha/workers/pbkdf2.js",
         "sspr/templates/_captcha.html",
+        # The word lists, each with its licence and attribution.
+        "sspr/data/french-passwords/top20000.txt",
+        "sspr/data/french-passwords/LICENSE",
+        "sspr/data/french-passwords/README.md",
+        "sspr/data/french-words/passphrase.txt",
+        "sspr/data/french-words/common-words.txt",
+        "sspr/data/french-words/names.txt",
+        "sspr/data/french-words/LICENSE",
+        "sspr/data/french-words/NOTICE.md",
+        "sspr/data/french-words/README.md",
     }
     assert expected <= names
 
