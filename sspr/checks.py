@@ -1,4 +1,4 @@
-"""What `sspr check-config` tests: the directory, SMTP and Twilio, one row per check.
+"""What `sspr check-config` tests: the directory, SMTP, Twilio and the range service.
 
 The probes are the delivery adapters themselves, so a check passes only if sending would.
 No probe sends anything to a user: SMTP stops after EHLO (and AUTH, which only checks the
@@ -46,7 +46,33 @@ def run_all(settings: Settings, secrets: Secrets, *, live: bool = False) -> list
         checks.append(credentials)
         if live and credentials.ok:
             checks.append(twilio_live_check(settings.sms, sid, token))
+    if any(policy.build(load_words=False).not_breached for policy in settings.policies.values()):
+        checks.append(breach_check(settings))
     return checks
+
+
+# -- breached passwords ---------------------------------------------------------------------
+
+# Any prefix will do: asking it says nothing about any password.
+PROBE_PREFIX = "00000"
+
+
+def breach_check(settings: Settings) -> Check:
+    """One range request, as a password change would make it."""
+    from sspr.delivery.pwned import HttpPwnedRanges
+    from sspr.domain.breach import RangeUnavailable
+
+    url = str(settings.breach.url)
+    ranges = HttpPwnedRanges(url, timeout=settings.breach.timeout)
+    try:
+        found = ranges.suffixes(PROBE_PREFIX)
+    except RangeUnavailable as unavailable:
+        then = "blocked" if settings.breach.on_unavailable == "block" else "let through"
+        detail = f"{url}: {unavailable.reason} (password changes would be {then})"
+        return Check("breached passwords", False, detail)
+    finally:
+        ranges.close()
+    return Check("breached passwords", True, f"{url}: {len(found)} suffixes for one prefix")
 
 
 # -- directory ------------------------------------------------------------------------------

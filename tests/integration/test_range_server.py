@@ -7,6 +7,7 @@ import io
 import json
 import socket
 import time
+from typing import Any
 
 import pytest
 
@@ -121,3 +122,16 @@ def test_a_malformed_body_is_unavailable() -> None:
     }
     with pytest.raises(RangeUnavailable, match="malformed"):
         parse_range("<html>captive portal</html>")
+
+
+def test_check_config_asks_the_range_service(range_server: RangeServer, settings: Any) -> None:
+    from sspr.checks import breach_check
+
+    raw = settings.model_dump(mode="json")
+    raw["breach"]["url"] = range_server.url
+    row = breach_check(type(settings).model_validate(raw))
+    assert row.ok and "suffixes for one prefix" in row.detail
+    assert range_server.requests[-1][0] == "/range/00000"
+    range_server.status = 503
+    row = breach_check(type(settings).model_validate(raw))
+    assert not row.ok and "HTTP 503" in row.detail and "let through" in row.detail
