@@ -47,6 +47,7 @@ EVENT_LABELS = {
     "proof.succeeded": _l("Preuve réussie"),
     "proof.failed": _l("Preuve échouée"),
     "notification.sent": _l("Notification"),
+    "password.breach_checked": _l("Mot de passe vérifié dans les fuites connues"),
     "helpdesk.login": _l("Support : connexion"),
     "helpdesk.logout": _l("Support : déconnexion"),
     "helpdesk.reset_sent": _l("Support : réinitialisation envoyée"),

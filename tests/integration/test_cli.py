@@ -17,6 +17,7 @@ import yaml
 
 from sspr.cli import main
 from sspr.demo.outbox import MailCatcher, Outbox
+from sspr.demo.range_server import RangeServer
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import fetch_when_up
 
@@ -54,9 +55,10 @@ def test_check_config_tests_the_directory_smtp_and_twilio(
     mail_catcher: tuple[MailCatcher, Outbox],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    range_server: RangeServer,
 ) -> None:
     monkeypatch.setenv("SSPR_LDAP_PASSWORD", slapd.service_password)
-    path = demo_config_for(slapd, tmp_path, mail_catcher[0].port)
+    path = demo_config_for(slapd, tmp_path, mail_catcher[0].port, breach={"url": range_server.url})
     assert main(["check-config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "configuration is valid (4 profiles)" in out
@@ -68,6 +70,7 @@ def test_check_config_tests_the_directory_smtp_and_twilio(
         rf"smtp: connect \+ EHLO\s+OK\s+127.0.0.1:{mail_catcher[0].port} \(none\)", out
     )
     assert re.search(r"twilio: credentials\s+OK", out)
+    assert re.search(r"breached passwords\s+OK", out)
     assert TWILIO_TOKEN not in out
 
 
