@@ -105,7 +105,10 @@ class PolicyConfig(Strict):
 class BreachConfig(Strict):
     """The range service asked by the policies with `not_breached` (docs/cnil.md)."""
 
-    url: HttpUrl = HttpUrl("https://api.pwnedpasswords.com/range/")
+    url: HttpUrl = Field(
+        default="https://api.pwnedpasswords.com/range/",
+        validate_default=True,
+    )
     """The Have I Been Pwned range API, or your own mirror of its downloadable corpus (one
     file per prefix): the first 5 hexadecimal digits of the password's SHA-1 are appended,
     and nothing else of the password leaves the host."""
