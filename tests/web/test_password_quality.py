@@ -265,3 +265,37 @@ def test_password_fields_welcome_managers_and_paste(
     assert all('autocomplete="new-password"' in field for field in fields)
     assert all('maxlength="256"' in field for field in fields)  # ASVS asks 64 at least
     assert not re.search(r"onpaste|oncopy|autocomplete=\"off\"", page)
+
+
+def test_the_one_form_change_checks_what_needs_no_account_and_the_breach_after_the_proof(
+    quality: FlaskClient, make_account: Any, slapd: Slapd, range_server: RangeServer
+) -> None:
+    account: Account = make_account("elu")
+    page = quality.get("/change/elu").text
+    assert 'data-context="change:elu"' in page and "Entropie : 0 bits sur 50 requis" in page
+    token = csrf_token(page)
+
+    def post(url: str, **body: str) -> Any:
+        return quality.post(url, json={"context": "change:elu", **body},
+                            headers={"X-CSRFToken": token})  # fmt: skip
+
+    # No account is known yet: only the rules that read no account are answered.
+    answer = post("/password/check", password=f"{account.login}-Trompette42!").json
+    assert "no_user_parts" not in answer["failed"]
+    assert "forbidden_words" in post("/password/check", password="M4rseille2024!").json["failed"]
+    assert post("/password/suggest").json["bits"] >= 50
+    assert post("/password/check", password="x").status_code == 200
+    assert quality.post("/password/check", json={"context": "change:nope", "password": "x"},
+                        headers={"X-CSRFToken": token}).status_code == 403  # fmt: skip
+
+    def change(current: str, new: str) -> Any:
+        data = {"csrf_token": token, "identifier": account.login, "current": current,
+                "password": new, "confirmation": new}  # fmt: skip
+        return quality.post("/change/elu", data=data)
+
+    # A wrong current password: nothing is checked, nothing leaves for the range service.
+    assert "actuel incorrect" in change("not-the-password", "Vacances-Bretagne-2016").text
+    assert range_server.requests == []
+    refused = change(account.password, "Vacances-Bretagne-2016")
+    assert "fuites de données connues" in refused.text
+    assert can_bind(slapd.url, account.dn, account.password)
