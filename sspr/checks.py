@@ -60,7 +60,7 @@ PROBE_PREFIX = "00000"
 def breach_check(settings: Settings) -> Check:
     """One range request, as a password change would make it."""
     from sspr.delivery.pwned import HttpPwnedRanges
-    from sspr.domain.breach import RangeUnavailable
+    from sspr.domain.errors import RangeUnavailable
 
     url = str(settings.breach.url)
     ranges = HttpPwnedRanges(url, timeout=settings.breach.timeout)

@@ -6,7 +6,8 @@ import re
 
 import requests
 
-from sspr.domain.breach import PREFIX_LENGTH, RangeUnavailable
+from sspr.domain.breach import PREFIX_LENGTH
+from sspr.domain.errors import RangeUnavailable
 
 _PREFIX = re.compile(rf"^[0-9A-F]{{{PREFIX_LENGTH}}}$")
 _LINE = re.compile(r"^([0-9A-F]{35}):(\d+)$")

@@ -13,16 +13,9 @@ from enum import Enum
 from typing import Literal, Protocol
 
 from sspr.domain.audit import AuditLog
+from sspr.domain.errors import RangeUnavailable
 
 PREFIX_LENGTH = 5
-
-
-class RangeUnavailable(Exception):
-    """The range service did not answer in time, or answered nonsense."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class PwnedRanges(Protocol):

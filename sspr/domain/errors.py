@@ -40,6 +40,18 @@ class StoreUnavailable(Unavailable):
     """
 
 
+class RangeUnavailable(Unavailable):
+    """The breached-password range service did not answer in time, or answered nonsense.
+
+    BreachCheck turns it into a verdict (allow or block, as configured): it never reaches a
+    view.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 # -- blocks --------------------------------------------------------------------------------
 
 

@@ -14,7 +14,8 @@ import pytest
 from sspr.delivery.pwned import HttpPwnedRanges, parse_range
 from sspr.demo.range_server import PADDED_LINES, RangeServer
 from sspr.domain.audit import AuditLog
-from sspr.domain.breach import BreachCheck, BreachVerdict, RangeUnavailable
+from sspr.domain.breach import BreachCheck, BreachVerdict
+from sspr.domain.errors import RangeUnavailable
 from sspr.metrics import Metrics
 
 
