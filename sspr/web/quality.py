@@ -28,6 +28,8 @@ bp = Blueprint("quality", __name__)
 
 # Asked while typing: far above what a person types, far below a guessing robot's needs.
 CHECKS_PER_MINUTE = 120
+# Rules that read the account: unanswered until it is known.
+ACCOUNT_RULES = frozenset({"no_user_parts"})
 
 
 def default_tips() -> list[str]:
@@ -97,9 +99,15 @@ def check() -> Response:
     policy = services().reset.policy_for(profile)
     assessment = policy.assess(password, user_context(entry) if entry else UserContext())
     failed = [rule.code for rule in assessment.failed if rule.live or rule.server_live]
+    # Without an account (the one-form change), its rules are not answered: not even "met".
+    checked = [rule.code for rule in policy.rules() if rule.server_live]
+    if entry is None:
+        checked = [code for code in checked if code not in ACCOUNT_RULES]
+        failed = [code for code in failed if code not in ACCOUNT_RULES]
     return _private(
         jsonify(
             failed=failed,
+            checked=checked,
             bits=assessment.bits,
             words=assessment.words,
             advice=advice(assessment) if "min_guess_score" in failed else [],

@@ -134,6 +134,8 @@
             var item = list.querySelector('[data-rule="' + rule.code + '"]');
             if (!item || serverCodes.indexOf(rule.code) < 0) { return; }
             item.classList.remove("rule-pending");
+            // A rule the server could not answer yet (no account known) stays neutral.
+            if ((answer.checked || []).indexOf(rule.code) < 0) { return; }
             markRule(list, item, answer.failed.indexOf(rule.code) < 0, true);
           });
           showAdvice(policy, adviceTitle || "", answer.advice || []);
