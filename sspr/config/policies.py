@@ -109,9 +109,10 @@ class BreachConfig(Strict):
         default="https://api.pwnedpasswords.com/range/",
         validate_default=True,
     )
-    """The Have I Been Pwned range API, or your own mirror of its downloadable corpus (one
-    file per prefix): the first 5 hexadecimal digits of the password's SHA-1 are appended,
-    and nothing else of the password leaves the host."""
+    """The Have I Been Pwned range API, or your own mirror of its downloadable corpus: the
+    first 5 hexadecimal digits of the password's SHA-1 are appended (a mirror serves each
+    prefix's file at that path, e.g. by a rewrite to the downloader's `XXXXX.txt` files), and
+    nothing else of the password leaves the host."""
     timeout: float = Field(default=2.0, gt=0, le=30)
     """Seconds to wait for the answer."""
     on_unavailable: Literal["allow", "block"] = "allow"
