@@ -130,7 +130,7 @@ class Bench:
         if journey == "sms":
             body = self.sms.last(account["mobile"]) or ""
             return re.findall(r"\d{6}", body)[0]
-        mail = next(m for m in self.mails.mails if m.to == account["mail"])
+        mail = self.mails.mails_to(account["mail"])[0]
         return CODE.findall(mail.text.split("formulaire")[-1])[0]
 
 

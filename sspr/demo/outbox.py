@@ -85,6 +85,12 @@ class Outbox:
         with self._lock:
             self.mails.appendleft(mail)
 
+    def mails_to(self, address: str) -> list[CapturedMail]:
+        """The mails kept for one address, newest first (safe while others arrive)."""
+        with self._lock:
+            kept = list(self.mails)
+        return [mail for mail in kept if mail.to == address]
+
     def add_sms(self, sms: CapturedSms) -> None:
         """Keep a sent SMS."""
         with self._lock:
