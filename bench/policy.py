@@ -4,7 +4,7 @@ The whole password step (every rule of the CNIL policy with zxcvbn, then the bre
 over HTTP against a local range server) must stay under 30 ms at the median, the
 directory's compare and write excepted (bench/directory.py measures those).
 
-Run: .venv/bin/python bench/policy.py [rounds]
+Run: .venv/bin/python -m bench.policy [rounds]
 """
 
 from __future__ import annotations
