@@ -41,4 +41,7 @@ def _local_path(target: str) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
+    # A line break would end up in the Location header: no page has one in its path.
+    if any(not char.isprintable() for char in target):
+        return "/"
     return target

@@ -62,7 +62,7 @@ def test_english_from_accept_language_and_from_the_switch(client: FlaskClient) -
 
 
 def test_language_switch_never_redirects_off_site(client: FlaskClient) -> None:
-    for target in ("https://evil.example", "//evil.example", "javascript:alert(1)"):
+    for target in ("https://evil.example", "//evil.example", "javascript:alert(1)", "/\r", "/a\nb"):
         response = client.get("/lang/en", query_string={"next": target})
         assert response.headers["Location"] == "/"
 
