@@ -59,6 +59,14 @@ def test_reset_with_an_sms_code(
     visit(page, "sms-1-code")
     code = re.search(r"\b(\d{6})\b", outbox.sms[0].body)
     assert code and outbox.sms[0].to == "+33611223399"
+    field = page.get_by_label("Code de sécurité")
+    expect(field).to_have_attribute("inputmode", "numeric")  # the phone's digit keypad
+    expect(
+        page.get_by_text("Le code comporte 6 chiffres et expire dans 10 minutes.")
+    ).to_be_visible()
+    field.fill("12a45")  # a slip: told so, no try used
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_text("Le code comporte 6 chiffres.", exact=True)).to_be_visible()
     page.get_by_label("Code de sécurité").fill(code.group(1))
     page.get_by_role("button", name="Valider").click()
     new_password(page, "ab12!xyz-9")
@@ -81,5 +89,24 @@ def test_email_then_sms_shows_the_progress(
     sms = re.search(r"\b(\d{6})\b", outbox.sms[0].body)
     assert sms
     page.get_by_label("Code de sécurité").fill(sms.group(1))
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Saisissez un nouveau mot de passe")
+
+
+def test_starting_again_within_the_minute_says_the_last_code_still_works(
+    page: Page, live_server: LiveServer, outbox: Outbox, make_account: Any
+) -> None:
+    account = make_account("agent-lycee", mobile="06 11 22 33 98")
+    for _ in range(2):  # the user starts again before the SMS arrives
+        page.goto(f"{live_server.url}/?profile=agent-lycee&login_hint={account.login}")
+        page.get_by_role("button", name="Poursuivre").click()
+    assert len(outbox.sms) == 1
+    status = page.get_by_role("status").filter(has_text="il y a moins d'une minute")
+    expect(status).to_contain_text("utilisez le dernier reçu")
+    expect(status).to_contain_text(re.compile(r"dans \d+ secondes"))
+    visit(page, "sms-restarted")
+    code = re.search(r"\b(\d{6})\b", outbox.sms[0].body)
+    assert code
+    page.get_by_label("Code de sécurité").fill(code.group(1))
     page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Saisissez un nouveau mot de passe")

@@ -704,3 +704,16 @@ def test_event_details_are_in_words_in_french_and_english(
     english = html.unescape(audited.get("/helpdesk/audit", headers={"Accept-Language": "en"}).text)
     assert "wrong username or password" in english
     assert "a code was sent less than a minute ago" in english
+
+
+def test_the_last_change_shows_when_the_directory_knows_it(
+    agent: FlaskClient, make_account: Any, directory: Any
+) -> None:
+    account: Account = make_account("usager")
+    # Seeded accounts (slapadd, or an add without an aging policy) have no pwdChangedTime.
+    assert "Dernier changement</dt>\n    <dd>Inconnu" in agent.get(user_url(account)).text
+    directory.set_password(account.dn, NEW_PASSWORD, must_change=False)
+    page = agent.get(user_url(account)).text
+    shown = re.search(r"Dernier changement</dt>\s*<dd>([^<]+)</dd>", page)
+    assert shown is not None and shown.group(1) != "Inconnu"
+    assert re.search(r"\d{4}", shown.group(1))  # a date, in the console's time zone
