@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -44,6 +44,8 @@ class AccountSession:
     grace_left: int | None = None
     # The password's state at login: the session dies when the password changes elsewhere.
     password_state: str = ""
+    # A new mobile or address waiting for its code, masked, by kind ("mobile", "email").
+    pending: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

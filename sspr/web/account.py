@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -233,7 +233,9 @@ def contact(kind: str) -> Page:
                     else _("Cette adresse email n'est pas valide.")
                 )
                 raise FormError("value", message) from invalid
-            session[f"pending_{kind}"] = masked
+            current = current_user()
+            current.pending[kind] = masked
+            save_session(current)
             return redirect(url_for("account.contact_code", kind=kind))
     return render_template("account/contact.html", form=form, kind=kind)
 
@@ -254,10 +256,12 @@ def contact_code(kind: str) -> Page:
             except CodeExpired:
                 flash(_("Ce code n'est plus valable. Recommencez la modification."))
                 return redirect(url_for("account.contact", kind=kind))
-            session.pop(f"pending_{kind}", None)
+            current = current_user()
+            current.pending.pop(kind, None)
+            save_session(current)
             flash(_saved())
             return redirect(url_for("account.home"))
-    masked = session.get(f"pending_{kind}", "")
+    masked = current_user().pending.get(kind, "")
     return render_template("account/contact_code.html", form=form, kind=kind, destination=masked)
 
 
