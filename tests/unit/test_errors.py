@@ -9,7 +9,7 @@ import pytest
 
 from sspr.domain import errors
 from sspr.domain.audit import AuditLog
-from sspr.domain.errors import DeliveryFailed
+from sspr.domain.errors import DeliveryFailed, StoreUnavailable
 from sspr.domain.notify import notify_after_write
 
 
@@ -84,3 +84,16 @@ def test_other_errors_of_a_notice_are_bugs_and_rise() -> None:
 
     with pytest.raises(KeyError):
         notify_after_write(AuditLog([io.StringIO()]), "password_changed", broken)
+
+
+def test_a_notice_the_queue_cannot_take_is_audited_too() -> None:
+    stream = io.StringIO()
+
+    def store_down() -> None:
+        raise StoreUnavailable("redis: timeout")
+
+    notify_after_write(AuditLog([stream]), "email_changed", store_down, user_dn="uid=a")
+    [line] = lines(stream)
+    assert (line["outcome"], line["reason"], line["user_dn"]) == (
+        "failure", "email_changed: redis: timeout", "uid=a"
+    )  # fmt: skip
