@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from types import TracebackType
 
-from sspr.demo.tls import make_certificates
+from sspr.demo.tls import make_certificates, tls_settings
 
 SLAPD = "/usr/sbin/slapd"
 MODULE_PATH = "/usr/lib/ldap"
@@ -252,17 +252,9 @@ class Slapd:
 def config_ldif(slapd: Slapd) -> str:
     """The cn=config tree: modules, schemas, the mdb database, ACLs and ppolicy."""
     schemas = [(SCHEMA_DIR / f"{name}.ldif").read_text("utf-8") for name in SYSTEM_SCHEMAS]
-    global_entry = _GLOBAL + (_tls_settings(slapd.workdir / "tls") if slapd.tls else "")
+    global_entry = _GLOBAL + (tls_settings(slapd.workdir / "tls") if slapd.tls else "")
     return "\n\n".join(
         [global_entry, _MODULES, _SCHEMA_ROOT, *schemas, sspr_schema_ldif(), _database(slapd)]
-    )
-
-
-def _tls_settings(directory: Path) -> str:
-    return (
-        f"\nolcTLSCACertificateFile: {directory / 'ca.pem'}"
-        f"\nolcTLSCertificateFile: {directory / 'server.pem'}"
-        f"\nolcTLSCertificateKeyFile: {directory / 'server.key'}"
     )
 
 

@@ -29,3 +29,12 @@ def make_certificates(directory: Path) -> None:
             raise CertificateError(
                 f"openssl {command[0]} failed: {result.stderr.decode(errors='replace')}"
             )
+
+
+def tls_settings(directory: Path) -> str:
+    """slapd's cn=config attributes for the certificates make_certificates wrote."""
+    return (
+        f"\nolcTLSCACertificateFile: {directory / 'ca.pem'}"
+        f"\nolcTLSCertificateFile: {directory / 'server.pem'}"
+        f"\nolcTLSCertificateKeyFile: {directory / 'server.key'}"
+    )
