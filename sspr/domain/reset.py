@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 
 from sspr.domain.answers import parse_stored, upgraded_values
-from sspr.domain.breach import BreachVerdict
 from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
     CodeExpired,
@@ -17,14 +15,9 @@ from sspr.domain.errors import (
     DeliveryUncertain,
     FlowExpired,
     NotEnrolled,
-    PartialWrite,
-    PasswordMismatch,
-    PasswordRefused,
-    PolicyViolations,
     ResendTooSoon,
     SsprError,
     StepNotAllowed,
-    StoreUnavailable,
     TooManyAttempts,
     WrongAnswer,
 )
@@ -37,14 +30,11 @@ from sspr.domain.flow import (
 from sspr.domain.flow_codes import FlowCodes
 from sspr.domain.limits import AttemptLimiter, subject_key
 from sspr.domain.new_flows import NewFlows
-from sspr.domain.notify import notify_after_write
+from sspr.domain.password_step import PasswordStep
 from sspr.domain.policy import (
     Assessment,
     PasswordPolicy,
     Rule,
-    UserContext,
-    generate_password,
-    normalize_password,
 )
 from sspr.domain.ports import UserEntry
 from sspr.domain.sessions import TokenSessions
@@ -70,7 +60,6 @@ class ResetService:
         self._hasher = parts.hasher
         self._codes = parts.codes
         self._notifier = parts.notifier
-        self._breaches = parts.breaches
         self._policies = policies
         self._code_policies = code_policies
         self._secret = secret
@@ -83,6 +72,7 @@ class ResetService:
             "proofs",
             settings.proof_attempts,
         )
+        self._password = PasswordStep(settings, parts, policies, self._flows)
 
     # -- step 1: identify ------------------------------------------------------------------
 
@@ -341,120 +331,29 @@ class ResetService:
         """The rules of a code channel."""
         return self._code_policies[channel]
 
-    # -- step 3: new password ----------------------------------------------------------------
+    # -- step 3: new password (password_step.py) --------------------------------------------
 
     def policy_for(self, profile: Profile) -> PasswordPolicy:
         """The password policy a profile uses."""
-        return self._policies[profile.policy]
+        return self._password.policy_for(profile)
 
     def choose_password(self, flow_id: str, password: str, confirmation: str) -> Profile:
         """Check the new password against every rule, then write it; return the profile."""
-        flow, profile, entry = self._proven(flow_id)
-        password = normalize_password(password)
-        if password != normalize_password(confirmation):
-            raise PasswordMismatch()
-        assessment = self.assess(profile, entry, password)
-        if assessment.failed:
-            raise PolicyViolations(assessment.failed, assessment)
-        self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
-        notice = partial(
-            self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang
-        )
-        notify_after_write(
-            self._audit, "password_changed", notice, user_dn=flow.dn, profile=flow.profile
-        )
-        return profile
+        return self._password.choose(self.load(flow_id), password, confirmation)
 
     def send_temporary_password(self, flow_id: str) -> Profile:
         """Generate a password the policy accepts, write it as must-change, and mail it."""
-        flow, profile, entry = self._proven(flow_id)
-        if not profile.temporary_password:
-            raise StepNotAllowed()
-        password = generate_password(self.policy_for(profile), user_context(entry))
-        self._write(flow, profile, entry, password, must_change=True)
-        try:
-            # Mailed after the write, so a mail never holds a password the directory refused.
-            self._notifier.temporary_password(
-                entry=entry, profile=profile.id, lang=flow.lang, password=password
-            )
-        except DeliveryFailed:
-            # The user may ask again (another password is written and mailed then).
-            self._restore(flow)
-            raise
-        return profile
-
-    def _proven(self, flow_id: str) -> tuple[Flow, Profile, UserEntry]:
-        flow = self.load(flow_id)
-        if not flow.proven or flow.dn is None:
-            raise StepNotAllowed()
-        profile = self._settings.profile(flow.profile)
-        entry = self._directory.read_user(flow.dn)
-        if profile is None or entry is None or password_state(entry) != flow.password_state:
-            self._drop(flow)
-            raise FlowExpired()
-        return flow, profile, entry
+        return self._password.send_temporary(self.load(flow_id))
 
     def failed_rules(self, profile: Profile, entry: UserEntry, password: str) -> list[Rule]:
         """Every rule the password breaks, the directory answering for the current password."""
-        return self.assess(profile, entry, password).failed
+        return self._password.assess(profile, entry, password).failed
 
     def assess(
         self, profile: Profile, entry: UserEntry, password: str, *, known_current: str | None = None
     ) -> Assessment:
-        """Measure a new password; the directory and the range service are asked last.
-
-        `known_current` is the current password when the user has just proven it: then the
-        directory need not be asked whether the new one is the same.
-        """
-        policy = self.policy_for(profile)
-        assessment = policy.assess(password, user_context(entry))
-        failed = assessment.failed
-        if policy.not_current and (
-            password == known_current
-            if known_current is not None
-            else self._directory.is_current_password(entry.dn, password)
-        ):
-            failed.insert(0, Rule("not_current"))
-        if policy.not_breached and not failed and self._breaches is not None:
-            # Only a password that passes everything else is worth a call, and a leak.
-            verdict = self._breaches.verdict(password, user_dn=entry.dn, profile=profile.id)
-            if verdict is BreachVerdict.BREACHED:
-                failed.append(Rule("not_breached"))
-            elif verdict is BreachVerdict.UNAVAILABLE_BLOCKED:
-                failed.append(Rule("breach_unavailable"))
-        return assessment
-
-    def _write(
-        self, flow: Flow, profile: Profile, entry: UserEntry, password: str, *, must_change: bool
-    ) -> None:
-        """Write the password, the flow taken first: after the write no store step can fail.
-
-        A store that fails before the write stops everything (nothing changed, and the page
-        says so); once the directory has the password, the user is told it changed whatever
-        the store does next.
-        """
-        if self._flows.take(flow.id) is None:
-            raise FlowExpired()  # another request is using (or has used) this flow
-        reason = "temporary" if must_change else None
-        try:
-            self._directory.set_password(entry.dn, password, must_change=must_change)
-        except PasswordRefused as refused:
-            self._audit.record(
-                "password.changed", "failure", user_dn=entry.dn, profile=profile.id,
-                reason=refused.reason.value,
-            )  # fmt: skip
-            self._restore(flow)
-            raise
-        except PartialWrite as partial:
-            # The password did change: the user is told so and the flow ends as on success;
-            # only the must-change flag is off, which the audit line says for the helpdesk.
-            reason = f"{reason or 'reset'}: {partial.not_written} not written"
-        except BaseException:
-            self._restore(flow)  # nothing was written: the user may try again
-            raise
-        self._audit.record(
-            "password.changed", "success", user_dn=entry.dn, profile=profile.id, reason=reason
-        )
+        """Measure a new password (PasswordStep.assess)."""
+        return self._password.assess(profile, entry, password, known_current=known_current)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -464,15 +363,5 @@ class ResetService:
     def _save(self, flow: Flow) -> None:
         self._flows.touch(flow.id, flow.state())
 
-    def _restore(self, flow: Flow) -> None:
-        """Put back a flow taken for a write that did not happen."""
-        with contextlib.suppress(StoreUnavailable):
-            self._save(flow)
-
     def _drop(self, flow: Flow) -> None:
         self._flows.close(flow.id)
-
-
-def user_context(entry: UserEntry) -> UserContext:
-    """What the policy knows of an account: its login, names and mail addresses."""
-    return UserContext(entry.login, entry.name_parts, entry.mails)

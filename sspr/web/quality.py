@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from sspr.domain.errors import TooManyAttempts
 from sspr.domain.flow import password_state
 from sspr.domain.passphrase import generate_passphrase
+from sspr.domain.password_step import user_context
 from sspr.domain.policy import Assessment, PasswordPolicy, UserContext, describe_for_browser
 from sspr.domain.ports import UserEntry
-from sspr.domain.reset import user_context
 from sspr.domain.settings import Profile
 from sspr.web.context import services
 from sspr.web.forms import MAX_PASSWORD

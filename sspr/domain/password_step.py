@@ -1,0 +1,169 @@
+"""The last step of a reset: the new password, measured, chosen or generated, and written."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from functools import partial
+
+from sspr.domain.breach import BreachVerdict
+from sspr.domain.errors import (
+    DeliveryFailed,
+    FlowExpired,
+    PartialWrite,
+    PasswordMismatch,
+    PasswordRefused,
+    PolicyViolations,
+    StepNotAllowed,
+    StoreUnavailable,
+)
+from sspr.domain.flow import Collaborators, Flow, password_state
+from sspr.domain.notify import notify_after_write
+from sspr.domain.policy import (
+    Assessment,
+    PasswordPolicy,
+    Rule,
+    UserContext,
+    generate_password,
+    normalize_password,
+)
+from sspr.domain.ports import UserEntry
+from sspr.domain.sessions import TokenSessions
+from sspr.domain.settings import DomainSettings, Profile
+
+
+class PasswordStep:
+    """Writes the password of a proven flow: every rule first, the flow taken before the write."""
+
+    def __init__(
+        self,
+        settings: DomainSettings,
+        parts: Collaborators,
+        policies: Mapping[str, PasswordPolicy],
+        flows: TokenSessions,
+    ) -> None:
+        self._settings = settings
+        self._directory = parts.directory
+        self._audit = parts.audit
+        self._notifier = parts.notifier
+        self._breaches = parts.breaches
+        self._policies = policies
+        self._flows = flows
+
+    def policy_for(self, profile: Profile) -> PasswordPolicy:
+        """The password policy a profile uses."""
+        return self._policies[profile.policy]
+
+    def choose(self, flow: Flow, password: str, confirmation: str) -> Profile:
+        """Check the new password against every rule, then write it; return the profile."""
+        flow, profile, entry = self._proven(flow)
+        password = normalize_password(password)
+        if password != normalize_password(confirmation):
+            raise PasswordMismatch()
+        assessment = self.assess(profile, entry, password)
+        if assessment.failed:
+            raise PolicyViolations(assessment.failed, assessment)
+        self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
+        notice = partial(
+            self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang
+        )
+        notify_after_write(
+            self._audit, "password_changed", notice, user_dn=flow.dn, profile=flow.profile
+        )
+        return profile
+
+    def send_temporary(self, flow: Flow) -> Profile:
+        """Generate a password the policy accepts, write it as must-change, and mail it."""
+        flow, profile, entry = self._proven(flow)
+        if not profile.temporary_password:
+            raise StepNotAllowed()
+        password = generate_password(self.policy_for(profile), user_context(entry))
+        self._write(flow, profile, entry, password, must_change=True)
+        try:
+            # Mailed after the write, so a mail never holds a password the directory refused.
+            self._notifier.temporary_password(
+                entry=entry, profile=profile.id, lang=flow.lang, password=password
+            )
+        except DeliveryFailed:
+            # The user may ask again (another password is written and mailed then).
+            self._restore(flow)
+            raise
+        return profile
+
+    def _proven(self, flow: Flow) -> tuple[Flow, Profile, UserEntry]:
+        if not flow.proven or flow.dn is None:
+            raise StepNotAllowed()
+        profile = self._settings.profile(flow.profile)
+        entry = self._directory.read_user(flow.dn)
+        if profile is None or entry is None or password_state(entry) != flow.password_state:
+            self._flows.close(flow.id)
+            raise FlowExpired()
+        return flow, profile, entry
+
+    def assess(
+        self, profile: Profile, entry: UserEntry, password: str, *, known_current: str | None = None
+    ) -> Assessment:
+        """Measure a new password; the directory and the range service are asked last.
+
+        `known_current` is the current password when the user has just proven it: then the
+        directory need not be asked whether the new one is the same.
+        """
+        policy = self.policy_for(profile)
+        assessment = policy.assess(password, user_context(entry))
+        failed = assessment.failed
+        if policy.not_current and (
+            password == known_current
+            if known_current is not None
+            else self._directory.is_current_password(entry.dn, password)
+        ):
+            failed.insert(0, Rule("not_current"))
+        if policy.not_breached and not failed and self._breaches is not None:
+            # Only a password that passes everything else is worth a call, and a leak.
+            verdict = self._breaches.verdict(password, user_dn=entry.dn, profile=profile.id)
+            if verdict is BreachVerdict.BREACHED:
+                failed.append(Rule("not_breached"))
+            elif verdict is BreachVerdict.UNAVAILABLE_BLOCKED:
+                failed.append(Rule("breach_unavailable"))
+        return assessment
+
+    def _write(
+        self, flow: Flow, profile: Profile, entry: UserEntry, password: str, *, must_change: bool
+    ) -> None:
+        """Write the password, the flow taken first: after the write no store step can fail.
+
+        A store that fails before the write stops everything (nothing changed, and the page
+        says so); once the directory has the password, the user is told it changed whatever
+        the store does next.
+        """
+        if self._flows.take(flow.id) is None:
+            raise FlowExpired()  # another request is using (or has used) this flow
+        reason = "temporary" if must_change else None
+        try:
+            self._directory.set_password(entry.dn, password, must_change=must_change)
+        except PasswordRefused as refused:
+            self._audit.record(
+                "password.changed", "failure", user_dn=entry.dn, profile=profile.id,
+                reason=refused.reason.value,
+            )  # fmt: skip
+            self._restore(flow)
+            raise
+        except PartialWrite as partial:
+            # The password did change: the user is told so and the flow ends as on success;
+            # only the must-change flag is off, which the audit line says for the helpdesk.
+            reason = f"{reason or 'reset'}: {partial.not_written} not written"
+        except BaseException:
+            self._restore(flow)  # nothing was written: the user may try again
+            raise
+        self._audit.record(
+            "password.changed", "success", user_dn=entry.dn, profile=profile.id, reason=reason
+        )
+
+    def _restore(self, flow: Flow) -> None:
+        """Put back a flow taken for a write that did not happen."""
+        with contextlib.suppress(StoreUnavailable):
+            self._flows.touch(flow.id, flow.state())
+
+
+def user_context(entry: UserEntry) -> UserContext:
+    """What the policy knows of an account: its login, names and mail addresses."""
+    return UserContext(entry.login, entry.name_parts, entry.mails)
