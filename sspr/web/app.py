@@ -88,8 +88,9 @@ def _parts_to_build(given: Given, testing: bool) -> set[Part]:
 
 def setup_config(app: Flask, settings: Settings, secrets: Secrets, testing: bool) -> None:
     """Flask's settings: the signing key, cookies, languages, limits."""
-    # Every worker must sign with the same key (read_secrets insists on it), so only tests
-    # may make one up.
+    # Every worker must sign with the same key, so only tests may make one up.
+    if not (secrets.secret_key or testing):
+        raise ValueError("the secrets given to create_app have no session signing key")
     secret = secrets.secret_key or token_hex(32)
     https = settings.public_url.scheme == "https"
     app.config.update(
