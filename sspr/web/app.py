@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from sspr.config import Settings, load_settings
+from sspr.config import Settings, config_path, load_settings
 from sspr.config.secrets import Part, Secrets, read_secrets
 from sspr.domain.errors import StoreUnavailable
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
@@ -201,5 +200,4 @@ def _request_context() -> Mapping[str, str | None]:
 
 def create_app_from_env() -> Flask:
     """Build the app from the file named by SSPR_CONFIG (the gunicorn entry point)."""
-    path = os.environ.get("SSPR_CONFIG", "/etc/sspr/sspr.yaml")
-    return create_app(load_settings(path))
+    return create_app(load_settings(config_path()))
