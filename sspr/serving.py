@@ -34,9 +34,15 @@ keepalive = int(os.environ.get("SSPR_KEEPALIVE", "75"))
 logger_class = "sspr.web.access_log.RedactingLogger"
 
 
+# The entry point that reads SSPR_CONFIG and the environment's secrets by itself.
+SSPR_APP = "sspr.wsgi:app"
+
+
 def on_starting(server: Any) -> None:
-    """Check the configuration, then give the workers one metrics directory."""
-    check_configuration(server)
+    """Check sspr's configuration, then give the workers one metrics directory."""
+    # Another app served with these settings (a bench's own factory) brings its own.
+    if getattr(server.app, "app_uri", None) == SSPR_APP:
+        check_configuration(server)
     share_metrics(server)
 
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from sspr import serving
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import fetch_when_up
@@ -89,3 +91,18 @@ def test_the_master_names_every_missing_secret_before_any_worker_starts(
     for name in ("SSPR_LDAP_PASSWORD", "SSPR_TWILIO_ACCOUNT_SID", "SSPR_TWILIO_AUTH_TOKEN"):
         assert f"environment: {name} (" in done.stderr
     assert "Booting worker" not in done.stderr
+
+
+def test_only_sspr_s_own_entry_point_is_checked_by_the_master(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSPR_CONFIG", str(tmp_path / "absent.yaml"))
+    monkeypatch.setenv(serving.MULTIPROC_ENV, str(tmp_path))
+    errors: list[str] = []
+    log = SimpleNamespace(info=lambda *args: None, error=lambda *args: errors.append(args[2]))
+    other = SimpleNamespace(app=SimpleNamespace(app_uri="bench.floor_app:app"), log=log)
+    serving.on_starting(other)  # a bench's own factory: nothing of sspr's to check
+    ours = SimpleNamespace(app=SimpleNamespace(app_uri=serving.SSPR_APP), log=log)
+    with pytest.raises(SystemExit, match="1 error"):
+        serving.on_starting(ours)
+    assert errors == ["cannot read the file: No such file or directory"]
