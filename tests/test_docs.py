@@ -1,5 +1,4 @@
-"""The documentation tells the truth: every relative link and anchor resolves, and every YAML
-example is valid configuration."""
+"""The docs tell the truth: relative links and anchors resolve, YAML examples validate."""
 
 from __future__ import annotations
 
