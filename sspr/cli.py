@@ -7,10 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sspr.config import ConfigError, Settings, load_settings
+from sspr.config import CONFIG_ENV, DEFAULT_CONFIG, ConfigError, Settings, load_settings
 from sspr.config.secrets import Secrets, read_secrets
-
-DEFAULT_CONFIG = "/etc/sspr/sspr.yaml"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,7 +81,7 @@ def serve_with_gunicorn(config: str, bind: str, workers: int) -> int:
 
     from gunicorn.app.wsgiapp import run
 
-    os.environ["SSPR_CONFIG"] = str(Path(config).resolve())
+    os.environ[CONFIG_ENV] = str(Path(config).resolve())
     sys.argv = [
         "gunicorn", "--config", "python:sspr.serving", "--bind", bind,
         "--workers", str(workers), "sspr.wsgi:app",

@@ -34,8 +34,36 @@ keepalive = int(os.environ.get("SSPR_KEEPALIVE", "75"))
 logger_class = "sspr.web.access_log.RedactingLogger"
 
 
+# The entry point that reads SSPR_CONFIG and the environment's secrets by itself.
+SSPR_APP = "sspr.wsgi:app"
+
+
 def on_starting(server: Any) -> None:
-    """Give the workers one metrics directory, so /metrics adds up every worker's counters."""
+    """Check sspr's configuration, then give the workers one metrics directory."""
+    # Another app served with these settings (a bench's own factory) brings its own.
+    if getattr(server.app, "app_uri", None) == SSPR_APP:
+        check_configuration(server)
+    share_metrics(server)
+
+
+def check_configuration(server: Any) -> None:
+    """Stop before any worker starts when the file or a secret is wrong, naming each problem.
+
+    Otherwise every worker would fail on its own, each with a traceback.
+    """
+    from sspr.config import ConfigError, config_path, load_settings
+    from sspr.config.secrets import read_secrets
+
+    try:
+        read_secrets(load_settings(config_path()))
+    except ConfigError as error:
+        for message in error.errors:
+            server.log.error("%s: %s", error.source, message)
+        raise SystemExit(f"sspr: {len(error.errors)} error(s) in {error.source}") from None
+
+
+def share_metrics(server: Any) -> None:
+    """One metrics directory for all workers, so /metrics adds up every worker's counters."""
     given = os.environ.get(MULTIPROC_ENV)
     if given:
         # Files left by a previous run would be counted again: start from an empty folder.

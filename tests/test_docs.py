@@ -1,4 +1,4 @@
-"""The documentation tells the truth about itself: every relative link and anchor resolves."""
+"""The docs tell the truth: relative links and anchors resolve, YAML examples validate."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
+from pydantic import BaseModel
 
-from sspr.config.reference import heading_anchor
+from sspr.config import Settings
+from sspr.config.reference import heading_anchor, sections_of
 
 ROOT = Path(__file__).resolve().parent.parent
 READMES = [ROOT / "README.md", ROOT / "config" / "ldap" / "README.md"]
@@ -78,3 +81,53 @@ def test_the_checker_sees_a_broken_file_and_a_broken_anchor(tmp_path: Path) -> N
         "missing.md: no such file",
         "other.md#nope: no heading with anchor #nope",
     ]
+
+
+def yaml_examples(path: Path) -> list[str]:
+    return re.findall(r"^```ya?ml\n(.*?)^```", path.read_text(encoding="utf-8"), re.M | re.S)
+
+
+def example_errors(block: str) -> list[str]:
+    """What is wrong with a documented YAML example, section by section."""
+    paths = {path: section.model for section in sections_of(Settings) for path in section.paths}
+    errors = []
+    for key, value in yaml.safe_load(block).items():
+        if key not in Settings.model_fields:
+            errors.append(f"{key}: not a setting")
+        for model, items in _instances(paths, key, value):
+            for item in items:
+                try:
+                    model.model_validate(item)
+                except ValueError as error:
+                    errors.append(f"{key}: {error}")
+    return errors
+
+
+def _instances(
+    paths: dict[str, type[BaseModel]], key: str, value: object
+) -> list[tuple[type[BaseModel], list[object]]]:
+    found = []
+    if key in paths:
+        found.append((paths[key], [value]))
+    if f"{key}[]" in paths and isinstance(value, list):
+        found.append((paths[f"{key}[]"], value))
+    if f"{key}.<name>" in paths and isinstance(value, dict):
+        found.append((paths[f"{key}.<name>"], list(value.values())))
+    return found
+
+
+EXAMPLES = [(path, block) for path in DOCUMENTS for block in yaml_examples(path)]
+
+
+@pytest.mark.parametrize(
+    ("path", "block"), EXAMPLES, ids=[f"{path.name}-{i}" for i, (path, _) in enumerate(EXAMPLES)]
+)
+def test_every_yaml_example_is_valid_configuration(path: Path, block: str) -> None:
+    assert example_errors(block) == []
+
+
+def test_an_invalid_example_is_caught() -> None:
+    block = "mail:\n  smtp: {security: none, username: sspr}\n  sender: a@example.org\nsmss: {}\n"
+    errors = example_errors(block)
+    assert errors[0].startswith("mail: 1 validation error for MailConfig")
+    assert errors[1] == "smss: not a setting"

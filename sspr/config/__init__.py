@@ -8,7 +8,14 @@ from sspr.config.account import AccountSessions, HelpdeskConfig
 from sspr.config.base import CodeText, LdapFilter, Network, Strict, Text, parenthesised_filter
 from sspr.config.delivery import CodeRules, CodesConfig, MailConfig, SmsConfig, SmtpConfig
 from sspr.config.directory import AttributeNames, DirectoryConfig, TlsConfig
-from sspr.config.loading import ConfigError, load_settings, parse_settings
+from sspr.config.loading import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG,
+    ConfigError,
+    config_path,
+    load_settings,
+    parse_settings,
+)
 from sspr.config.policies import BreachConfig, PolicyConfig, load_forbidden_words
 from sspr.config.profiles import (
     CHANNELS,
@@ -32,6 +39,8 @@ from sspr.config.store import StoreConfig
 
 __all__ = [
     "CHANNELS",
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG",
     "AccountSessions",
     "AnswerHashing",
     "AttemptLimit",
@@ -66,6 +75,7 @@ __all__ = [
     "Support",
     "Text",
     "TlsConfig",
+    "config_path",
     "load_forbidden_words",
     "load_settings",
     "parenthesised_filter",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,16 @@ class ConfigError(Exception):
         super().__init__(f"{source}: " + "; ".join(errors))
         self.source = source
         self.errors = errors
+
+
+# Where the WSGI entry point and the gunicorn master find the file, when not told otherwise.
+CONFIG_ENV = "SSPR_CONFIG"
+DEFAULT_CONFIG = "/etc/sspr/sspr.yaml"
+
+
+def config_path() -> str:
+    """The configuration file named by SSPR_CONFIG, or the default one."""
+    return os.environ.get(CONFIG_ENV, DEFAULT_CONFIG)
 
 
 def load_settings(path: str | Path) -> Settings:

@@ -34,7 +34,7 @@ class Branding(Strict):
     name: str = "Mot de passe oublié"
     """The service's name, in the header and the page titles."""
     logo_url: str | None = None
-    """Address of a logo shown in the header (served by your own site: the CSP allows it)."""
+    """Address of a logo shown in the header; the CSP lets images come from its origin."""
     primary_color: str = Field(default="#000091", pattern=r"^#[0-9a-fA-F]{6}$")
     """The colour of buttons and links, as #rrggbb."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from sspr.config import Settings, load_settings
+from sspr.config import Settings, config_path, load_settings
 from sspr.config.secrets import Part, Secrets, read_secrets
 from sspr.domain.errors import StoreUnavailable
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
@@ -88,8 +87,9 @@ def _parts_to_build(given: Given, testing: bool) -> set[Part]:
 
 def setup_config(app: Flask, settings: Settings, secrets: Secrets, testing: bool) -> None:
     """Flask's settings: the signing key, cookies, languages, limits."""
-    # Every worker must sign with the same key (read_secrets insists on it), so only tests
-    # may make one up.
+    # Every worker must sign with the same key, so only tests may make one up.
+    if not (secrets.secret_key or testing):
+        raise ValueError("the secrets given to create_app have no session signing key")
     secret = secrets.secret_key or token_hex(32)
     https = settings.public_url.scheme == "https"
     app.config.update(
@@ -200,5 +200,4 @@ def _request_context() -> Mapping[str, str | None]:
 
 def create_app_from_env() -> Flask:
     """Build the app from the file named by SSPR_CONFIG (the gunicorn entry point)."""
-    path = os.environ.get("SSPR_CONFIG", "/etc/sspr/sspr.yaml")
-    return create_app(load_settings(path))
+    return create_app(load_settings(config_path()))

@@ -17,7 +17,7 @@ def test_every_setting_has_a_meaning() -> None:
 
 def test_the_reference_is_up_to_date() -> None:
     assert REFERENCE.read_text(encoding="utf-8") == render(), (
-        "docs/configuration.md is stale: python -m sspr.config.reference > docs/configuration.md"
+        "docs/configuration.md is stale: run scripts/dev docs (python -m sspr.config.reference)"
     )
 
 
