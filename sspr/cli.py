@@ -80,7 +80,8 @@ def run_checks(settings: Settings, secrets: Secrets, *, live: bool = False) -> b
     rows = run_all(settings, secrets, live=live)
     width = max(len(row.name) for row in rows)
     for row in rows:
-        print(f"  {row.name.ljust(width)}  {'OK  ' if row.ok else 'FAIL'}  {row.detail}")
+        status = "FAIL" if not row.ok else "WARN" if row.warning else "OK  "
+        print(f"  {row.name.ljust(width)}  {status}  {row.detail}")
     return all(row.ok for row in rows)
 
 
