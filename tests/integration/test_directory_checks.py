@@ -69,6 +69,14 @@ def test_a_missing_attribute_is_named_with_its_config_path(
     assert "directory.attributes.mobile[0]" not in out
 
 
+def test_member_of_without_the_overlay_is_a_schema_failure(
+    slapd: Slapd, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out = check(config(slapd, tmp_path, member_of_attribute="memberOf"), capsys)
+    assert status == 2
+    assert re.search(r'schema: directory.member_of_attribute\s+FAIL\s+attribute "memberOf"', out)
+
+
 def test_a_class_the_directory_lacks_fails_schema_and_users(
     slapd: Slapd, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
