@@ -7,7 +7,7 @@ read by support staff and may be pasted into a ticket.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sspr.domain.audit import AuditLog
@@ -22,6 +22,7 @@ from sspr.domain.settings import DomainSettings, Profile
 # Entries listed for one identifier: more is a directory to clean, not a list to read.
 MATCH_CAP = 10
 EVERYTHING = "(objectClass=*)"
+DECOY = "neutral page (decoy: looks like a real account, nothing is sent)"
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Enrolment:
 
 @dataclass(frozen=True)
 class Match:
-    """One entry the identifier names, and the profiles that hold it (or why not)."""
+    """One entry the identifier names (without its recovery values), and its profiles."""
 
     entry: UserEntry
     profiles: tuple[str, ...]
@@ -101,7 +102,11 @@ class Explainer:
             if p.id not in held
         }
         ordered = tuple(p.id for p in self._settings.profiles if p.id in held)
-        return Match(entry, ordered, not_in, self._flows.available(entry), self._enrolment(entry))
+        # The report keeps the entry's state, never its recovery values: they are counted
+        # and masked in `enrolment`, and nothing unmasked can reach the output.
+        stripped = replace(entry, mails=(), mobiles=(), answers=())
+        channels = self._flows.available(entry)
+        return Match(stripped, ordered, not_in, channels, self._enrolment(entry))
 
     def _enrolment(self, entry: UserEntry) -> Enrolment:
         region = self._settings.region
@@ -118,7 +123,7 @@ class Explainer:
 
     def _verdict(self, profile: Profile, identifier: str) -> Verdict:
         """The reset service's identification, step by step (see ResetService.identify)."""
-        decoy = "neutral page (decoy: looks like a real account, nothing is sent)"
+        decoy = DECOY
         entries = self._directory.find_users(profile.identifier, identifier, limit=2)
         if not entries:
             kinds = " or ".join(profile.identifier)
