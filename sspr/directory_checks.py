@@ -16,7 +16,6 @@ from sspr.directory.inspect import (
     compare,
     read_schema,
     root_dse,
-    search,
 )
 from sspr.directory.ldap import LdapDirectory
 
@@ -116,7 +115,7 @@ def profile_checks(
     user_filter = f"(&{user_class_filter(config)}{profile.filter})"
     names = config.attributes
     wanted = [names.login, names.mail, names.answers, *names.mobile]
-    users = search(directory, profile.base, user_filter, wanted, SAMPLE)
+    users = directory.read_entries(profile.base, user_filter, wanted, SAMPLE)
     row = f"profile {profile.id}: users"
     if not users:
         return [Check(row, False, _nobody(directory, config, profile))]
@@ -135,7 +134,7 @@ def profile_checks(
 
 def _nobody(directory: LdapDirectory, config: DirectoryConfig, profile: Profile) -> str:
     """Why no account was found: nothing under base+filter, or none of the user class."""
-    others = search(directory, profile.base, profile.filter, ["1.1"], SAMPLE)
+    others = directory.read_entries(profile.base, profile.filter, [], SAMPLE)
     if not others:
         return f"no entry under {profile.base} matches {profile.filter}"
     return (
@@ -163,7 +162,7 @@ def _ad_rights(
     the usual way to allow unicodePwd, is not among them, so its absence is not a failure.
     """
     effective = "allowedAttributesEffective"
-    found = search(directory, dn, "(objectClass=*)", [effective], 1, scope="BASE")
+    found = directory.read_entries(dn, "(objectClass=*)", [effective], 1, scope="BASE")
     values = found[0][1].get(effective.lower(), []) if found else []
     allowed = {value.lower() for value in values}
     names = config.attributes
@@ -219,7 +218,9 @@ def server_checks(directory: LdapDirectory, config: DirectoryConfig) -> list[Che
     policies = [
         dn
         for context in dse.get("namingcontexts", [])
-        for dn, _ in search(directory, context, "(objectClass=pwdPolicy)", ["1.1"], SAMPLE)
+        for dn, _ in directory.read_entries(
+            context, "(objectClass=pwdPolicy)", [], SAMPLE, missing_ok=True
+        )
     ]
     if policies:
         checks.append(

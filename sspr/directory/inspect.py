@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from ldap3 import BASE, SUBTREE, Connection
+from ldap3 import BASE, Connection
 
-from sspr.directory.dialects import check
 from sspr.directory.ldap import LdapDirectory
 
 Values = dict[str, list[str]]
-SIZE_LIMIT_EXCEEDED = 4
-NO_SUCH_OBJECT = 32
 # RFC 3062, the password modify extended operation.
 MODIFY_EXOP_OID = "1.3.6.1.4.1.4203.1.11.1"
 # A compare's answers: false, true, no such attribute, insufficient access.
@@ -33,39 +30,17 @@ class Schema:
     classes: frozenset[str]
 
 
-def search(
-    directory: LdapDirectory, base: str, ldap_filter: str, attributes: list[str], limit: int,
-    *, scope: Literal["BASE", "SUBTREE"] = SUBTREE,
-) -> list[tuple[str, Values]]:  # fmt: skip
-    """One read-only search; entries with their values decoded, names lower-cased."""
-
-    def run(conn: Connection) -> list[tuple[str, Values]]:
-        conn.search(
-            base, ldap_filter, search_scope=scope, attributes=attributes, size_limit=limit,
-            time_limit=directory.pool.time_limit, dereference_aliases="NEVER",
-        )  # fmt: skip
-        code = conn.result["result"]
-        if code == NO_SUCH_OBJECT:
-            return []
-        if code != SIZE_LIMIT_EXCEEDED:
-            check(conn.result, f"search under {base or 'the root DSE'}")
-        return [_decoded(item) for item in conn.response or () if item["type"] == "searchResEntry"]
-
-    return directory.pool.read("check", run)
-
-
 def root_dse(directory: LdapDirectory) -> Values:
     """The root DSE's subschemaSubentry, supportedExtension and namingContexts."""
     wanted = ["subschemaSubentry", "supportedExtension", "supportedControl", "namingContexts"]
-    found = search(directory, "", "(objectClass=*)", wanted, 1, scope=BASE)
+    found = directory.read_entries("", "(objectClass=*)", wanted, 1, scope=BASE, missing_ok=True)
     return found[0][1] if found else {}
 
 
 def read_schema(directory: LdapDirectory, subentry: str) -> Schema:
     """Every attribute type and object class name of the subschema entry."""
-    found = search(
-        directory, subentry, "(objectClass=*)", ["attributeTypes", "objectClasses"], 1, scope=BASE
-    )
+    wanted = ["attributeTypes", "objectClasses"]
+    found = directory.read_entries(subentry, "(objectClass=*)", wanted, 1, scope=BASE)
     values = found[0][1] if found else {}
     return Schema(
         attributes=frozenset(_names(values.get("attributetypes", []))),
@@ -93,11 +68,3 @@ def _names(definitions: list[str]) -> list[str]:
             listed = match.group(1) or f"'{match.group(2)}'"
             names.extend(name.lower() for name in re.findall(r"'([^']*)'", listed))
     return names
-
-
-def _decoded(item: Any) -> tuple[str, Values]:
-    raw = item.get("raw_attributes") or {}
-    values = {
-        name.lower(): [v.decode("utf-8", "replace") for v in found] for name, found in raw.items()
-    }
-    return item["dn"], values

@@ -312,15 +312,31 @@ class LdapDirectory:
             "ping", lambda conn: self._search(conn, "", "(objectClass=*)", BASE, NO_ATTRIBUTES, 1)
         )
 
-    def count_members(self, base: str, ldap_filter: str, limit: int = 1) -> int:
-        """Count up to `limit` entries under `base` matching `ldap_filter`."""
+    def read_entries(
+        self,
+        base: str,
+        ldap_filter: str,
+        attributes: Sequence[str],
+        limit: int,
+        *,
+        scope: Scope = SUBTREE,
+        missing_ok: bool = False,
+    ) -> list[tuple[str, dict[str, list[str]]]]:
+        """Up to `limit` entries with their values as text, names lower-cased (check-config).
+
+        A missing base is a DirectoryRefused naming it, unless `missing_ok`.
+        """
         found = self.pool.read(
-            "count_members",
+            "read_entries",
             lambda conn: self._search(
-                conn, base, ldap_filter, SUBTREE, NO_ATTRIBUTES, limit, missing_ok=False
+                conn, base, ldap_filter, scope, list(attributes) or NO_ATTRIBUTES, limit,
+                missing_ok=missing_ok,
             ),
-        )
-        return len(found)
+        )  # fmt: skip
+        return [
+            (dn, {name.lower(): [v.decode("utf-8", "replace") for v in raw[name]] for name in raw})
+            for dn, raw in found
+        ]
 
     def close(self) -> None:
         """Unbind the pooled connections; the next call reconnects."""

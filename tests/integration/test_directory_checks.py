@@ -118,6 +118,18 @@ def test_a_filter_that_finds_nobody(
     assert re.search(r"profile usager: users\s+FAIL\s+no entry under ou=usagers.*nobody\)", out)
 
 
+def test_a_base_that_does_not_exist_is_named(
+    slapd: Slapd, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = config(slapd, tmp_path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["profiles"][2]["base"] = f"ou=nowhere,{slapd.suffix}"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    status, out = check(path, capsys)
+    assert status == 2
+    assert re.search(r"profile agent-lycee: users\s+FAIL\s+search under ou=nowhere.*noSuchObject", out)
+
+
 def test_clear_text_active_directory_is_rejected(
     slapd: Slapd, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
