@@ -127,7 +127,9 @@ def test_a_base_that_does_not_exist_is_named(
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     status, out = check(path, capsys)
     assert status == 2
-    assert re.search(r"profile agent-lycee: users\s+FAIL\s+search under ou=nowhere.*noSuchObject", out)
+    assert re.search(
+        r"profile agent-lycee: users\s+FAIL\s+search under ou=nowhere.*noSuchObject", out
+    )
 
 
 def test_clear_text_active_directory_is_rejected(
