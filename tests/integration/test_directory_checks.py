@@ -33,6 +33,9 @@ def config(slapd: Slapd, tmp_path: Path, **directory: object) -> Path:
     raw.pop("mail", None)
     for profile in raw["profiles"]:
         profile["channels"] = ["question"]
+    # The breach check has its own tests (test_cli.py); these are about the directory rows.
+    for policy in raw["policies"].values():
+        policy["not_breached"] = False
     raw["audit"] = {"file": str(tmp_path / "audit.jsonl"), "stdout": False}
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path
