@@ -50,6 +50,12 @@ def nested_member(parents: Parents, dn: str, group_dn: str) -> bool:
     return False
 
 
+def listing(groups: Sequence[tuple[str, Sequence[str]]], dns: Sequence[str]) -> list[str]:
+    """Of (group DN, members) pairs, the groups listing any of `dns` (one level, in memory)."""
+    keys = {dn_key(dn) for dn in dns}
+    return [group for group, members in groups if keys.intersection(map(dn_key, members))]
+
+
 def member_filters(dns: Sequence[str], attribute: str = "member") -> list[str]:
     """(|(member=a)(member=b)…) filters over `dns`, CHUNK values at most each (escaped)."""
     filters = []

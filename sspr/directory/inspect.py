@@ -17,8 +17,8 @@ from sspr.directory.ldap import LdapDirectory
 Values = dict[str, list[str]]
 # RFC 3062, the password modify extended operation.
 MODIFY_EXOP_OID = "1.3.6.1.4.1.4203.1.11.1"
-# A compare's answers: false, true, no such attribute, insufficient access.
-COMPARE_FALSE, COMPARE_TRUE, NO_SUCH_ATTRIBUTE, INSUFFICIENT_ACCESS = 5, 6, 16, 50
+# A compare's answer when the account may not even compare the attribute.
+INSUFFICIENT_ACCESS = 50
 _NAMES = re.compile(r"\bNAME\s+(?:\(\s*((?:'[^']*'\s*)+)\)|'([^']*)')")
 
 

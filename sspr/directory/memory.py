@@ -29,7 +29,7 @@ from sspr.directory.filters import (
     people_filter,
     user_class_filter,
 )
-from sspr.directory.groups import nested_member
+from sspr.directory.groups import listing, nested_member
 from sspr.domain.errors import (
     DirectoryRefused,
     DirectoryUnavailable,
@@ -285,17 +285,9 @@ class MemoryDirectory:
     def in_group(self, dn: str, group_dn: str) -> bool:
         """Whether `dn` is a member of the group `group_dn`, directly or through nested groups."""
         self._answer("in_group")
-        return nested_member(self._parents, dn, group_dn)
-
-    def _parents(self, dns: Sequence[str]) -> list[str]:
-        """The groups that list any of `dns` as a member (the walk's one level)."""
-        keys = {dn_key(dn) for dn in dns}
         with self._lock:
-            return [
-                entry.dn
-                for entry in self._entries.values()
-                if keys.intersection(dn_key(m) for m in entry.values.get("member", []))
-            ]
+            groups = [(e.dn, e.values.get("member", [])) for e in self._entries.values()]
+        return nested_member(lambda dns: listing(groups, dns), dn, group_dn)
 
     def unlock(self, dn: str) -> None:
         """Clear the account's lock and its count of failed binds."""
