@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sspr.config import Settings
-from sspr.demo.data import DEMO_PASSWORD, demo_ldif
+from sspr.demo.data import DEMO_PASSWORD, DEMO_STAFF, demo_ldif, helpdesk_group_dn
 from sspr.demo.run import demo_settings
 from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
@@ -54,6 +54,7 @@ def operations(settings: Settings, slapd: Slapd) -> list[tuple[str, list[float]]
     jeanne = f"uid=jeanne.martin,ou=usagers,ou=people,{slapd.suffix}"
     lucie = f"uid=lucie.bernard,ou=usagers,ou=people,{slapd.suffix}"
     candidates = [(p.id, p.base, p.filter) for p in settings.profiles]
+    agent, compta, helpdesk = nested_groups(slapd)
     directory.ping()  # the connection is open before timing starts
     calls: list[tuple[str, Callable[[int], object]]] = [
         ("find_users", lambda i: directory.find_users(["login"], "jeanne.martin", limit=2)),
@@ -64,6 +65,9 @@ def operations(settings: Settings, slapd: Slapd) -> list[tuple[str, list[float]]
             lambda i: directory.is_current_password(jeanne, DEMO_PASSWORD),
         ),
         ("is_current_password (no)", lambda i: directory.is_current_password(jeanne, f"No-{i}!")),
+        ("in_group (direct member)", lambda i: directory.in_group(agent, helpdesk)),
+        ("in_group (3 levels deep)", lambda i: directory.in_group(compta, helpdesk)),
+        ("in_group (not a member)", lambda i: directory.in_group(jeanne, helpdesk)),
         # A new password each time: ppolicy keeps a history of 5.
         ("set_password", lambda i: directory.set_password(lucie, f"Bench-{i:04d}-Passw0rd!")),
     ]
@@ -71,6 +75,19 @@ def operations(settings: Settings, slapd: Slapd) -> list[tuple[str, list[float]]
         return [(name, timings(call)) for name, call in calls]
     finally:
         directory.close()
+
+
+def nested_groups(slapd: Slapd) -> tuple[str, str, str]:
+    """The demo agent (a direct member), and a staff member three groups below cn=helpdesk."""
+    agent, compta = (staff.dn(slapd.suffix) for staff in DEMO_STAFF)
+    helpdesk = helpdesk_group_dn(slapd.suffix)
+    member = compta
+    for name in ("team", "service", "direction"):
+        dn = f"cn={name},ou=groups,{slapd.suffix}"
+        slapd.add(f"dn: {dn}\nobjectClass: groupOfNames\ncn: {name}\nmember: {member}\n")
+        member = dn
+    slapd.modify(f"dn: {helpdesk}\nchangetype: modify\nadd: member\nmember: {member}\n")
+    return agent, compta, helpdesk
 
 
 def p95(values: list[float]) -> float:

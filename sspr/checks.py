@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import re
 import ssl
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import phonenumbers
 from twilio.http import HttpClient
 
-from sspr.config import MailConfig, Profile, Settings, SmsConfig
+from sspr.config import MailConfig, Settings, SmsConfig
 from sspr.config.secrets import Secrets
 from sspr.delivery.sms import twilio_sender
 from sspr.delivery.smtp import smtp_mailer
 from sspr.directory.ldap import LdapDirectory
+from sspr.directory_checks import (
+    Check,
+    profile_checks,
+    schema_checks,
+    server_checks,
+    transport_check,
+)
 from sspr.domain.errors import DeliveryFailed, DirectoryRefused, DirectoryUnavailable
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
 AUTH_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
-
-
-@dataclass(frozen=True)
-class Check:
-    """One row of the report: what was tested, whether it passed, and the precise detail."""
-
-    name: str
-    ok: bool
-    detail: str
 
 
 def run_all(settings: Settings, secrets: Secrets, *, live: bool = False) -> list[Check]:
@@ -79,30 +77,32 @@ def breach_check(settings: Settings) -> Check:
 
 
 def directory_checks(settings: Settings, password: str) -> list[Check]:
-    """Bind as the service account, then search once per profile."""
-    directory = LdapDirectory(settings.directory, password)
+    """Transport, bind, schema and server features, then each profile's users and rights."""
+    config = settings.directory
+    checks = [transport_check(config)]
+    directory = LdapDirectory(config, password)
     try:
         directory.ping()
     except (DirectoryUnavailable, DirectoryRefused) as error:
-        return [Check("directory: service bind", False, str(error))]
-    checks = [Check("directory: service bind", True, settings.directory.bind_dn)]
+        return [*checks, Check("directory: service bind", False, str(error))]
+    checks.append(Check("directory: service bind", True, config.bind_dn))
     try:
+        checks += _guarded("schema", lambda: schema_checks(directory, config))
+        checks += _guarded("directory: features", lambda: server_checks(directory, config))
         for profile in settings.profiles:
-            checks.append(_profile_check(directory, profile))
+            row = f"profile {profile.id}: users"
+            checks += _guarded(row, lambda p=profile: profile_checks(directory, config, p))
     finally:
         directory.close()
     return checks
 
 
-def _profile_check(directory: LdapDirectory, profile: Profile) -> Check:
-    name = f"profile {profile.id}: search"
+def _guarded(name: str, run: Callable[[], list[Check]]) -> list[Check]:
+    """A check's rows, or one failed row saying why the directory did not answer."""
     try:
-        found = directory.count_members(profile.base, profile.filter, limit=1)
+        return run()
     except (DirectoryUnavailable, DirectoryRefused) as error:
-        return Check(name, False, str(error))
-    if not found:
-        return Check(name, False, "no account matches base and filter")
-    return Check(name, True, "at least one account")
+        return [Check(name, False, str(error))]
 
 
 # -- SMTP -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The `sspr` command: demo, serve and check-config."""
+"""The `sspr` command: demo, serve, check-config and explain."""
 
 from __future__ import annotations
 
@@ -32,7 +32,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--live", action="store_true", help="also ask Twilio whether the credentials work"
     )
 
+    explain = commands.add_parser(
+        "explain", help="say what the reset pages would do with an identifier (audited)"
+    )
+    explain.add_argument("identifier")
+    explain.add_argument("--profile", help="only this profile (its id)")
+    explain.add_argument("--config", default=DEFAULT_CONFIG)
+
     args = parser.parse_args(argv)
+    if args.command == "explain":
+        return explain_identifier(args.config, args.identifier, args.profile)
     if args.command == "demo":
         from sspr.demo.run import run_demo
 
@@ -69,8 +78,35 @@ def run_checks(settings: Settings, secrets: Secrets, *, live: bool = False) -> b
     rows = run_all(settings, secrets, live=live)
     width = max(len(row.name) for row in rows)
     for row in rows:
-        print(f"  {row.name.ljust(width)}  {'OK  ' if row.ok else 'FAIL'}  {row.detail}")
+        status = "FAIL" if not row.ok else "WARN" if row.warning else "OK  "
+        print(f"  {row.name.ljust(width)}  {status}  {row.detail}")
     return all(row.ok for row in rows)
+
+
+def explain_identifier(path: str, identifier: str, profile_id: str | None) -> int:
+    """Print what identification does with `identifier`: 0, 1 (bad config), 2 (directory)."""
+    from sspr.domain.errors import DirectoryRefused, DirectoryUnavailable
+    from sspr.explain import render, run_explain
+
+    try:
+        settings = load_settings(path)
+        secrets = read_secrets(settings)
+    except ConfigError as error:
+        print(f"{error.source}: {len(error.errors)} error(s)")
+        for message in error.errors:
+            print(f"  {message}")
+        return 1
+    if profile_id is not None and profile_id not in {p.id for p in settings.profiles}:
+        known = ", ".join(p.id for p in settings.profiles)
+        print(f'no profile "{profile_id}" (profiles: {known})')
+        return 1
+    try:
+        explanation = run_explain(settings, secrets, identifier, profile_id)
+    except (DirectoryUnavailable, DirectoryRefused) as error:
+        print(f"directory: {error}")
+        return 2
+    render(explanation)
+    return 0
 
 
 def serve_with_gunicorn(config: str, bind: str, workers: int) -> int:

@@ -84,7 +84,7 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
         settings.directory, secrets.ldap_password, on_latency=metrics.observe_latency
     )
     audit = AuditLog(
-        _audit_streams(settings, given.audit_streams),
+        audit_streams(settings, given.audit_streams),
         context=given.audit_context,
         observers=[metrics.observe_event],
     )
@@ -220,7 +220,7 @@ def _sms_sender(settings: Settings, secrets: Secrets) -> SmsSender | None:
     return twilio_sender(settings.sms, secrets.twilio_account_sid, secrets.twilio_auth_token)
 
 
-def _audit_streams(settings: Settings, given: list[IO[str]] | None) -> list[IO[str]]:
+def audit_streams(settings: Settings, given: list[IO[str]] | None) -> list[IO[str]]:
     if given is not None:
         return given
     streams: list[IO[str]] = [sys.stdout] if settings.audit.stdout else []

@@ -30,7 +30,8 @@ class HelpdeskConfig(Strict):
     identifier: str = Field(default="uid", pattern=r"^[A-Za-z][A-Za-z0-9-]*$")
     """The attribute staff log in with."""
     group_dn: str | None = Field(default=None, min_length=3)
-    """Staff must be members of this groupOfNames (with `filter`, both must hold)."""
+    """Staff must be members of this group, directly or through nested groups (with
+    `filter`, both must hold)."""
     filter: LdapFilter | None = None
     """Staff entries must match this LDAP filter (with `group_dn`, both must hold)."""
     idle_timeout_seconds: int = Field(default=900, ge=60, le=86400)

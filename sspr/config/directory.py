@@ -67,6 +67,10 @@ class DirectoryConfig(Strict):
     """Seconds to wait for one LDAP operation's answer."""
     attributes: AttributeNames = AttributeNames()
     """The attribute names of this directory's schema."""
+    member_of_attribute: str | None = None
+    """On OpenLDAP with the memberOf overlay, the attribute it keeps ("memberOf"): nested
+    groups are then followed by reading it. Null walks the groups' member values instead
+    (bounded). Active Directory always uses its matching rule in chain."""
 
     @field_validator("urls")
     @classmethod

@@ -79,6 +79,7 @@ class Slapd:
         suffix: str = "dc=example,dc=org",
         port: int | None = None,
         tls: bool = False,
+        member_of: bool = False,
     ) -> None:
         self.workdir = Path(workdir)
         self.suffix = suffix
@@ -87,6 +88,8 @@ class Slapd:
         # With tls, a private CA signs a certificate for 127.0.0.1: StartTLS on `url`,
         # and ldaps:// on a second port.
         self.tls = tls
+        # The memberOf overlay: groups added later write memberOf on their members.
+        self.member_of = member_of
         self.ldaps_url = f"ldaps://127.0.0.1:{free_port()}" if tls else None
         self.ca_file = self.workdir / "tls" / "ca.pem" if tls else None
         self.root_dn = f"cn=admin,{suffix}"
@@ -254,7 +257,14 @@ def config_ldif(slapd: Slapd) -> str:
     schemas = [(SCHEMA_DIR / f"{name}.ldif").read_text("utf-8") for name in SYSTEM_SCHEMAS]
     global_entry = _GLOBAL + (tls_settings(slapd.workdir / "tls") if slapd.tls else "")
     return "\n\n".join(
-        [global_entry, _MODULES, _SCHEMA_ROOT, *schemas, sspr_schema_ldif(), _database(slapd)]
+        [
+            global_entry,
+            _modules(slapd),
+            _SCHEMA_ROOT,
+            *schemas,
+            sspr_schema_ldif(),
+            _database(slapd),
+        ]
     )
 
 
@@ -262,6 +272,12 @@ _GLOBAL = """dn: cn=config
 objectClass: olcGlobal
 cn: config
 olcLogLevel: none"""
+
+
+def _modules(slapd: Slapd) -> str:
+    member_of = "\nolcModuleLoad: memberof" if slapd.member_of else ""
+    return _MODULES.replace("olcModuleLoad: ppolicy", "olcModuleLoad: ppolicy" + member_of)
+
 
 _MODULES = f"""dn: cn=module{{0}},cn=config
 objectClass: olcModuleList
@@ -323,6 +339,14 @@ def _database(slapd: Slapd) -> str:
         "olcPPolicyHashCleartext: TRUE",
         "olcPPolicyUseLockout: TRUE",
     ]
+    if slapd.member_of:
+        lines += [
+            "",
+            "dn: olcOverlay={1}memberof,olcDatabase={1}mdb,cn=config",
+            "objectClass: olcOverlayConfig",
+            "objectClass: olcMemberOf",
+            "olcOverlay: {1}memberof",
+        ]
     return "\n".join(lines)
 
 

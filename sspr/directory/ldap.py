@@ -27,6 +27,13 @@ from sspr.directory.filters import (
     people_filter,
     user_class_filter,
 )
+from sspr.directory.groups import (
+    MAX_GROUPS,
+    Parents,
+    in_chain_filter,
+    member_filters,
+    nested_member,
+)
 from sspr.domain.errors import (
     DirectoryRefused,
     InvalidCredentials,
@@ -62,6 +69,7 @@ class LdapDirectory:
         self._dialect = dialect_for(config.kind)
         self.pool = ConnectionPool(config, password, on_latency=on_latency)
         self._attributes = entry_attributes(config, self._dialect.state_attributes)
+        self._contexts: list[str] | None = None
 
     def __repr__(self) -> str:
         return f"LdapDirectory({self._config.urls!r}, bind_dn={self._config.bind_dn!r})"
@@ -239,13 +247,49 @@ class LdapDirectory:
         return [self._entry(dn, raw) for dn, raw in page], len(found) > offset + limit
 
     def in_group(self, dn: str, group_dn: str) -> bool:
-        """Whether `dn` is a direct member of the groupOfNames `group_dn`."""
-        ldap_filter = f"(member={escape_filter_chars(dn)})"
-        found = self.pool.read(
-            "in_group",
-            lambda conn: self._search(conn, group_dn, ldap_filter, BASE, NO_ATTRIBUTES, 1),
+        """Whether `dn` is a member of the group `group_dn`, directly or through nested groups.
+
+        AD answers in one search (its matching rule in chain); OpenLDAP is walked upwards,
+        bounded, by memberOf when the overlay is configured, else by the groups' member values.
+        """
+        if dn_key(dn) is None or dn_key(group_dn) is None:
+            return False
+        if self._dialect.kind == "ad":
+            chain = in_chain_filter(group_dn)
+            return self.pool.read(
+                "in_group", lambda conn: bool(self._search(conn, dn, chain, BASE, NO_ATTRIBUTES, 1))
+            )
+        return self.pool.read(
+            "in_group", lambda conn: nested_member(self._parents_on(conn), dn, group_dn)
         )
-        return bool(found)
+
+    def _parents_on(self, conn: Connection) -> Parents:
+        """The one-level lookup of the nested walk, on one connection."""
+        member_of = self._config.member_of_attribute
+        if member_of:
+            return lambda dns: [
+                value.decode()
+                for dn in dns
+                for _, raw in self._search(conn, dn, "(objectClass=*)", BASE, [member_of], 1)
+                for value in raw.get(member_of, [])
+            ]
+        bases = self._naming_contexts(conn)
+        return lambda dns: [
+            found
+            for base in bases
+            for member_filter in member_filters(dns)
+            for found, _ in self._search(
+                conn, base, member_filter, SUBTREE, NO_ATTRIBUTES, MAX_GROUPS
+            )
+        ]
+
+    def _naming_contexts(self, conn: Connection) -> list[str]:
+        """The server's suffixes, where groups may live wherever the accounts are."""
+        if self._contexts is None:
+            root = self._search(conn, "", "(objectClass=*)", BASE, ["namingContexts"], 1)
+            values = root[0][1].get("namingContexts", []) if root else []
+            self._contexts = [v.decode() for v in values] or [self._config.base_dn]
+        return self._contexts
 
     def unlock(self, dn: str) -> None:
         """Clear the account's lock and its count of failed binds."""
@@ -268,15 +312,31 @@ class LdapDirectory:
             "ping", lambda conn: self._search(conn, "", "(objectClass=*)", BASE, NO_ATTRIBUTES, 1)
         )
 
-    def count_members(self, base: str, ldap_filter: str, limit: int = 1) -> int:
-        """Count up to `limit` entries under `base` matching `ldap_filter`."""
+    def read_entries(
+        self,
+        base: str,
+        ldap_filter: str,
+        attributes: Sequence[str],
+        limit: int,
+        *,
+        scope: Scope = SUBTREE,
+        missing_ok: bool = False,
+    ) -> list[tuple[str, dict[str, list[str]]]]:
+        """Up to `limit` entries with their values as text, names lower-cased (check-config).
+
+        A missing base is a DirectoryRefused naming it, unless `missing_ok`.
+        """
         found = self.pool.read(
-            "count_members",
+            "read_entries",
             lambda conn: self._search(
-                conn, base, ldap_filter, SUBTREE, NO_ATTRIBUTES, limit, missing_ok=False
+                conn, base, ldap_filter, scope, list(attributes) or NO_ATTRIBUTES, limit,
+                missing_ok=missing_ok,
             ),
-        )
-        return len(found)
+        )  # fmt: skip
+        return [
+            (dn, {name.lower(): [v.decode("utf-8", "replace") for v in raw[name]] for name in raw})
+            for dn, raw in found
+        ]
 
     def close(self) -> None:
         """Unbind the pooled connections; the next call reconnects."""

@@ -29,6 +29,7 @@ from sspr.directory.filters import (
     people_filter,
     user_class_filter,
 )
+from sspr.directory.groups import listing, nested_member
 from sspr.domain.errors import (
     DirectoryRefused,
     DirectoryUnavailable,
@@ -282,11 +283,11 @@ class MemoryDirectory:
         return page, len(found) > offset + limit
 
     def in_group(self, dn: str, group_dn: str) -> bool:
-        """Whether `dn` is a direct member of the group `group_dn`."""
+        """Whether `dn` is a member of the group `group_dn`, directly or through nested groups."""
         self._answer("in_group")
-        key, group_key = dn_key(dn), dn_key(group_dn)
-        group = self._entries.get(group_key) if group_key is not None else None
-        return group is not None and any(dn_key(m) == key for m in group.values.get("member", []))
+        with self._lock:
+            groups = [(e.dn, e.values.get("member", [])) for e in self._entries.values()]
+        return nested_member(lambda dns: listing(groups, dns), dn, group_dn)
 
     def unlock(self, dn: str) -> None:
         """Clear the account's lock and its count of failed binds."""

@@ -96,6 +96,11 @@ class FlowCodes:
 
     def destination(self, channel: str, entry: UserEntry) -> str | None:
         """Where the account receives codes on `channel`, if anywhere."""
-        if channel == "email":
-            return entry.mails[0] if entry.mails else None
-        return first_mobile(list(entry.mobiles), self._settings.region)
+        return code_destination(self._settings, channel, entry)
+
+
+def code_destination(settings: DomainSettings, channel: str, entry: UserEntry) -> str | None:
+    """Where an account receives codes on `channel`: its first mail, its first usable mobile."""
+    if channel == "email":
+        return entry.mails[0] if entry.mails else None
+    return first_mobile(list(entry.mobiles), settings.region)

@@ -133,7 +133,10 @@ class Directory(Protocol):
         ...
 
     def in_group(self, dn: str, group_dn: str) -> bool:
-        """Whether `dn` is a direct member of the group `group_dn`."""
+        """Whether `dn` is a member of the group `group_dn`, directly or through nested groups.
+
+        Nesting is followed to a bounded depth and number of groups; a cycle ends the walk.
+        """
         ...
 
     def unlock(self, dn: str) -> None:

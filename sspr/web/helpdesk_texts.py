@@ -56,6 +56,7 @@ EVENT_LABELS = {
     "helpdesk.temporary_password": _l("Support : mot de passe temporaire"),
     "helpdesk.unlock": _l("Support : déverrouillage"),
     "helpdesk.recovery_cleared": _l("Support : données de récupération effacées"),
+    "admin.explain": _l("Diagnostic d'un administrateur (sspr explain)"),
 }
 
 # The codes audit lines carry in `reason`, `error` and `channel`, in words.

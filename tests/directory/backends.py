@@ -66,8 +66,8 @@ class Backend(Protocol):
         """A new account under ou=<unit>,ou=people (plain: no ssprAccount class)."""
         ...
 
-    def group(self, members: Sequence[str]) -> str:
-        """A new groupOfNames with these members; returns its DN."""
+    def group(self, members: Sequence[str], *, dn: str | None = None) -> str:
+        """A new groupOfNames with these members (at `dn`, or a fresh one); returns its DN."""
         ...
 
     def can_bind(self, dn: str, password: str) -> bool:
@@ -90,6 +90,11 @@ class Backend(Protocol):
 def people(suffix: str, unit: str) -> str:
     """The DN of an organisational unit under ou=people."""
     return f"ou={unit},ou=people,{suffix}"
+
+
+def group_dn(suffix: str) -> str:
+    """A fresh group DN under ou=tests."""
+    return f"cn=g-{uuid.uuid4().hex[:10]},{people(suffix, 'tests')}"
 
 
 def _new_account(suffix: str, unit: str, mail: str | None) -> Account:
@@ -133,8 +138,8 @@ class SlapdBackend:
         self.slapd.add(ldif)
         return account
 
-    def group(self, members: Sequence[str]) -> str:
-        dn = f"cn=g-{uuid.uuid4().hex[:10]},{people(self.suffix, 'tests')}"
+    def group(self, members: Sequence[str], *, dn: str | None = None) -> str:
+        dn = dn or group_dn(self.suffix)
         lines = [f"dn: {dn}", "objectClass: groupOfNames", f"cn: {dn[3:16]}"]
         self.slapd.add("\n".join([*lines, *(f"member: {m}" for m in members)]) + "\n")
         return dn
@@ -205,8 +210,8 @@ class MemoryBackend:
         self.directory.add(account.dn, attributes, password=account.password, policy=chosen)
         return account
 
-    def group(self, members: Sequence[str]) -> str:
-        dn = f"cn=g-{uuid.uuid4().hex[:10]},{people(self.suffix, 'tests')}"
+    def group(self, members: Sequence[str], *, dn: str | None = None) -> str:
+        dn = dn or group_dn(self.suffix)
         self.directory.add(dn, {"objectClass": ["groupOfNames"], "member": list(members)})
         return dn
 

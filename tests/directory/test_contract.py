@@ -11,12 +11,13 @@ import uuid
 
 import pytest
 
+from sspr.directory.groups import MAX_DEPTH
 from sspr.domain.answers import parse_stored
 from sspr.domain.errors import (
     DirectoryRefused,
 )
 from sspr.domain.ports import IdentifierKind, LockState
-from tests.directory.backends import Backend, answer, fail_binds, people
+from tests.directory.backends import Backend, answer, fail_binds, group_dn, people
 from tests.helpers import FAST_HASHER
 
 NEW = "Brand-New-Passw0rd"
@@ -202,6 +203,36 @@ def test_in_group_tells_members_from_others(backend: Backend) -> None:
     assert not backend.directory.in_group(other.dn, group)
     assert not backend.directory.in_group("*", group)
     assert not backend.directory.in_group(member.dn, f"cn=nope,ou=people,{backend.suffix}")
+
+
+def test_in_group_follows_groups_three_levels_deep(backend: Backend) -> None:
+    member, other = backend.account(), backend.account()
+    inner = backend.group([member.dn])
+    middle = backend.group([inner, other.dn])
+    outer = backend.group([middle])
+    assert backend.directory.in_group(member.dn, outer)
+    assert backend.directory.in_group(other.dn, outer)
+    assert not backend.directory.in_group(other.dn, inner)
+    assert not backend.directory.in_group(outer, member.dn)
+
+
+def test_in_group_ends_on_a_cycle(backend: Backend) -> None:
+    member, outsider = backend.account(), backend.account()
+    first, second = group_dn(backend.suffix), group_dn(backend.suffix)
+    backend.group([member.dn, second], dn=first)
+    backend.group([first], dn=second)
+    assert backend.directory.in_group(member.dn, second)
+    assert not backend.directory.in_group(outsider.dn, first)
+    assert not backend.directory.in_group(outsider.dn, second)
+
+
+def test_in_group_gives_up_beyond_the_depth_limit(backend: Backend) -> None:
+    member = backend.account()
+    chain = [backend.group([member.dn])]
+    for _ in range(MAX_DEPTH):
+        chain.append(backend.group([chain[-1]]))
+    assert backend.directory.in_group(member.dn, chain[MAX_DEPTH - 1])
+    assert not backend.directory.in_group(member.dn, chain[MAX_DEPTH])
 
 
 def test_find_by_attribute_under_a_base(backend: Backend) -> None:

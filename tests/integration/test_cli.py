@@ -65,7 +65,7 @@ def test_check_config_tests_the_directory_smtp_and_twilio(
     assert "environment: every secret is set" in out
     assert re.search(r"directory: service bind\s+OK", out)
     for profile in ("usager", "elu", "agent-lycee", "agent-siege"):
-        assert re.search(rf"profile {profile}: search\s+OK", out)
+        assert re.search(rf"profile {profile}: users\s+OK", out)
     assert re.search(
         rf"smtp: connect \+ EHLO\s+OK\s+127.0.0.1:{mail_catcher[0].port} \(none\)", out
     )
@@ -135,7 +135,9 @@ def test_check_config_reports_an_empty_profile(
     raw["profiles"][1]["filter"] = "(employeeType=nobody)"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     assert main(["check-config", str(path)]) == 2
-    assert re.search(r"profile elu: search\s+FAIL\s+no account matches", capsys.readouterr().out)
+    assert re.search(
+        r"profile elu: users\s+FAIL\s+no entry under .* matches", capsys.readouterr().out
+    )
 
 
 def test_check_config_reports_a_wrong_service_password(

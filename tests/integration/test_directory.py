@@ -192,24 +192,29 @@ def test_a_bug_is_not_reported_as_an_outage(directory: LdapDirectory) -> None:
 # -- check-config helpers ---------------------------------------------------------------------
 
 
-def test_ping_and_count_members(directory: LdapDirectory, slapd: Slapd) -> None:
+def test_ping_and_read_entries(directory: LdapDirectory, slapd: Slapd) -> None:
     directory.ping()
     usagers = f"ou=usagers,ou=people,{slapd.suffix}"
     # Only the demo's own accounts: other tests add theirs to the same unit.
     demo = "(&(objectClass=inetOrgPerson)(mail=*@demo.sspr.test))"
-    assert directory.count_members(usagers, demo) == 1
-    assert directory.count_members(usagers, demo, limit=10) == 3
-    assert directory.count_members(usagers, "(uid=nobody)", limit=10) == 0
+    assert len(directory.read_entries(usagers, demo, [], 1)) == 1
+    found = directory.read_entries(usagers, demo, ["UID"], 10)
+    assert sorted(values["uid"][0] for _, values in found) == [
+        "jeanne.martin", "lucie.bernard", "paul.durand"
+    ]  # fmt: skip
+    assert directory.read_entries(usagers, "(uid=nobody)", [], 10) == []
 
 
-def test_count_members_of_a_missing_base_says_so(directory: LdapDirectory, slapd: Slapd) -> None:
+def test_read_entries_of_a_missing_base_says_so(directory: LdapDirectory, slapd: Slapd) -> None:
     with pytest.raises(DirectoryRefused, match="ou=nowhere"):
-        directory.count_members(f"ou=nowhere,{slapd.suffix}", "(objectClass=*)")
+        directory.read_entries(f"ou=nowhere,{slapd.suffix}", "(objectClass=*)", [], 1)
+    missing = f"ou=nowhere,{slapd.suffix}"
+    assert directory.read_entries(missing, "(objectClass=*)", [], 1, missing_ok=True) == []
 
 
-def test_count_members_with_a_broken_filter_says_so(directory: LdapDirectory) -> None:
+def test_read_entries_with_a_broken_filter_says_so(directory: LdapDirectory) -> None:
     with pytest.raises(DirectoryRefused, match="filter"):
-        directory.count_members("ou=people,dc=example,dc=org", "(objectClass=*")
+        directory.read_entries("ou=people,dc=example,dc=org", "(objectClass=*", [], 1)
 
 
 def test_ping_with_a_wrong_service_password(slapd: Slapd) -> None:

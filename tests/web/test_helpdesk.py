@@ -234,6 +234,28 @@ def test_losing_the_group_ends_the_session(client: FlaskClient, slapd: Slapd) ->
     assert "Votre accès à la console du support a été retiré." in response.text
 
 
+def test_an_agent_in_a_nested_group_gets_in_and_out(client: FlaskClient, slapd: Slapd) -> None:
+    login = f"agent.{uuid.uuid4().hex[:8]}"
+    dn = f"uid={login},ou=staff,{slapd.suffix}"
+    slapd.add(f"dn: {dn}\nobjectClass: inetOrgPerson\nuid: {login}\ncn: Nested Agent\n"
+              f"sn: Agent\nuserPassword: {ssha(DEMO_PASSWORD)}\n")  # fmt: skip
+    # The agent is in a team, the team in a service, the service in the console's group.
+    team, service = (f"cn={name}-{login},ou=groups,{slapd.suffix}" for name in ("team", "service"))
+    slapd.add(f"dn: {team}\nobjectClass: groupOfNames\ncn: team-{login}\nmember: {dn}\n")
+    slapd.add(f"dn: {service}\nobjectClass: groupOfNames\ncn: service-{login}\nmember: {team}\n")
+    group = helpdesk_group_dn(slapd.suffix)
+    slapd.modify(f"dn: {group}\nchangetype: modify\nadd: member\nmember: {service}\n")
+    try:
+        assert staff_login(client, login).headers["Location"] == "/helpdesk/search"
+        # A groupOfNames keeps at least one member: the agent is replaced, not deleted.
+        nobody = f"uid=nobody,ou=staff,{slapd.suffix}"
+        slapd.modify(f"dn: {team}\nchangetype: modify\nreplace: member\nmember: {nobody}\n")
+        response = client.get("/helpdesk/search", follow_redirects=True)
+        assert response.request.path == "/helpdesk/login"
+    finally:
+        slapd.modify(f"dn: {group}\nchangetype: modify\ndelete: member\nmember: {service}\n")
+
+
 # -- search -----------------------------------------------------------------------------------
 
 
@@ -594,6 +616,20 @@ def test_the_audit_page_filters_by_user_and_type(audited: FlaskClient, make_acco
     assert "Support : connexion" in page.text
     # The user page lists the account's own events.
     assert "Appel de Mme Z" in audited.get(user_url(account)).text
+
+
+def test_an_explain_run_is_named_on_the_user_page(
+    audited: FlaskClient, make_account: Any, tmp_path: Path
+) -> None:
+    account: Account = make_account("usager")
+    line = {"time": "2026-11-26T04:00:00+00:00", "event": "admin.explain", "outcome": "success",
+            "user_dn": account.dn, "agent": "cli:root"}  # fmt: skip
+    with (tmp_path / "audit.jsonl").open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps(line) + "\n")
+    page = audited.get(user_url(account))
+    assert "Diagnostic d&#39;un administrateur (sspr explain)" in page.text or (
+        "Diagnostic d'un administrateur (sspr explain)" in page.text
+    )
 
 
 def test_the_audit_page_says_when_there_is_no_file(

@@ -1,0 +1,68 @@
+"""`sspr explain IDENTIFIER`: the real directory, the service account, an audited report."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+
+from sspr.config import Settings
+from sspr.config.secrets import Secrets
+from sspr.directory.ldap import LdapDirectory
+from sspr.domain.audit import AuditLog
+from sspr.domain.explain import Explainer, Explanation, Match, when
+from sspr.services import audit_streams
+
+
+def run_explain(
+    settings: Settings, secrets: Secrets, identifier: str, profile_id: str | None
+) -> Explanation:
+    """Explain one identifier with the configured directory; the audit goes where sspr's does."""
+    directory = LdapDirectory(settings.directory, secrets.ldap_password)
+    audit = AuditLog(audit_streams(settings, None))
+    try:
+        explainer = Explainer(settings.to_domain(), directory, audit)
+        return explainer.explain(identifier, profile_id=profile_id, agent=f"cli:{_user()}")
+    finally:
+        directory.close()
+
+
+def render(explanation: Explanation, out: Callable[[str], None] = print) -> None:
+    """Print the report: entries first, then what each profile's form would show."""
+    count = len(explanation.matches)
+    more = " (more not shown)" if explanation.more else ""
+    out(f'identifier "{explanation.identifier}": {count} entr{"y" if count == 1 else "ies"}{more}')
+    for match in explanation.matches:
+        _render_match(match, out)
+    out("pages:")
+    for verdict in explanation.verdicts:
+        out(f"  profile {verdict.profile}: {verdict.page} ({verdict.why})")
+
+
+def _render_match(match: Match, out: Callable[[str], None]) -> None:
+    entry, enrolled = match.entry, match.enrolment
+    out(f"  {entry.dn}")
+    out(f"    login {entry.login}, name {entry.display_name or '-'}")
+    out(f"    profiles: {', '.join(match.profiles) or 'none'}")
+    for profile_id, why in match.not_in.items():
+        out(f"      not in {profile_id}: {why}")
+    out(f"    channels: {', '.join(match.channels) or 'none'}")
+    questions = ", ".join(enrolled.questions) or "none"
+    out(f"    enrolled: {enrolled.answers} answer(s) (questions: {questions})")
+    out(f"      mail: {', '.join(enrolled.mails) or 'none'}")
+    out(f"      mobile: {', '.join(enrolled.mobiles) or 'none'}")
+    lock = entry.lock.value + (f" since {when(entry.locked_at)}" if entry.locked_at else "")
+    out(
+        f"    state: lock {lock}, disabled {_yes(entry.disabled)}, must change "
+        f"{_yes(entry.must_change)}, password changed {when(entry.password_changed_at)}"
+    )
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
