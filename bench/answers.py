@@ -1,6 +1,6 @@
 """How long argon2id takes to verify an answer, at the default cost and others.
 
-Run: .venv/bin/python bench/answers.py
+Run: .venv/bin/python -m bench.answers
 """
 
 from __future__ import annotations

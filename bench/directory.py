@@ -1,6 +1,6 @@
 """How long each LdapDirectory operation takes against a real slapd on the loopback.
 
-Run: .venv/bin/python bench/directory.py
+Run: .venv/bin/python -m bench.directory
 Starts its own slapd (Debian's package, ppolicy on) in a temporary folder, seeded with the demo
 accounts, and stops it at the end. Prints the median and p95 of N calls per operation, and
 the cost of a first connection (TCP, bind as the service account, first search).

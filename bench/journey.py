@@ -1,6 +1,6 @@
 """The whole security-question reset through the Flask test client, against a private slapd.
 
-Run: .venv/bin/python bench/journey.py
+Run: .venv/bin/python -m bench.journey
 Starts its own slapd and SMTP catcher (the "password changed" notice is really sent), seeds
 N accounts whose answers are hashed at the default argon2id cost, runs N journeys (identify,
 answer, new password; each step is the GET of its page and the POST of its form), and prints

@@ -1,6 +1,6 @@
 """Operations per second of each store backend, one process, real files and a real Redis.
 
-Run: .venv/bin/python bench/store.py
+Run: .venv/bin/python -m bench.store
 Starts its own redis-server on a free loopback port and stops it at the end.
 """
 
