@@ -125,7 +125,7 @@ def main() -> None:
             settings = demo_settings(slapd, workdir, "https://motdepasse.example.org", catcher.port)
             # One client address runs every journey: lift the per-address limit for the bench.
             raw = settings.model_dump(mode="json")
-            raw["rate_limits"] = {"identify_per_ip_per_minute": 10_000}
+            raw["rate_limits"] = {"reset": "10000/minute", "account": "10000/minute"}
             settings = Settings.model_validate(raw)
             ops = LdapOps()
             directory = LdapDirectory(settings.directory, slapd.service_password, on_latency=ops)

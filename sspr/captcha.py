@@ -15,9 +15,12 @@ from typing import Any, Literal
 import altcha
 
 from sspr.config import Settings
+from sspr.domain import keys
 from sspr.domain.captcha import CaptchaGate, CaptchaRule
+from sspr.domain.limits import Counter
 from sspr.domain.ports import Clock, Store
 from sspr.domain.settings import Profile
+from sspr.domain.sources import Source
 
 ALGORITHM = "PBKDF2/SHA-256"
 # A genuine payload is about 700 characters; anything much longer is not one.
@@ -29,7 +32,9 @@ Outcome = Literal["ok", "missing", "invalid", "expired", "replayed"]
 class Captcha:
     """Challenges signed with keys derived from the app's secret, each accepted once."""
 
-    def __init__(self, settings: Settings, secret: bytes, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, secret: bytes, store: Store, counter: Counter, clock: Clock
+    ) -> None:
         config = settings.captcha
         self._config = config
         # Failures are only worth counting when some profile waits for them.
@@ -38,16 +43,17 @@ class Captcha:
         self._key_signing_key = _derive(secret, b"derived key")
         self._store = store
         self._clock = clock
-        self.gate = CaptchaGate(store, CaptchaRule(config.failures_before, config.window_seconds))
+        rule = CaptchaRule(config.failures_before, config.window_seconds)
+        self.gate = CaptchaGate(counter, rule)
 
-    def required(self, profile: Profile, address: str | None) -> bool:
-        """Whether this profile's forms need a solved captcha from this address now."""
-        return self.gate.required(profile.captcha, address)
+    def required(self, profile: Profile, source: Source) -> bool:
+        """Whether this profile's forms need a solved captcha from this source now."""
+        return self.gate.required(profile.captcha, source)
 
-    def record_failure(self, address: str | None) -> None:
-        """Count a failure from this address (for the profiles in "after_failures" mode)."""
+    def record_failure(self, source: Source) -> None:
+        """Count a failure from this source (for the profiles in "after_failures" mode)."""
         if self._counting:
-            self.gate.record_failure(address)
+            self.gate.record_failure(source)
 
     def challenge(self) -> dict[str, Any]:
         """A new signed challenge, as the widget reads it.
@@ -93,8 +99,7 @@ class Captcha:
         if not result.verified:
             return "invalid"
         # Single use: the first request to record the challenge wins, until it expires anyway.
-        signature = str(parsed.challenge.signature).encode()
-        used = "captcha:used:" + hashlib.sha256(signature).hexdigest()[:32]
+        used = keys.captcha_used_key(str(parsed.challenge.signature))
         left = expires_at - self._clock.now() + 1
         if not self._store.add(used, b"1", max(1.0, left)):
             return "replayed"

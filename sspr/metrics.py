@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from sspr.domain.audit import AuditEvent, AuditRecord, Outcome
 from sspr.domain.ports import Store
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -85,7 +86,9 @@ class Metrics:
             "sspr_codes_sent", "Codes handed to SMTP or Twilio", ["channel"]
         )
         self.rate_limit_hits = self._counter(
-            "sspr_rate_limit_hits", "Accounts blocked by the failed-proof limit", ["kind"]
+            "sspr_rate_limit_hits",
+            "Blocks: an account's failed proofs used up, or a per-source or destination limit",
+            ["kind"],
         )
         self.breach_checks = self._counter(
             "sspr_breach_checks",
@@ -108,39 +111,33 @@ class Metrics:
         """The LdapDirectory on_latency hook."""
         self.directory_latency.labels(operation=operation).observe(seconds)
 
-    def observe_event(self, line: Mapping[str, object]) -> None:
-        """The AuditLog observer: one audit line may move one counter."""
-        event, outcome = line.get("event"), line.get("outcome")
-        profile = _label(line.get("profile"))
-        if event == "reset.requested":
-            self.resets_started.labels(profile=profile).inc()
-        elif event == "proof.succeeded" and self._trail is not None:
-            self._trail.proved(_label(line.get("user_dn")), _label(line.get("channel")))
-        elif event == "password.changed" and outcome == "success" and not _self_service(line):
-            self.resets_completed.labels(profile=profile, channel=self._channels(line)).inc()
-        elif event == "proof.failed":
-            self.proofs_failed.labels(reason=_label(line.get("reason"))).inc()
-        elif event == "code.sent" and outcome == "success":
-            self.codes_sent.labels(channel=_label(line.get("channel"))).inc()
-        elif event == "password.breach_checked":
-            self.breach_checks.labels(outcome=_label(outcome)).inc()
-        elif event == "account.blocked":
-            self.rate_limit_hits.labels(kind=_label(line.get("reason"))).inc()
+    def observe_event(self, record: AuditRecord) -> None:
+        """The AuditLog observer: one audit event may move one counter."""
+        profile = _label(record.profile)
+        match record.event:
+            case AuditEvent.RESET_REQUESTED:
+                self.resets_started.labels(profile=profile).inc()
+            case AuditEvent.PROOF_SUCCEEDED if self._trail is not None:
+                self._trail.proved(_label(record.user_dn), _label(record.channel))
+            case AuditEvent.PASSWORD_CHANGED if record.outcome is Outcome.SUCCESS:
+                self.resets_completed.labels(profile=profile, channel=self._channels(record)).inc()
+            case AuditEvent.PROOF_FAILED:
+                self.proofs_failed.labels(reason=_label(record.cause)).inc()
+            case AuditEvent.CODE_SENT if record.outcome is Outcome.SUCCESS:
+                self.codes_sent.labels(channel=_label(record.channel)).inc()
+            case AuditEvent.PASSWORD_BREACH_CHECKED:
+                self.breach_checks.labels(outcome=record.outcome.value).inc()
+            case AuditEvent.ACCOUNT_BLOCKED | AuditEvent.RATELIMIT_HIT:
+                self.rate_limit_hits.labels(kind=_label(record.cause)).inc()
 
-    def _channels(self, line: Mapping[str, object]) -> str:
-        user_dn = line.get("user_dn")
-        if self._trail is None or not isinstance(user_dn, str):
+    def _channels(self, record: AuditRecord) -> str:
+        if self._trail is None or record.user_dn is None:
             return UNKNOWN
-        return self._trail.completed(user_dn, self._steps_of(_label(line.get("profile"))))
+        return self._trail.completed(record.user_dn, self._steps_of(_label(record.profile)))
 
 
-def _self_service(line: Mapping[str, object]) -> bool:
-    # "Mon compte" changes a known password: not the end of a reset, and no proof to take.
-    return line.get("channel") == "self"
-
-
-def _label(value: object) -> str:
-    return value if isinstance(value, str) and value else UNKNOWN
+def _label(value: str | None) -> str:
+    return value or UNKNOWN
 
 
 def exposition(registry: CollectorRegistry) -> bytes:

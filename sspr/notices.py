@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from sspr.config import Settings
 from sspr.delivery.outbox import Notice, Outbox
+from sspr.domain.channels import Channel
 from sspr.domain.errors import DeliveryFailed, StoreUnavailable
 from sspr.domain.ports import Mailer, OutgoingMail, SmsSender, UserEntry
 
@@ -113,7 +114,7 @@ class TemplateNotifier:
         self, *, to: str, channel: str, profile: str, lang: str, code: str, minutes: int
     ) -> None:
         """The helpdesk's identity check: a code the caller reads out to the agent."""
-        if channel == "sms":
+        if channel == Channel.SMS:
             helpdesk = self._settings.helpdesk
             if self._sms is None or helpdesk is None:
                 raise DeliveryFailed("no SMS sender is configured")

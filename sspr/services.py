@@ -17,17 +17,20 @@ from sspr.domain.account import AccountService
 from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
 from sspr.domain.breach import BreachCheck
+from sspr.domain.channels import Channel
 from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService
 from sspr.domain.flow import Collaborators
 from sspr.domain.helpdesk import HelpdeskService
+from sspr.domain.limits import Counter, SourceLimits
 from sspr.domain.policy import PasswordPolicy
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.domain.reset import ResetService
 from sspr.domain.settings import DomainSettings
+from sspr.domain.sources import Sources
 from sspr.metrics import Metrics, ProofTrail
 from sspr.notices import TemplateNotifier
-from sspr.ratelimit import IpLimits
 from sspr.store import open_store
+from sspr.store.limits_storage import StoreStorage
 
 AuditContext = Callable[[], Mapping[str, str | None]]
 
@@ -51,7 +54,9 @@ class Services:
     account: AccountService
     # None when the configuration has no helpdesk section: the console then answers 404.
     helpdesk: HelpdeskService | None
-    ip_limits: IpLimits
+    # The source of a request (IPv6 folded to its network) and the per-area limits on it.
+    sources: Sources
+    source_limits: SourceLimits
     # ALTCHA challenges and the per-address failure counts.
     captcha: Captcha
     # The durable queue of notices (None without a mail server).
@@ -94,7 +99,10 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
     key = secret.encode()
     rules = settings.to_domain()
     policies = code_policies(settings)
+    counter = Counter(StoreStorage(store, clock), clock)
+    limits = settings.rate_limits.to_domain()
     parts = Collaborators(
+        counter=counter,
         directory=directory,
         store=store,
         audit=audit,
@@ -126,8 +134,9 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
             settings=rules, reset=reset, parts=parts, code_policies=policies, now=clock.now
         ),
         helpdesk=_helpdesk(rules, reset, parts, policies, clock),
-        ip_limits=IpLimits.over(store, settings.rate_limits.identify_per_ip_per_minute, audit),
-        captcha=Captcha(settings, key, store, clock),
+        sources=Sources(limits.ipv6_prefix, limits.trusted_networks),
+        source_limits=SourceLimits(counter, limits, audit),
+        captcha=Captcha(settings, key, store, counter, clock),
         outbox=outbox,
     )
 
@@ -164,8 +173,8 @@ def _breach_check(settings: Settings, audit: AuditLog) -> BreachCheck | None:
 
 def code_policies(settings: Settings) -> dict[str, CodePolicy]:
     """The configured rules of each code channel."""
-    alphabets = {"email": EMAIL_ALPHABET, "sms": SMS_ALPHABET}
-    policies = {}
+    alphabets = {Channel.EMAIL: EMAIL_ALPHABET, Channel.SMS: SMS_ALPHABET}
+    policies: dict[str, CodePolicy] = {}
     for channel, alphabet in alphabets.items():
         rules = getattr(settings.codes, channel)
         policies[channel] = CodePolicy(

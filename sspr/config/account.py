@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from sspr.config.base import CodeText, LdapFilter, Strict, Text
 from sspr.domain import settings as domain
-from sspr.domain.settings import HelpdeskAction
+from sspr.domain.helpdesk_actions import REASONS_REQUIRED_BY_DEFAULT, HelpdeskAction
 
 
 class AccountSessions(Strict):
@@ -40,7 +40,7 @@ class HelpdeskConfig(Strict):
     """identity_check: a temporary password needs the caller's identity checked first;
     reason: a written reason may stand in for the check."""
     reasons_required: list[HelpdeskAction] = Field(
-        default_factory=lambda: ["clear_recovery"]  # type: ignore[arg-type]
+        default_factory=lambda: sorted(REASONS_REQUIRED_BY_DEFAULT)
     )
     """Actions whose confirmation needs a written reason: send_reset, identity_check,
     temporary_password, unlock, clear_recovery."""

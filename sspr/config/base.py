@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated
 
+import limits
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sspr.domain import settings as domain
@@ -52,6 +53,21 @@ def _network(value: str) -> str:
 
 # One address (a /32 or /128) or a network in CIDR notation.
 Network = Annotated[str, AfterValidator(_network)]
+
+
+def _rates(value: str) -> str:
+    """A rate in the `limits` notation ("60/minute; 600/hour"), checked at load."""
+    try:
+        parsed = limits.parse_many(value)
+    except ValueError as exc:
+        raise ValueError(f'"{value}" is not a rate such as "60/minute; 600/hour"') from exc
+    if not parsed or any(rate.amount < 1 for rate in parsed):
+        raise ValueError(f'"{value}" is not a rate such as "60/minute; 600/hour"')
+    return value
+
+
+# Requests per period, one or several windows: "60/minute; 600/hour".
+Rates = Annotated[str, AfterValidator(_rates)]
 
 
 def parenthesised_filter(ldap_filter: str) -> str:

@@ -144,7 +144,8 @@ class Profile(Strict):
         tips = self.password_tips
         return domain.Profile(
             id=self.id, label=self.label.to_domain(), base=self.base, policy=self.policy,
-            channels=self.steps(), filter=self.filter, identifier=tuple(self.identifier),
+            channels=domain.steps_of(self.channels), filter=self.filter,
+            identifier=tuple(self.identifier),
             description=self.description.to_domain() if self.description else None,
             return_url=str(self.return_url) if self.return_url else None,
             questions_asked=self.questions_asked,

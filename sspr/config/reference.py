@@ -6,6 +6,7 @@ docstrings), so the reference cannot drift from the code; a test compares the tw
 
 from __future__ import annotations
 
+import enum
 import json
 import types
 from collections.abc import Iterator
@@ -18,7 +19,14 @@ from pydantic import BaseModel, HttpUrl
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from sspr.config.base import Strict, Text, _has_code_placeholder, _network, parenthesised_filter
+from sspr.config.base import (
+    Strict,
+    Text,
+    _has_code_placeholder,
+    _network,
+    _rates,
+    parenthesised_filter,
+)
 from sspr.config.settings import Settings
 
 INTRO = """\
@@ -44,6 +52,7 @@ secrets, then tests the directory, SMTP and Twilio (see [operations](operations.
 # Annotated types whose validator says more than their base type.
 _VALIDATED = {
     _network: "address or network (CIDR)",
+    _rates: "rate (`limits` notation)",
     parenthesised_filter: "LDAP filter",
     _has_code_placeholder: "text with `{code}`",
 }
@@ -152,6 +161,8 @@ def _type(annotation: Any, anchors: dict[type[BaseModel], str]) -> str:
         return _validated(args[1:]) or _type(args[0], anchors)
     if origin is Literal:
         return "one of " + ", ".join(f"`{value}`" for value in args)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return "one of " + ", ".join(f"`{member.value}`" for member in annotation)
     if origin is list:
         item = _type(args[0], anchors)
         return f"list of ({item})" if " or " in item else f"list of {item}"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ipaddress
 
+import limits
 from pydantic import Field
 
-from sspr.config.base import Network, Strict
+from sspr.config.base import Network, Rates, Strict
+from sspr.domain.limits import Area, SourceRules
 
 
 class AnswerHashing(Strict):
@@ -33,10 +35,51 @@ class AttemptLimit(Strict):
 
 
 class RateLimits(Strict):
-    """Limits per source address, counted in the shared store."""
+    """Requests per source and per area, counted in the shared store (docs/security.md).
 
-    identify_per_ip_per_minute: int = Field(default=10, ge=1, le=10000)
-    """Identifications one client address may submit per minute."""
+    A source is an IPv4 address, or an IPv6 network of `ipv6_prefix` bits. Each area has its
+    own bucket, so users identifying from a shared address never lock its helpdesk out."""
+
+    reset: Rates = "60/minute; 600/hour"
+    """Identifications of the reset journey (a class of 35 behind one NAT stays within)."""
+    account: Rates = "60/minute; 600/hour"
+    """Logins to « Mon compte » and one-form password changes."""
+    helpdesk: Rates = "30/minute; 300/hour"
+    """Staff logins to the helpdesk console."""
+    captcha_challenges: Rates = "120/minute; 1200/hour"
+    """Captcha challenges handed out (each costs the server a PBKDF2 run)."""
+    password_checks: Rates = "120/minute"
+    """Live checks and suggestions of a new password as the user types: far above what a
+    person types, far below a guessing robot's needs."""
+    ipv6_prefix: int = Field(default=64, ge=32, le=128)
+    """IPv6 addresses count as their network of this length: a subscriber holds a /64."""
+    trusted_networks: list[Network] = Field(default_factory=list)
+    """Networks the admin vouches for (a region's own network, a school's NAT): their
+    rates are multiplied by `trusted_factor`. Their users are still limited per account."""
+    trusted_factor: int = Field(default=10, ge=1, le=1000)
+    """How much higher the rates of the trusted networks are."""
+    identify_per_ip_per_minute: int | None = Field(default=None, ge=1, le=10000)
+    """Deprecated: sets the per-minute rate of `reset`, `account` and `helpdesk` at once,
+    each in its own bucket."""
+
+    def to_domain(self) -> SourceRules:
+        """The domain's rules."""
+        rates = {
+            Area.RESET: self.reset,
+            Area.ACCOUNT: self.account,
+            Area.HELPDESK: self.helpdesk,
+            Area.CAPTCHA: self.captcha_challenges,
+            Area.PASSWORD_CHECK: self.password_checks,
+        }
+        if self.identify_per_ip_per_minute is not None:
+            old = f"{self.identify_per_ip_per_minute}/minute"
+            rates.update({Area.RESET: old, Area.ACCOUNT: old, Area.HELPDESK: old})
+        return SourceRules(
+            rates={area: tuple(limits.parse_many(value)) for area, value in rates.items()},
+            trusted_factor=self.trusted_factor,
+            ipv6_prefix=self.ipv6_prefix,
+            trusted_networks=tuple(self.trusted_networks),
+        )
 
 
 class MonitoringConfig(Strict):
@@ -69,8 +112,9 @@ class CaptchaConfig(Strict):
     """ALTCHA proof of work, for the profiles whose `captcha` is not "off"."""
 
     failures_before: int = Field(default=3, ge=1, le=1000)
-    """For after_failures: failures from one address (an IPv6 /64) that bring the captcha
-    up. A neutral identification, a wrong answer or a wrong code counts."""
+    """For after_failures: failures from one source (an address, an IPv6 /64: see
+    `rate_limits.ipv6_prefix`) that bring the captcha up. A neutral identification, a wrong
+    answer or a wrong code counts."""
     window_seconds: int = Field(default=3600, ge=60, le=86400)
     """The period in which those failures are counted."""
     cost: int = Field(default=1000, ge=100, le=100_000)

@@ -15,7 +15,8 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 
-from sspr.domain.audit import AuditLog
+from sspr.domain.audit import AuditEvent, AuditLog, Outcome
+from sspr.domain.channels import Channel
 from sspr.domain.errors import SsprError
 from sspr.domain.ports import Mailer, OutgoingMail, Store
 
@@ -87,7 +88,7 @@ class Outbox:
                 self._store.ack(QUEUE, item.id)
             elif item.claims >= MAX_ATTEMPTS:
                 self._store.ack(QUEUE, item.id)
-                self._record(notice, "failure", "gave_up")
+                self._record(notice, Outcome.FAILURE, "gave_up")
         return sent
 
     def start(self) -> None:
@@ -115,11 +116,11 @@ class Outbox:
         except SsprError as error:
             _logger.warning("outbox: %s not sent (attempt %d): %s", notice.kind, attempt, error)
             return False
-        self._record(notice, "success", None)
+        self._record(notice, Outcome.SUCCESS, None)
         return True
 
-    def _record(self, notice: Notice, outcome: str, reason: str | None) -> None:
+    def _record(self, notice: Notice, outcome: Outcome, reason: str | None) -> None:
         self._audit.record(
-            "notification.sent", outcome, user_dn=notice.user_dn, profile=notice.profile,
-            channel="email", reason=f"{notice.kind}: {reason}" if reason else notice.kind,
+            AuditEvent.NOTIFICATION_SENT, outcome, user_dn=notice.user_dn, profile=notice.profile,
+            channel=Channel.EMAIL, cause=f"{notice.kind}: {reason}" if reason else notice.kind,
         )  # fmt: skip

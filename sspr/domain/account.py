@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sspr.domain.answers import encode_custom_question, normalize_answer
+from sspr.domain.audit import AuditEvent, Outcome
+from sspr.domain.channels import Channel
 from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
     AnswerProblems,
@@ -20,7 +22,7 @@ from sspr.domain.errors import (
     PolicyViolations,
 )
 from sspr.domain.flow import Collaborators, password_state, registered_questions
-from sspr.domain.limits import subject_key
+from sspr.domain.keys import account_subject, subject_key
 from sspr.domain.masks import mask_email
 from sspr.domain.notify import notify_after_write
 from sspr.domain.phone import first_mobile, mask_mobile, normalize_mobile
@@ -106,21 +108,30 @@ class AccountService:
         password = normalize_password(password)  # é typed either way: the form written (NFC)
         result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
         if entry is None or not (result.ok or result.expired or result.locked):
-            self._audit.record("login", "failure", user_dn=entry.dn if entry else None,
-                               profile=profile.id, reason="invalid_credentials")  # fmt: skip
+            self._audit.record(
+                AuditEvent.ACCOUNT_LOGIN, Outcome.FAILURE, user_dn=entry.dn if entry else None,
+                profile=profile.id, cause="invalid_credentials",
+            )  # fmt: skip
             raise InvalidCredentials()
         if result.locked:
-            self._audit.record("login", "failure", user_dn=entry.dn, profile=profile.id,
-                               reason="locked")  # fmt: skip
+            self._audit.record(
+                AuditEvent.ACCOUNT_LOGIN, Outcome.FAILURE, user_dn=entry.dn, profile=profile.id,
+                cause="locked",
+            )  # fmt: skip
             raise PasswordRefused(PasswordRefusal.LOCKED)
         state = "expired" if result.expired else "must_change" if result.must_change else None
-        self._audit.record("login", "success", user_dn=entry.dn, profile=profile.id, reason=state)
+        self._audit.record(
+            AuditEvent.ACCOUNT_LOGIN, Outcome.SUCCESS, user_dn=entry.dn, profile=profile.id,
+            cause=state,
+        )  # fmt: skip
         return entry, result
 
     def confirm_password(self, entry: UserEntry, password: str) -> None:
         """Check the current password again before a sensitive change."""
         if not self._directory.authenticate(entry.dn, normalize_password(password)).ok:
-            self._audit.record("login", "failure", user_dn=entry.dn, reason="reauth")
+            self._audit.record(
+                AuditEvent.ACCOUNT_LOGIN, Outcome.FAILURE, user_dn=entry.dn, cause="reauth",
+            )  # fmt: skip
             raise InvalidCredentials()
 
     def entry(self, dn: str) -> UserEntry:
@@ -156,8 +167,9 @@ class AccountService:
         else:
             self._store.set(self._snooze_key(entry), b"1", days * 86400)
         self._audit.record(
-            "enrolment.changed", "success", user_dn=entry.dn, reason="reminder_snoozed"
-        )
+            AuditEvent.ENROLMENT_CHANGED, Outcome.SUCCESS, user_dn=entry.dn,
+            cause="reminder_snoozed",
+        )  # fmt: skip
 
     def _snoozed_until(self, entry: UserEntry) -> float:
         if not self._settings.reminder_in_directory:
@@ -167,7 +179,7 @@ class AccountService:
         return until.timestamp() if until is not None else 0.0
 
     def _snooze_key(self, entry: UserEntry) -> str:
-        return "reminder:" + subject_key("dn", entry.dn.casefold())
+        return "reminder:" + account_subject(entry.dn)
 
     # -- security questions ------------------------------------------------------------------
 
@@ -237,7 +249,7 @@ class AccountService:
         minutes = max(1, int(policy.ttl // 60))
 
         def deliver(code: str) -> None:
-            if channel == "sms":
+            if channel == Channel.SMS:
                 self._notifier.sms_code(to=destination, lang=lang, code=code, minutes=minutes)
             else:
                 self._notifier.contact_code(to=destination, profile=profile.id, lang=lang,
@@ -250,7 +262,7 @@ class AccountService:
         self._store.set(self._pending_key(entry, channel), destination.encode(), policy.ttl)
         return (
             mask_mobile(destination, self._region())
-            if channel == "sms"
+            if channel == Channel.SMS
             else mask_email(destination)
         )
 
@@ -265,12 +277,16 @@ class AccountService:
                            password_state=password_state(entry))  # fmt: skip
         destination = pending.decode()
         self._store.delete(self._pending_key(entry, channel))
-        field_name: RecoveryField = "mobile" if channel == "sms" else "mail"
+        field_name: RecoveryField = "mobile" if channel == Channel.SMS else "mail"
         self._directory.write_recovery(entry.dn, {field_name: [destination]})
-        if channel == "email":
+        if channel == Channel.EMAIL:
             self._warn_old_addresses(profile, entry, destination, lang)
         self._changed(
-            profile, entry, field_name, lang, new_mail=destination if channel == "email" else None
+            profile,
+            entry,
+            field_name,
+            lang,
+            new_mail=destination if channel == Channel.EMAIL else None,
         )
 
     def _warn_old_addresses(
@@ -286,7 +302,7 @@ class AccountService:
 
     def _normalized_contact(self, channel: str, value: str) -> str:
         value = value.strip()
-        if channel == "sms":
+        if channel == Channel.SMS:
             mobile = normalize_mobile(value, self._region())
             if mobile is None:
                 raise InvalidContact(value)
@@ -339,11 +355,15 @@ class AccountService:
             self._directory.change_own_password(entry.dn, old, new)
         except (InvalidCredentials, PasswordRefused) as refused:
             reason = getattr(getattr(refused, "reason", None), "value", "invalid_credentials")
-            self._audit.record("password.changed", "failure", user_dn=entry.dn, profile=profile.id,
-                               channel="self", reason=reason)  # fmt: skip
+            self._audit.record(
+                AuditEvent.ACCOUNT_PASSWORD_CHANGED, Outcome.FAILURE, user_dn=entry.dn,
+                profile=profile.id, cause=reason,
+            )  # fmt: skip
             raise
-        self._audit.record("password.changed", "success", user_dn=entry.dn, profile=profile.id,
-                           channel="self")  # fmt: skip
+        self._audit.record(
+            AuditEvent.ACCOUNT_PASSWORD_CHANGED, Outcome.SUCCESS, user_dn=entry.dn,
+            profile=profile.id,
+        )  # fmt: skip
         self._notify("password_changed", entry, profile, lambda: self._notifier.password_changed(
             entry=entry, profile=profile.id, lang=lang))  # fmt: skip
 
@@ -353,8 +373,10 @@ class AccountService:
         self, profile: Profile, entry: UserEntry, what: str, lang: str, new_mail: str | None = None
     ) -> None:
         """Audit a change of personal data and confirm it by mail (seed 003)."""
-        self._audit.record("enrolment.changed", "success", user_dn=entry.dn, profile=profile.id,
-                           reason=what)  # fmt: skip
+        self._audit.record(
+            AuditEvent.ENROLMENT_CHANGED, Outcome.SUCCESS, user_dn=entry.dn, profile=profile.id,
+            cause=what,
+        )  # fmt: skip
         to = new_mail or (entry.mails[0] if entry.mails else None)
         if to:
             self._notify("personal_data_changed", entry, profile,

@@ -1,11 +1,19 @@
-"""Audit events: one structured JSON line per security event, never a secret."""
+"""Audit events: one structured JSON line per security event, never a secret.
+
+The schema (docs/operations.md, "Audit trail"): every line has `time`, `event`, `outcome`
+and the standard fields below, null when they do not apply. `cause` says why (a failure's
+cause, or a state such as "temporary"); `agent_note` is the written reason a helpdesk agent
+gave. Extra fields of an event (`state` of an unlock) follow.
+"""
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import IO
 
@@ -14,14 +22,83 @@ from sspr.domain.ports import Clock, SystemClock
 # Keys a caller may never put in an event, whatever it passes: a last line of defence.
 _SECRET_KEYS = frozenset({"password", "new_password", "answer", "answers", "code", "token"})
 
+
+class AuditEvent(enum.StrEnum):
+    """Every event the audit trail knows; `family.action`, the family saying who acts."""
+
+    RESET_REQUESTED = "reset.requested"
+    PROOF_SUCCEEDED = "proof.succeeded"
+    PROOF_FAILED = "proof.failed"
+    ACCOUNT_BLOCKED = "account.blocked"  # failed proofs used up: the account is blocked
+    CODE_SENT = "code.sent"
+    RATELIMIT_HIT = "ratelimit.hit"  # a per-source or per-destination limit refused
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105 - the end of a reset
+    PASSWORD_BREACH_CHECKED = "password.breach_checked"  # noqa: S105 - an event name
+    NOTIFICATION_SENT = "notification.sent"
+    CAPTCHA_REFUSED = "captcha.refused"
+    ACCOUNT_LOGIN = "account.login"  # « Mon compte »
+    # Changed in « Mon compte », knowing the old one.
+    ACCOUNT_PASSWORD_CHANGED = "account.password_changed"  # noqa: S105 - an event name
+    ENROLMENT_CHANGED = "enrolment.changed"
+    HELPDESK_LOGIN = "helpdesk.login"
+    HELPDESK_LOGOUT = "helpdesk.logout"
+    HELPDESK_RESET_SENT = "helpdesk.reset_sent"
+    HELPDESK_IDENTITY_CODE_SENT = "helpdesk.identity_code_sent"
+    HELPDESK_IDENTITY_CHECKED = "helpdesk.identity_checked"
+    HELPDESK_TEMPORARY_PASSWORD = "helpdesk.temporary_password"  # noqa: S105 - an event name
+    HELPDESK_UNLOCK = "helpdesk.unlock"
+    HELPDESK_RECOVERY_CLEARED = "helpdesk.recovery_cleared"
+    ADMIN_EXPLAIN = "admin.explain"  # an admin asked why an account is (not) found
+
+
+class Outcome(enum.StrEnum):
+    """How an event ended."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    NO_ACCOUNT = "no_account"  # a reset for an identifier that names no account
+    NOT_ENROLLED = "not_enrolled"  # a reset for an account with nothing to prove itself with
+    # password.breach_checked: the verdict of the range service (sspr.domain.breach).
+    CLEAN = "clean"
+    BREACHED = "breached"
+    UNAVAILABLE_ALLOWED = "unavailable_allowed"
+    UNAVAILABLE_BLOCKED = "unavailable_blocked"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit event, as written."""
+
+    time: str
+    event: AuditEvent
+    outcome: Outcome
+    user_dn: str | None = None
+    profile: str | None = None
+    channel: str | None = None
+    cause: str | None = None
+    agent: str | None = None
+    agent_note: str | None = None
+    request_id: str | None = None
+    source_ip: str | None = None
+    detail: Mapping[str, str | int | None] = field(default_factory=dict)
+
+    def as_line(self) -> dict[str, object]:
+        """The JSON object of the line: the standard fields, then the event's details."""
+        line: dict[str, object] = {k: v for k, v in asdict(self).items() if k != "detail"}
+        line.update((k, v) for k, v in self.detail.items() if k not in line)
+        return line
+
+
 # Every line carries these, null when they do not apply, so the trail has one schema.
-STANDARD_FIELDS = (
-    "user_dn", "profile", "channel", "reason", "request_id", "source_ip", "agent"
-)  # fmt: skip
+STANDARD_FIELDS = tuple(
+    name
+    for name in AuditRecord.__dataclass_fields__
+    if name not in {"time", "event", "outcome", "detail"}
+)
 
 ContextProvider = Callable[[], Mapping[str, str | None]]
-# Called with each line once written (the metrics are built this way, outside the domain).
-Observer = Callable[[Mapping[str, object]], None]
+# Called with each record once written (the metrics are built this way, outside the domain).
+Observer = Callable[[AuditRecord], None]
 
 _logger = logging.getLogger(__name__)
 
@@ -43,29 +120,40 @@ class AuditLog:
         self._observers = tuple(observers)
         self._lock = threading.Lock()
 
-    def record(self, event: str, outcome: str, **fields: str | int | None) -> dict[str, object]:
+    def record(
+        self,
+        event: AuditEvent,
+        outcome: Outcome,
+        *,
+        user_dn: str | None = None,
+        profile: str | None = None,
+        channel: str | None = None,
+        cause: str | None = None,
+        agent: str | None = None,
+        agent_note: str | None = None,
+        **detail: str | int | None,
+    ) -> AuditRecord:
         """Write one event; request fields (id, source IP) come from the context provider."""
-        line: dict[str, object] = {
-            "time": datetime.fromtimestamp(self._clock.now(), UTC).isoformat(),
-            "event": event,
-            "outcome": outcome,
-            **dict.fromkeys(STANDARD_FIELDS),
-        }
-        if self._context is not None:
-            line.update(self._context())
-        line.update((key, value) for key, value in fields.items() if key not in _SECRET_KEYS)
-        text = json.dumps(line, ensure_ascii=False, sort_keys=True)
+        context = self._context() if self._context is not None else {}
+        record = AuditRecord(
+            time=datetime.fromtimestamp(self._clock.now(), UTC).isoformat(),
+            event=event, outcome=outcome, user_dn=user_dn, profile=profile, channel=channel,
+            cause=cause, agent=agent, agent_note=agent_note,
+            request_id=context.get("request_id"), source_ip=context.get("source_ip"),
+            detail={k: v for k, v in detail.items() if k not in _SECRET_KEYS},
+        )  # fmt: skip
+        text = json.dumps(record.as_line(), ensure_ascii=False, sort_keys=True)
         with self._lock:
             for stream in self._streams:
                 stream.write(text + "\n")
                 stream.flush()
-        self._notify(line)
-        return line
+        self._notify(record)
+        return record
 
-    def _notify(self, line: Mapping[str, object]) -> None:
+    def _notify(self, record: AuditRecord) -> None:
         for observer in self._observers:
             try:
-                observer(line)
+                observer(record)
             except Exception:
                 # Counting an event must never undo it: the reset already happened.
-                _logger.exception("audit observer failed on %s", line.get("event"))
+                _logger.exception("audit observer failed on %s", record.event)

@@ -1,4 +1,8 @@
-"""Reading the audit trail back: the latest events of its JSON-lines file, filtered."""
+"""Reading the audit trail back: the latest events of its JSON-lines file, filtered.
+
+Lines written before the schema had `cause` and `agent_note` are read in today's terms, so
+the helpdesk's audit page shows a year of history the same way (docs/operations.md).
+"""
 
 from __future__ import annotations
 
@@ -54,7 +58,31 @@ def _parse(line: str) -> Event | None:
         parsed = json.loads(line)
     except ValueError:
         return None
-    return parsed if isinstance(parsed, dict) and isinstance(parsed.get("event"), str) else None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("event"), str):
+        return None
+    return _upgrade(parsed)
+
+
+def _upgrade(line: Event) -> Event:
+    """An older line in today's schema: `reason` and `error` split into cause and agent_note."""
+    if "reason" not in line and "error" not in line and line["event"] not in _RENAMED:
+        return line
+    line = dict(line)
+    reason, error = line.pop("reason", None), line.pop("error", None)
+    if str(line["event"]).startswith("helpdesk."):
+        # The helpdesk wrote the agent's note as `reason`, and the failure as `error`.
+        line.setdefault("agent_note", reason)
+        line.setdefault("cause", error)
+    else:
+        line.setdefault("cause", reason or error)
+    if line["event"] == "password.changed" and line.get("channel") == "self":
+        line["event"], line["channel"] = "account.password_changed", None
+    line["event"] = _RENAMED.get(str(line["event"]), line["event"])
+    return line
+
+
+# Event names changed since, old to new.
+_RENAMED = {"login": "account.login"}
 
 
 def _is_event(parsed: Event, wanted: str) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal, Protocol
 
-from sspr.domain.audit import AuditLog
+from sspr.domain.audit import AuditEvent, AuditLog, Outcome
 from sspr.domain.errors import RangeUnavailable
 
 PREFIX_LENGTH = 5
@@ -72,7 +72,7 @@ class BreachCheck:
         else:
             verdict = BreachVerdict.BREACHED if breached else BreachVerdict.CLEAN
         self.audit.record(
-            "password.breach_checked", verdict.value, user_dn=user_dn, profile=profile,
-            reason=reason,
+            AuditEvent.PASSWORD_BREACH_CHECKED, Outcome(verdict.value), user_dn=user_dn,
+            profile=profile, cause=reason,
         )  # fmt: skip
         return verdict

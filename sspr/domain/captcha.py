@@ -1,4 +1,4 @@
-"""When a form asks for a captcha: always, never, or after failures from the same address.
+"""When a form asks for a captcha: always, never, or after failures from the same source.
 
 Pure: the failures are counted in the shared store; the proof of work itself (ALTCHA) is the
 web layer's business.
@@ -6,13 +6,11 @@ web layer's business.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
-from sspr.domain.limits import subject_key
-from sspr.domain.ports import Store
-
-MODES = ("off", "always", "after_failures")
+from sspr.domain import keys
+from sspr.domain.limits import Counter, per_window
+from sspr.domain.sources import Source
 
 
 @dataclass(frozen=True)
@@ -23,50 +21,29 @@ class CaptchaRule:
     window: float
 
 
-def source_of(address: str | None) -> str:
-    """The source an address counts for: an IPv4 address, or the /64 of an IPv6 one.
-
-    One IPv6 subscriber usually holds a whole /64 and could otherwise change address at will.
-    Anything unreadable counts as one "unknown" source.
-    """
-    try:
-        ip = ipaddress.ip_address((address or "").strip())
-    except ValueError:
-        return "unknown"
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
-
-
 class CaptchaGate:
-    """Failures per source address, kept in the store (hashed) for a window."""
+    """Failures per source (an address, an IPv6 /64), counted in the store under a hash."""
 
-    def __init__(self, store: Store, rule: CaptchaRule) -> None:
-        self._store = store
-        self._rule = rule
+    def __init__(self, counter: Counter, rule: CaptchaRule) -> None:
+        self._counter = counter
+        self._rate = per_window(rule.failures_before, rule.window)
 
-    def required(self, mode: str, address: str | None) -> bool:
-        """Whether a form of a profile in this mode needs a solved captcha from this address."""
+    def required(self, mode: str, source: Source) -> bool:
+        """Whether a form of a profile in this mode needs a solved captcha from this source."""
         if mode == "always":
             return True
         if mode == "after_failures":
-            return self.failures(address) >= self._rule.failures_before
+            return not self._counter.within(self._rate, keys.captcha_failures_key(source))
         if mode == "off":
             return False
         raise ValueError(f"unknown captcha mode {mode!r}")
 
-    def record_failure(self, address: str | None) -> int:
-        """Count one failure from this address; return the failures in the current window."""
-        return self._store.incr(self._key(address), self._rule.window)
+    def record_failure(self, source: Source) -> int:
+        """Count one failure from this source; return the failures in the current window."""
+        key = keys.captcha_failures_key(source)
+        self._counter.hit(self._rate, key)
+        return self._counter.count(self._rate, key)
 
-    def failures(self, address: str | None) -> int:
-        """The failures counted for this address in the current window."""
-        raw = self._store.get(self._key(address))
-        return int(raw) if raw is not None else 0
-
-    @staticmethod
-    def _key(address: str | None) -> str:
-        # Hashed like every other subject, so a leaked store lists no addresses.
-        return "captcha:failures:" + subject_key("source", source_of(address))
+    def failures(self, source: Source) -> int:
+        """The failures counted for this source in the current window."""
+        return self._counter.count(self._rate, keys.captcha_failures_key(source))

@@ -1,7 +1,8 @@
 """Every error the domain raises on purpose, in one hierarchy the web layer maps to pages.
 
 - `Unavailable`: something sspr depends on does not answer (an error page, 503).
-- `Blocked`: too many attempts; the user must wait `retry_after` seconds (the block page).
+- `Blocked`: too many attempts; the user must wait `retry_after` seconds (the block page):
+  `AccountBlocked` after failed proofs, `SourceLimited` for a network address.
 - `FlowGone`: the reset flow expired or a step came out of order (start again).
 - `Refusal`: the request was understood and refused; the form says why. Two are the
   directory's own: `DirectoryRefused` (rights, schema: logged, an error page) and
@@ -13,6 +14,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from sspr.domain.channels import Channel
 
 if TYPE_CHECKING:
     from sspr.domain.policy import Assessment, Rule
@@ -63,8 +66,16 @@ class Blocked(SsprError):
         self.retry_after = retry_after
 
 
-class TooManyAttempts(Blocked):
-    """The account is temporarily blocked after too many failed proofs."""
+class AccountBlocked(Blocked):
+    """The account (or the identifier) is blocked after too many failed proofs."""
+
+
+class SourceLimited(Blocked):
+    """Too many requests of one area came from this network address (an IPv6 /64)."""
+
+    def __init__(self, retry_after: float, area: str) -> None:
+        super().__init__(retry_after)
+        self.area = area
 
 
 # -- the reset flow ------------------------------------------------------------------------
@@ -163,7 +174,7 @@ class WrongAnswer(Refusal):
 class NotEnrolled(Refusal):
     """The account cannot prove a step, and the profile says so openly."""
 
-    def __init__(self, profile_id: str, channel: str = "question") -> None:
+    def __init__(self, profile_id: str, channel: str = Channel.QUESTION) -> None:
         super().__init__(f"{profile_id}: {channel}")
         self.profile_id = profile_id
         self.channel = channel

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sspr.domain.audit import AuditLog
+from sspr.domain.audit import AuditEvent, AuditLog, Outcome
 from sspr.domain.flow import registered_questions
 from sspr.domain.flow_codes import code_destination
 from sspr.domain.masks import mask_email
@@ -83,9 +83,9 @@ class Explainer:
         matches = tuple(self._match(entry) for entry in found[:MATCH_CAP])
         verdicts = tuple(self._verdict(p, identifier) for p in profiles)
         self._audit.record(
-            "admin.explain", "success" if matches else "no_account", agent=agent,
-            profile=profile_id, user_dn=matches[0].entry.dn if len(matches) == 1 else None,
-            matches=len(found),
+            AuditEvent.ADMIN_EXPLAIN, Outcome.SUCCESS if matches else Outcome.NO_ACCOUNT,
+            agent=agent, profile=profile_id,
+            user_dn=matches[0].entry.dn if len(matches) == 1 else None, matches=len(found),
         )  # fmt: skip
         return Explanation(identifier, matches, len(found) > MATCH_CAP, verdicts)
 

@@ -12,11 +12,10 @@ from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stor
 from sspr.domain.audit import AuditLog
 from sspr.domain.breach import BreachCheck
 from sspr.domain.codes import CodeService
+from sspr.domain.limits import Counter
 from sspr.domain.notify import Notifier
 from sspr.domain.ports import Directory, Store, UserEntry
 from sspr.domain.settings import DomainSettings
-
-CODE_CHANNELS = ("email", "sms")
 
 
 @dataclass(frozen=True)
@@ -87,6 +86,8 @@ class Collaborators:
 
     directory: Directory
     store: Store
+    # The shared counters every limit counts with.
+    counter: Counter
     audit: AuditLog
     hasher: AnswerHasher
     codes: CodeService

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from sspr.domain.audit import AuditLog
+from sspr.domain.audit import AuditEvent, AuditLog, Outcome
+from sspr.domain.channels import Channel
 from sspr.domain.codes import CodePolicy, CodeService
 from sspr.domain.errors import DeliveryFailed, TooManySends
 from sspr.domain.flow import Collaborators, Flow
@@ -49,19 +50,20 @@ class FlowCodes:
             )  # fmt: skip
         except DeliveryFailed as failed:
             self._audit.record(
-                "code.sent", "failure", user_dn=flow.dn, profile=flow.profile,
-                channel=flow.channel, reason=failed.reason,
+                AuditEvent.CODE_SENT, Outcome.FAILURE, user_dn=flow.dn, profile=flow.profile,
+                channel=flow.channel, cause=failed.reason,
             )  # fmt: skip
             raise
         except TooManySends:
             self._audit.record(
-                "ratelimit.hit", "failure", user_dn=flow.dn, profile=flow.profile,
-                channel=flow.channel, reason="destination",
+                AuditEvent.RATELIMIT_HIT, Outcome.FAILURE, user_dn=flow.dn, profile=flow.profile,
+                channel=flow.channel, cause="destination",
             )  # fmt: skip
             raise
         self._audit.record(
-            "code.sent", "success", user_dn=flow.dn, profile=flow.profile, channel=flow.channel
-        )
+            AuditEvent.CODE_SENT, Outcome.SUCCESS, user_dn=flow.dn, profile=flow.profile,
+            channel=flow.channel,
+        )  # fmt: skip
 
     def _deliverer(
         self, flow: Flow, destination: str, policy: CodePolicy, *, rehearsal: bool = False
@@ -69,7 +71,7 @@ class FlowCodes:
         minutes = max(1, int(policy.ttl // 60))
 
         def deliver(code: str) -> None:
-            if flow.channel == "sms":
+            if flow.channel == Channel.SMS:
                 self._notifier.sms_code(to=destination, lang=flow.lang, code=code,
                                         minutes=minutes, rehearsal=rehearsal)  # fmt: skip
                 return
@@ -89,7 +91,7 @@ class FlowCodes:
     def _decoy_destination(flow: Flow) -> str:
         """The To of a decoy's rehearsed message, shaped like a real one (never delivered)."""
         identifier = flow.identifier.strip()
-        if flow.channel == "sms" or "@" in identifier:
+        if flow.channel == Channel.SMS or "@" in identifier:
             return identifier
         # RFC 2606's reserved top-level domain: an address that can never be delivered.
         return f"{identifier}@mail.invalid"
@@ -101,6 +103,6 @@ class FlowCodes:
 
 def code_destination(settings: DomainSettings, channel: str, entry: UserEntry) -> str | None:
     """Where an account receives codes on `channel`: its first mail, its first usable mobile."""
-    if channel == "email":
+    if channel == Channel.EMAIL:
         return entry.mails[0] if entry.mails else None
     return first_mobile(list(entry.mobiles), settings.region)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from sspr.domain.audit import AuditEvent, Outcome
 from sspr.domain.audit_trail import Event
+from sspr.domain.channels import Channel
 from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
     ActionUnavailable,
@@ -27,9 +29,9 @@ from sspr.domain.errors import (
     StoreUnavailable,
 )
 from sspr.domain.flow import Collaborators, password_state
+from sspr.domain.helpdesk_actions import ACTIONS, HelpdeskAction
 from sspr.domain.helpdesk_lookup import AccountLookup
 from sspr.domain.helpdesk_model import (
-    ACTION_EVENTS,
     REASON_MAX,
     RESULT_TTL,
     Agent,
@@ -37,14 +39,14 @@ from sspr.domain.helpdesk_model import (
     UserSummary,
     audit_error,
 )
-from sspr.domain.limits import subject_key
+from sspr.domain.keys import subject_key
 from sspr.domain.notify import notify_after_write
 from sspr.domain.once import OneTimeResults, Submissions
 from sspr.domain.policy import UserContext, generate_password, normalize_password
 from sspr.domain.ports import LoginResult, UserEntry
 from sspr.domain.reset import ResetService
 from sspr.domain.sessions import TokenSessions
-from sspr.domain.settings import DomainSettings, HelpdeskAction, HelpdeskRules, Profile
+from sspr.domain.settings import DomainSettings, HelpdeskRules, Profile
 
 
 class HelpdeskService:
@@ -112,11 +114,11 @@ class HelpdeskService:
         if not self.is_staff(entry.dn):
             self._login_failed(agent, "not_staff")
             raise NotStaff()
-        self._audit.record("helpdesk.login", "success", agent=entry.login)
+        self._audit.record(AuditEvent.HELPDESK_LOGIN, Outcome.SUCCESS, agent=entry.login)
         return Agent(entry.dn, entry.login, entry.display_name or entry.login)
 
     def _login_failed(self, agent: str | None, error: str) -> None:
-        self._audit.record("helpdesk.login", "failure", agent=agent, error=error)
+        self._audit.record(AuditEvent.HELPDESK_LOGIN, Outcome.FAILURE, agent=agent, cause=error)
 
     def is_staff(self, dn: str) -> bool:
         """Whether the account may use the console now (checked at every request)."""
@@ -128,7 +130,7 @@ class HelpdeskService:
 
     def logout(self, agent: Agent) -> None:
         """Record the end of an agent's session."""
-        self._audit.record("helpdesk.logout", "success", agent=agent.login)
+        self._audit.record(AuditEvent.HELPDESK_LOGOUT, Outcome.SUCCESS, agent=agent.login)
 
     # -- search and summary ------------------------------------------------------------------
 
@@ -152,7 +154,7 @@ class HelpdeskService:
         Returns the masked destination. The user goes on in their own browser: the email
         link opens the flow anywhere, and a code typed in a flow already open still works.
         """
-        summary, profile = self._acting_on(agent, "send_reset", dn, reason)
+        summary, profile = self._acting_on(agent, HelpdeskAction.SEND_RESET, dn, reason)
         if channel not in summary.reset_channels:
             raise ActionUnavailable("no_channel")
         entry = summary.entry
@@ -168,23 +170,30 @@ class HelpdeskService:
                 flow = self._reset.choose(flow.id, channel)
         except (Refusal, Blocked) as failed:  # every refusal is audited
             self._audit.record(
-                "helpdesk.reset_sent", "failure", error=audit_error(failed), **fields
-            )
+                AuditEvent.HELPDESK_RESET_SENT, Outcome.FAILURE, cause=audit_error(failed),
+                **fields,
+            )  # fmt: skip
             raise
         # A flow without the account is the neutral response (not enrolled, ambiguous).
         if flow.dn is None or flow.channel != channel:
-            self._audit.record("helpdesk.reset_sent", "failure", error="not_enrolled", **fields)
+            self._audit.record(
+                AuditEvent.HELPDESK_RESET_SENT, Outcome.FAILURE, cause="not_enrolled", **fields,
+            )  # fmt: skip
             raise ActionUnavailable("not_enrolled")
-        self._audit.record("helpdesk.reset_sent", "success", **fields)
+        self._audit.record(AuditEvent.HELPDESK_RESET_SENT, Outcome.SUCCESS, **fields)
         return self.lookup.masked(entry, channel)
 
     def send_identity_code(self, agent: Agent, dn: str, channel: str, reason: str = "") -> str:
         """Send the caller a code to read out; return the masked destination."""
-        summary, _ = self._acting_on(agent, "identity_check", dn, reason, needs_profile=False)
+        summary, _ = self._acting_on(
+            agent, HelpdeskAction.IDENTITY_CHECK, dn, reason, needs_profile=False
+        )
         if channel not in summary.identity_channels:
             raise ActionUnavailable("no_channel")
         entry = summary.entry
-        destination = entry.mails[0] if channel == "email" else self.lookup.mobile(entry) or ""
+        destination = (
+            entry.mails[0] if channel == Channel.EMAIL else self.lookup.mobile(entry) or ""
+        )
         policy = self._code_policies[channel]
         minutes = max(1, int(policy.ttl // 60))
         profile_id, lang = summary.profiles[0], self._settings.default_language
@@ -200,10 +209,10 @@ class HelpdeskService:
                 password_state=password_state(entry), policy=policy, deliver=deliver,
             )  # fmt: skip
         except Refusal as failed:
-            event = "helpdesk.identity_code_sent"
-            self._audit.record(event, "failure", error=audit_error(failed), **fields)
+            event = AuditEvent.HELPDESK_IDENTITY_CODE_SENT
+            self._audit.record(event, Outcome.FAILURE, cause=audit_error(failed), **fields)
             raise
-        self._audit.record("helpdesk.identity_code_sent", "success", **fields)
+        self._audit.record(AuditEvent.HELPDESK_IDENTITY_CODE_SENT, Outcome.SUCCESS, **fields)
         return self.lookup.masked(entry, channel)
 
     def check_identity(self, agent: Agent, dn: str, channel: str, code: str) -> float:
@@ -215,12 +224,14 @@ class HelpdeskService:
             self._codes.verify(subject=self._identity_subject(entry), channel=channel, code=code,
                                password_state=password_state(entry))  # fmt: skip
         except Refusal as failed:
-            self._audit.record("helpdesk.identity_checked", "failure", error=audit_error(failed),
-                               **fields)  # fmt: skip
+            self._audit.record(
+                AuditEvent.HELPDESK_IDENTITY_CHECKED, Outcome.FAILURE, cause=audit_error(failed),
+                **fields,
+            )  # fmt: skip
             raise
         ttl = self._config.identity_check_valid_seconds
         self._store.set(self._checked_key(agent, entry.dn), channel.encode(), ttl)
-        self._audit.record("helpdesk.identity_checked", "success", **fields)
+        self._audit.record(AuditEvent.HELPDESK_IDENTITY_CHECKED, Outcome.SUCCESS, **fields)
         return self._now() + ttl
 
     def identity_checked(self, agent: Agent, dn: str) -> float | None:
@@ -243,14 +254,16 @@ class HelpdeskService:
         sealed for this agent's session, for reveal_temporary_password to show once; it is
         returned instead only when the store cannot keep it.
         """
-        summary, profile = self._acting_on(agent, "temporary_password", dn, reason)
+        summary, profile = self._acting_on(agent, HelpdeskAction.TEMPORARY_PASSWORD, dn, reason)
         checked = self.identity_checked(agent, dn) is not None
         fields = self._fields(
             agent, summary, reason, proof="identity_check" if checked else "reason"
         )
         if not checked and (self.identity_check_required() or not reason.strip()):
-            self._audit.record("helpdesk.temporary_password", "failure",
-                               error="identity_not_checked", **fields)  # fmt: skip
+            self._audit.record(
+                AuditEvent.HELPDESK_TEMPORARY_PASSWORD, Outcome.FAILURE,
+                cause="identity_not_checked", **fields,
+            )  # fmt: skip
             raise IdentityNotChecked() if self.identity_check_required() else ReasonRequired()
         entry = summary.entry
         password = generate_password(
@@ -259,16 +272,20 @@ class HelpdeskService:
         try:
             self._directory.set_password(entry.dn, password, must_change=True)
         except PasswordRefused as refused:
-            self._audit.record("helpdesk.temporary_password", "failure",
-                               error=refused.reason.value, **fields)  # fmt: skip
+            self._audit.record(
+                AuditEvent.HELPDESK_TEMPORARY_PASSWORD, Outcome.FAILURE, cause=refused.reason.value,
+                **fields,
+            )  # fmt: skip
             raise
         except PartialWrite as partial:
             # The password is written, so the agent gets it; only the forced change is
             # missing, which the audit line says (the agent can ask the user to change it).
-            self._audit.record("helpdesk.temporary_password", "success",
-                               error=f"{partial.not_written} not written", **fields)  # fmt: skip
+            self._audit.record(
+                AuditEvent.HELPDESK_TEMPORARY_PASSWORD, Outcome.SUCCESS,
+                cause=f"{partial.not_written} not written", **fields,
+            )  # fmt: skip
         else:
-            self._audit.record("helpdesk.temporary_password", "success", **fields)
+            self._audit.record(AuditEvent.HELPDESK_TEMPORARY_PASSWORD, Outcome.SUCCESS, **fields)
         lang = self._settings.default_language
         notify_after_write(self._audit, "password_changed", lambda: self._notifier.password_changed(
             entry=entry, profile=profile.id, lang=lang), **fields)  # fmt: skip
@@ -285,20 +302,26 @@ class HelpdeskService:
 
     def unlock(self, agent: Agent, dn: str, reason: str) -> None:
         """Clear the directory's lock and failure count, and sspr's block after failed proofs."""
-        summary, _ = self._acting_on(agent, "unlock", dn, reason, needs_profile=False)
+        summary, _ = self._acting_on(agent, HelpdeskAction.UNLOCK, dn, reason, needs_profile=False)
         was = "locked" if summary.entry.locked else "not_locked"
         self._directory.unlock(summary.entry.dn)
         self._reset.lift_proof_block(summary.entry.dn)
-        self._audit.record("helpdesk.unlock", "success", **self._fields(agent, summary, reason),
-                           state=was)  # fmt: skip
+        self._audit.record(
+            AuditEvent.HELPDESK_UNLOCK, Outcome.SUCCESS, **self._fields(agent, summary, reason),
+            state=was,
+        )  # fmt: skip
 
     def clear_recovery(self, agent: Agent, dn: str, reason: str) -> None:
         """Remove the answers and the mobile, so the user must enrol again; tell the user."""
-        summary, _ = self._acting_on(agent, "clear_recovery", dn, reason, needs_profile=False)
+        summary, _ = self._acting_on(
+            agent, HelpdeskAction.CLEAR_RECOVERY, dn, reason, needs_profile=False
+        )
         entry = summary.entry
         self._directory.write_recovery(entry.dn, {"answers": [], "mobile": []})
-        self._audit.record("helpdesk.recovery_cleared", "success",
-                           **self._fields(agent, summary, reason))  # fmt: skip
+        self._audit.record(
+            AuditEvent.HELPDESK_RECOVERY_CLEARED, Outcome.SUCCESS,
+            **self._fields(agent, summary, reason),
+        )  # fmt: skip
         if entry.mails:
             to, lang = entry.mails[0], self._settings.default_language
             notify_after_write(self._audit, "personal_data_changed",
@@ -337,20 +360,22 @@ class HelpdeskService:
         elif needs_profile and summary.profile is None:
             problem = ActionUnavailable("several_profiles")
         if problem is not None:
-            event = f"helpdesk.{ACTION_EVENTS[action]}"
-            self._audit.record(event, "failure", error=audit_error(problem),
-                               **self._fields(agent, summary, reason))  # fmt: skip
+            event = ACTIONS[action].event
+            self._audit.record(
+                event, Outcome.FAILURE, cause=audit_error(problem),
+                **self._fields(agent, summary, reason),
+            )  # fmt: skip
             raise problem
         return summary, profile
 
     def _fields(
         self, agent: Agent, summary: UserSummary, reason: str, **extra: str
-    ) -> dict[str, str | int | None]:
+    ) -> dict[str, str | None]:
         return {
             "user_dn": summary.entry.dn,
             "profile": ",".join(summary.profiles),
             "agent": agent.login,
-            "reason": reason.strip()[:REASON_MAX] or None,
+            "agent_note": reason.strip()[:REASON_MAX] or None,
             **extra,
         }
 

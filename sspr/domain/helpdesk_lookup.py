@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sspr.domain.audit_trail import Event, recent_events
+from sspr.domain.channels import CODE_CHANNELS, Channel
 from sspr.domain.errors import OutOfScope
-from sspr.domain.flow import CODE_CHANNELS, registered_questions
+from sspr.domain.flow import registered_questions
 from sspr.domain.helpdesk_model import (
     MAX_RESULTS,
     SEARCH_MAX,
@@ -91,14 +92,14 @@ class AccountLookup:
     def _identity_channels(self, entry: UserEntry) -> tuple[str, ...]:
         channels = []
         if self._settings.sms_region is not None and self.mobile(entry):
-            channels.append("sms")
+            channels.append(Channel.SMS)
         if self._settings.mail_enabled and entry.mails:
-            channels.append("email")
+            channels.append(Channel.EMAIL)
         return tuple(channels)
 
     def masked(self, entry: UserEntry, channel: str) -> str:
         """The account's destination on `channel`, as an agent may see it."""
-        if channel == "email":
+        if channel == Channel.EMAIL:
             return mask_email(entry.mails[0])
         mobile = self.mobile(entry)
         return mask_mobile(mobile, self._region()) if mobile else ""

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from sspr.domain.errors import PasswordRefusal
 from sspr.domain.ports import UserEntry
-from sspr.domain.settings import HelpdeskAction
 
 SEARCH_MIN = 2
 SEARCH_MAX = 100
@@ -72,16 +71,6 @@ class UserSummary:
     def profile(self) -> str | None:
         """The account's profile, when it has exactly one."""
         return self.profiles[0] if len(self.profiles) == 1 else None
-
-
-# The audit event of each action.
-ACTION_EVENTS: dict[HelpdeskAction, str] = {
-    "send_reset": "reset_sent",
-    "identity_check": "identity_code_sent",
-    "temporary_password": "temporary_password",
-    "unlock": "unlock",
-    "clear_recovery": "recovery_cleared",
-}
 
 
 def audit_error(problem: Exception) -> str:

@@ -11,8 +11,9 @@ import hmac
 from collections.abc import Callable
 
 from sspr.domain.answers import parse_custom_questions
+from sspr.domain.channels import Channel
 from sspr.domain.flow import Flow, password_state, registered_questions
-from sspr.domain.limits import subject_key
+from sspr.domain.keys import account_subject, identifier_subject
 from sspr.domain.masks import decoy_email, decoy_mobile, reset_email_mask
 from sspr.domain.phone import mask_mobile
 from sspr.domain.ports import UserEntry
@@ -67,11 +68,11 @@ class NewFlows:
         """The channels on which the account can prove a step."""
         channels = []
         if self._questions_of(entry):
-            channels.append("question")
+            channels.append(Channel.QUESTION)
         if entry.mails and self._settings.mail_enabled:
-            channels.append("email")
-        if self._settings.sms_region is not None and self._destination("sms", entry):
-            channels.append("sms")
+            channels.append(Channel.EMAIL)
+        if self._settings.sms_region is not None and self._destination(Channel.SMS, entry):
+            channels.append(Channel.SMS)
         return tuple(channels)
 
     def missing_channel(self, profile: Profile, entry: UserEntry) -> str | None:
@@ -79,23 +80,23 @@ class NewFlows:
         available = set(self.available(entry))
         for step in profile.steps():
             if not available.intersection(step):
-                return "sms" if "sms" in step else step[0]
+                return Channel.SMS if Channel.SMS in step else step[0]
         return None
 
     def _contacts(self, profile: Profile, entry: UserEntry) -> dict[str, str]:
-        contacts = {}
+        contacts: dict[str, str] = {}
         if entry.mails:
-            contacts["email"] = reset_email_mask(entry.mails[0], profile.mail_domains)
-        mobile = self._destination("sms", entry) if self._settings.sms_region else None
+            contacts[Channel.EMAIL] = reset_email_mask(entry.mails[0], profile.mail_domains)
+        mobile = self._destination(Channel.SMS, entry) if self._settings.sms_region else None
         if mobile:
-            contacts["sms"] = mask_mobile(mobile, self._settings.region)
+            contacts[Channel.SMS] = mask_mobile(mobile, self._settings.region)
         return contacts
 
     def _decoy_contacts(self, profile: Profile, identifier: str) -> dict[str, str]:
         seed = self._seed("contacts", identifier)
         return {
-            "email": decoy_email(identifier, seed, profile.mail_domains),
-            "sms": decoy_mobile(seed, self._settings.region),
+            Channel.EMAIL: decoy_email(identifier, seed, profile.mail_domains),
+            Channel.SMS: decoy_mobile(seed, self._settings.region),
         }
 
     def _questions_of(self, entry: UserEntry) -> tuple[str, ...]:
@@ -123,5 +124,5 @@ class NewFlows:
     def subject(self, profile: Profile, identifier: str, entry: UserEntry | None) -> str:
         """The key failed proofs count under: the account's, or the identifier's for a decoy."""
         if entry is not None:
-            return subject_key("dn", entry.dn.casefold())
-        return subject_key("id", profile.id, identifier.casefold())
+            return account_subject(entry.dn)
+        return identifier_subject(profile.id, identifier)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from sspr.domain.audit import AuditLog
+from sspr.domain.audit import AuditEvent, AuditLog, Outcome
 from sspr.domain.errors import DeliveryFailed, StoreUnavailable
 from sspr.domain.ports import UserEntry
 
@@ -67,7 +67,7 @@ class Notifier(Protocol):
 
 
 def notify_after_write(
-    audit: AuditLog, kind: str, send: Callable[[], None], **fields: str | int | None
+    audit: AuditLog, kind: str, send: Callable[[], None], **fields: str | None
 ) -> None:
     """Send a notice about a change already written, and audit how it went.
 
@@ -77,5 +77,7 @@ def notify_after_write(
     try:
         send()
     except (DeliveryFailed, StoreUnavailable) as failed:
-        audit.record("notification.sent", "failure", **{**fields, "reason": f"{kind}: {failed}"})
+        audit.record(
+            AuditEvent.NOTIFICATION_SENT, Outcome.FAILURE, cause=f"{kind}: {failed}", **fields,
+        )  # fmt: skip
     # A success is recorded by whoever hands the mail over: the outbox, once it is sent.

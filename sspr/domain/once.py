@@ -15,7 +15,7 @@ import secrets
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from sspr.domain.limits import subject_key
+from sspr.domain.keys import subject_key
 from sspr.domain.ports import Store
 
 NONCE_BYTES = 12

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Mapping
 from functools import partial
 
+from sspr.domain.audit import AuditEvent, Outcome
 from sspr.domain.breach import BreachVerdict
 from sspr.domain.errors import (
     DeliveryFailed,
@@ -142,8 +143,8 @@ class PasswordStep:
             self._directory.set_password(entry.dn, password, must_change=must_change)
         except PasswordRefused as refused:
             self._audit.record(
-                "password.changed", "failure", user_dn=entry.dn, profile=profile.id,
-                reason=refused.reason.value,
+                AuditEvent.PASSWORD_CHANGED, Outcome.FAILURE, user_dn=entry.dn, profile=profile.id,
+                cause=refused.reason.value,
             )  # fmt: skip
             self._restore(flow)
             raise
@@ -155,8 +156,9 @@ class PasswordStep:
             self._restore(flow)  # nothing was written: the user may try again
             raise
         self._audit.record(
-            "password.changed", "success", user_dn=entry.dn, profile=profile.id, reason=reason
-        )
+            AuditEvent.PASSWORD_CHANGED, Outcome.SUCCESS, user_dn=entry.dn, profile=profile.id,
+            cause=reason,
+        )  # fmt: skip
 
     def _restore(self, flow: Flow) -> None:
         """Put back a flow taken for a write that did not happen."""

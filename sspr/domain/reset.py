@@ -7,8 +7,11 @@ from dataclasses import replace
 from functools import partial
 
 from sspr.domain.answers import parse_stored, upgraded_values
+from sspr.domain.audit import AuditEvent, Outcome
+from sspr.domain.channels import CODE_CHANNELS, Channel
 from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
+    AccountBlocked,
     CodeExpired,
     CodeInvalid,
     DeliveryFailed,
@@ -18,17 +21,16 @@ from sspr.domain.errors import (
     ResendTooSoon,
     SsprError,
     StepNotAllowed,
-    TooManyAttempts,
     WrongAnswer,
 )
 from sspr.domain.flow import (
-    CODE_CHANNELS,
     Collaborators,
     Flow,
     password_state,
 )
 from sspr.domain.flow_codes import FlowCodes
-from sspr.domain.limits import AttemptLimiter, subject_key
+from sspr.domain.keys import account_subject
+from sspr.domain.limits import AttemptLimiter
 from sspr.domain.new_flows import NewFlows
 from sspr.domain.password_step import PasswordStep
 from sspr.domain.policy import (
@@ -68,9 +70,7 @@ class ResetService:
         # The flow's id is its session token: the only thing the browser holds.
         self._flows = TokenSessions(parts.store, "flow", settings.flow_ttl_seconds)
         self._limiter = AttemptLimiter(
-            parts.store,
-            "proofs",
-            settings.proof_attempts,
+            parts.store, parts.counter, "proofs", settings.proof_attempts
         )
         self._password = PasswordStep(settings, parts, policies, self._flows)
 
@@ -84,17 +84,19 @@ class ResetService:
         self._limiter.ensure_allowed(subject)
         if entry is not None and (missing := self._new_flows.missing_channel(profile, entry)):
             self._audit.record(
-                "reset.requested", "not_enrolled", user_dn=entry.dn, profile=profile.id,
-                channel=missing,
+                AuditEvent.RESET_REQUESTED, Outcome.NOT_ENROLLED, user_dn=entry.dn,
+                profile=profile.id, channel=missing,
             )  # fmt: skip
             if profile.not_enrolled.explicit:
                 raise NotEnrolled(profile.id, missing)
             entry = None  # From here on, exactly like an unknown account.
         flow = self._new_flow(profile, identifier, subject, entry, lang)
         if entry is not None:
-            self._audit.record("reset.requested", "success", user_dn=entry.dn, profile=profile.id)
+            self._audit.record(
+                AuditEvent.RESET_REQUESTED, Outcome.SUCCESS, user_dn=entry.dn, profile=profile.id,
+            )  # fmt: skip
         else:
-            self._audit.record("reset.requested", "no_account", profile=profile.id)
+            self._audit.record(AuditEvent.RESET_REQUESTED, Outcome.NO_ACCOUNT, profile=profile.id)
         return self._enter_step(flow, entry)
 
     def identify(self, profile: Profile, identifier: str) -> UserEntry | None:
@@ -162,7 +164,7 @@ class ResetService:
 
     def answer(self, flow_id: str, answers: Mapping[str, str]) -> Flow:
         """Check the answers; every question is hashed whatever happens, so timing says nothing."""
-        flow = self._current(flow_id, "question")
+        flow = self._current(flow_id, Channel.QUESTION)
         entry = self._read(flow)
         stored = {a.question_id: a for a in parse_stored(entry.answers)} if entry else {}
         results = [self._hasher.verify(stored.get(q), answers.get(q, "")) for q in flow.questions]
@@ -177,14 +179,14 @@ class ResetService:
         values = upgraded_values(entry.answers, self._hasher, typed)
         if values is None:
             return
-        fields = {"user_dn": entry.dn, "profile": flow.profile, "reason": "answers_format"}
+        fields = {"user_dn": entry.dn, "profile": flow.profile, "cause": "answers_format"}
         try:
             self._directory.write_recovery(entry.dn, {"answers": values})
         except SsprError:
             # The proof stands: the old values still work, the next proof tries again.
-            self._audit.record("enrolment.changed", "failure", **fields)
+            self._audit.record(AuditEvent.ENROLMENT_CHANGED, Outcome.FAILURE, **fields)
             return
-        self._audit.record("enrolment.changed", "success", **fields)
+        self._audit.record(AuditEvent.ENROLMENT_CHANGED, Outcome.SUCCESS, **fields)
 
     def verify_code(self, flow_id: str, code: str) -> Flow:
         """Check a typed code of the current code channel."""
@@ -236,8 +238,8 @@ class ResetService:
             # No live code to guess (used, replaced, expired, or the password changed):
             # recorded, but no failure counted, so a stale code locks no one out.
             self._audit.record(
-                "proof.failed", "failure", user_dn=flow.dn, profile=flow.profile,
-                channel=flow.channel, reason=f"code_{expired.reason}",
+                AuditEvent.PROOF_FAILED, Outcome.FAILURE, user_dn=flow.dn, profile=flow.profile,
+                channel=flow.channel, cause=f"code_{expired.reason}",
             )  # fmt: skip
             raise
         entry = self._read(flow)
@@ -259,7 +261,7 @@ class ResetService:
             raise FlowExpired()
         self._limiter.succeed(flow.subject)
         self._audit.record(
-            "proof.succeeded", "success", user_dn=entry.dn, profile=flow.profile,
+            AuditEvent.PROOF_SUCCEEDED, Outcome.SUCCESS, user_dn=entry.dn, profile=flow.profile,
             channel=flow.channel,
         )  # fmt: skip
         # A new id at each proof: a flow id seen before the proof is worth nothing after it.
@@ -293,17 +295,19 @@ class ResetService:
         return replace(flow, code_reused=False, delivery="")
 
     def _fail(self, flow: Flow, reason: str) -> int:
-        """Count a failed proof for the account; raise TooManyAttempts when it is blocked."""
-        fields: dict[str, str | int | None] = {
+        """Count a failed proof for the account; raise AccountBlocked when it is blocked."""
+        fields: dict[str, str | None] = {
             "user_dn": flow.dn,
             "profile": flow.profile,
             "channel": flow.channel,
         }
-        self._audit.record("proof.failed", "failure", reason=reason, **fields)
+        self._audit.record(AuditEvent.PROOF_FAILED, Outcome.FAILURE, cause=reason, **fields)
         try:
             return self._limiter.fail(flow.subject)
-        except TooManyAttempts:
-            self._audit.record("account.blocked", "failure", reason="too_many_failures", **fields)
+        except AccountBlocked:
+            self._audit.record(
+                AuditEvent.ACCOUNT_BLOCKED, Outcome.FAILURE, cause="too_many_failures", **fields,
+            )  # fmt: skip
             self._drop(flow)
             if flow.channel in CODE_CHANNELS:
                 self._codes.cancel(subject=flow.subject, channel=flow.channel)
@@ -312,18 +316,18 @@ class ResetService:
     def proof_block(self, dn: str) -> float | None:
         """Seconds left of the account's block after failed proofs, or None."""
         try:
-            self._limiter.ensure_allowed(subject_key("dn", dn.casefold()))
-        except TooManyAttempts as blocked:
+            self._limiter.ensure_allowed(account_subject(dn))
+        except AccountBlocked as blocked:
             return blocked.retry_after
         return None
 
     def lift_proof_block(self, dn: str) -> None:
         """End the account's block after failed proofs (a helpdesk agent unlocks it)."""
-        self._limiter.unblock(subject_key("dn", dn.casefold()))
+        self._limiter.unblock(account_subject(dn))
 
     def resend_wait(self, dn: str, channel: str) -> float | None:
         """Seconds before the account's reset may send another code on `channel`, or None."""
-        return self._codes.resend_wait(subject=subject_key("dn", dn.casefold()), channel=channel)
+        return self._codes.resend_wait(subject=account_subject(dn), channel=channel)
 
     # -- codes -----------------------------------------------------------------------------
 

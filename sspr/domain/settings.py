@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from sspr.domain.channels import Channel
+from sspr.domain.helpdesk_actions import REASONS_REQUIRED_BY_DEFAULT, HelpdeskAction
 from sspr.domain.limits import Limit
 from sspr.domain.ports import IdentifierKind
 
@@ -53,7 +55,7 @@ class Profile:
     base: str
     policy: str
     # Steps in order, each the channels the user may pick from ("email or SMS").
-    channels: tuple[tuple[str, ...], ...]
+    channels: tuple[tuple[Channel, ...], ...]
     filter: str = "(objectClass=*)"
     identifier: tuple[IdentifierKind, ...] = ("login",)
     description: Text | None = None
@@ -74,18 +76,13 @@ class Profile:
     password_tips: Text | Literal[False] | None = None
     password_generator: bool = True
 
-    def steps(self) -> tuple[tuple[str, ...], ...]:
+    def steps(self) -> tuple[tuple[Channel, ...], ...]:
         """The proof steps, each a tuple of the channels the user may pick from."""
         return self.channels
 
     def uses(self, channel: str) -> bool:
         """Whether any step offers this channel."""
         return any(channel in step for step in self.channels)
-
-
-HelpdeskAction = Literal[
-    "send_reset", "identity_check", "temporary_password", "unlock", "clear_recovery"
-]
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ class HelpdeskRules:
     idle_timeout_seconds: int = 900
     # "identity_check", or "reason": a written reason may stand in for the identity check.
     temporary_password_requires: str = "identity_check"  # noqa: S105 - a mode, no secret
-    reasons_required: frozenset[HelpdeskAction] = frozenset({"clear_recovery"})
+    reasons_required: frozenset[HelpdeskAction] = REASONS_REQUIRED_BY_DEFAULT
     identity_check_valid_seconds: int = 600
     page_size: int = 20
 
@@ -148,6 +145,9 @@ class DomainSettings:
         return [(p.id, p.base, p.filter) for p in self.profiles]
 
 
-def steps_of(channels: Sequence[str | Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+def steps_of(channels: Sequence[str | Sequence[str]]) -> tuple[tuple[Channel, ...], ...]:
     """Configured channels (a name, or a list to choose from) as a tuple of steps."""
-    return tuple((step,) if isinstance(step, str) else tuple(step) for step in channels)
+    return tuple(
+        (Channel(step),) if isinstance(step, str) else tuple(Channel(c) for c in step)
+        for step in channels
+    )

@@ -2,17 +2,19 @@
 
 limits has no SQLite backend, and an in-memory one would count per worker: this adapter
 keeps every counter in the configured store (the SQLite file of the host, or Redis), so a
-limit holds across all workers and, with Redis, across hosts.
+limit holds across all workers and, with Redis, across hosts. Time is the injected clock's,
+as everywhere else, so tests move windows without sleeping.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from limits.storage import Storage
 
-from sspr.domain.ports import Store
+from sspr.domain.errors import StoreUnavailable
+from sspr.domain.keys import counter_key
+from sspr.domain.ports import Clock, Store
 
 
 class StoreStorage(Storage):
@@ -20,37 +22,38 @@ class StoreStorage(Storage):
 
     STORAGE_SCHEME = ["sspr-store"]  # noqa: RUF012 - the base class declares it a list
 
-    def __init__(self, store: Store, **options: Any) -> None:
+    def __init__(self, store: Store, clock: Clock, **options: Any) -> None:
         super().__init__(None, wrap_exceptions=False, **options)
         self._store = store
+        self._clock = clock
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         """Errors of the underlying store."""
-        return (OSError,)
+        return (StoreUnavailable, OSError)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Add `amount` to a counter whose window lasts `expiry` seconds."""
         count = 0
         for _ in range(amount):
-            count = self._store.incr(self._key(key), float(expiry))
+            count = self._store.incr(counter_key(key), float(expiry))
         return count
 
     def get(self, key: str) -> int:
         """The counter's value, 0 when absent."""
-        raw = self._store.get(self._key(key))
+        raw = self._store.get(counter_key(key))
         return int(raw) if raw else 0
 
     def get_expiry(self, key: str) -> float:
-        """When the counter's window ends, as a timestamp."""
-        left = self._store.ttl(self._key(key))
-        return time.time() + (left or 0.0)
+        """When the counter's window ends, as a timestamp of the injected clock."""
+        left = self._store.ttl(counter_key(key))
+        return self._clock.now() + (left or 0.0)
 
     def check(self) -> bool:
         """Whether the store answers."""
         try:
             self._store.get("limits:health")
-        except OSError:
+        except (StoreUnavailable, OSError):
             return False
         return True
 
@@ -60,8 +63,4 @@ class StoreStorage(Storage):
 
     def clear(self, key: str) -> None:
         """Forget one counter."""
-        self._store.delete(self._key(key))
-
-    @staticmethod
-    def _key(key: str) -> str:
-        return f"limits:{key}"
+        self._store.delete(counter_key(key))

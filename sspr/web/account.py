@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from sspr.domain.account import AccountSession, NewAnswer
+from sspr.domain.channels import Channel
 from sspr.domain.errors import (
     AnswerProblems,
     CodeExpired,
@@ -18,6 +19,7 @@ from sspr.domain.errors import (
     StoreUnavailable,
 )
 from sspr.domain.flow import password_state, questions_text
+from sspr.domain.limits import Area
 from sspr.domain.ports import UserEntry
 from sspr.domain.settings import Profile
 from sspr.web.account_session import (
@@ -45,6 +47,7 @@ from sspr.web.forms import (
 from sspr.web.i18n import current_language
 from sspr.web.messages import answer_problem_text
 from sspr.web.quality import policy_context
+from sspr.web.sources import limit
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 bp.before_request(load_user)
@@ -80,7 +83,7 @@ def login(profile_id: str) -> Page:
     form = LoginForm()
     if form.validate_on_submit():
         with handle_form_errors(form):
-            services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
+            limit(Area.ACCOUNT, profile.id)
             try:
                 entry, result = services().account.login(
                     profile, form.identifier.data or "", form.password.data or ""
@@ -219,7 +222,7 @@ def contact(kind: str) -> Page:
     """A new mobile or address: a code goes to it, and the change waits for that code."""
     profile = profile_or_404(current_user().profile)
     form: FlaskForm = MobileForm() if kind == "mobile" else EmailForm()
-    channel = "sms" if kind == "mobile" else "email"
+    channel = Channel.SMS if kind == "mobile" else Channel.EMAIL
     if form.validate_on_submit():
         with handle_form_errors(form):
             try:
@@ -246,7 +249,7 @@ def contact_code(kind: str) -> Page:
     """Type back the code sent to the new destination."""
     profile = profile_or_404(current_user().profile)
     form = CodeForm()
-    channel = "sms" if kind == "mobile" else "email"
+    channel = Channel.SMS if kind == "mobile" else Channel.EMAIL
     if form.validate_on_submit():
         with handle_form_errors(form):
             try:

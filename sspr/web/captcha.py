@@ -19,9 +19,12 @@ from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from sspr.domain.errors import Blocked, CodeInvalid, TooManyAttempts, WrongAnswer
+from sspr.domain.audit import AuditEvent, Outcome
+from sspr.domain.errors import AccountBlocked, Blocked, CodeInvalid, WrongAnswer
+from sspr.domain.limits import Area
 from sspr.domain.settings import Profile
 from sspr.web.context import services
+from sspr.web.sources import limit, source_of
 
 FIELD = "altcha"
 
@@ -45,7 +48,7 @@ class Widget:
 
 def required(profile: Profile) -> bool:
     """Whether this request's forms of this profile need a solved captcha."""
-    return services().captcha.required(profile, request.remote_addr)
+    return services().captcha.required(profile, source_of())
 
 
 def widget(profile: Profile) -> Widget | None:
@@ -60,7 +63,9 @@ def problem(profile: Profile) -> str | None:
     outcome = services().captcha.verify(request.form.get(FIELD))
     if outcome == "ok":
         return None
-    services().audit.record("captcha.refused", "failure", reason=outcome, profile=profile.id)
+    services().audit.record(
+        AuditEvent.CAPTCHA_REFUSED, Outcome.FAILURE, cause=outcome, profile=profile.id
+    )
     message: str
     if outcome == "expired":
         message = _(
@@ -84,8 +89,8 @@ def check(form: FlaskForm, profile: Profile) -> bool:
 
 
 def record_failure() -> None:
-    """Count a failure from this request's address."""
-    services().captcha.record_failure(request.remote_addr)
+    """Count a failure from this request's source."""
+    services().captcha.record_failure(source_of())
 
 
 @contextmanager
@@ -93,7 +98,7 @@ def failures_counted() -> Iterator[None]:
     """Count a failed proof raised in the block (wrong answer or code, a block); re-raise."""
     try:
         yield
-    except (WrongAnswer, CodeInvalid, TooManyAttempts):
+    except (WrongAnswer, CodeInvalid, AccountBlocked):
         record_failure()
         raise
 
@@ -131,7 +136,7 @@ def _too_many_challenges(error: Blocked) -> Response:
 @bp.get("/captcha/challenge")
 def challenge() -> Response:
     """A fresh challenge for the widget; no session is needed, and nothing may cache it."""
-    services().ip_limits.hit_challenge(request.remote_addr or "")
+    limit(Area.CAPTCHA)
     response = jsonify(services().captcha.challenge())
     response.headers["Cache-Control"] = "no-store"
     return response

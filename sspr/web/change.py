@@ -17,12 +17,14 @@ from sspr.domain.errors import (
     PasswordRefused,
     PolicyViolations,
 )
+from sspr.domain.limits import Area
 from sspr.web.context import Page, profile_or_404, services
 from sspr.web.errors import FormError, handle_blocks, handle_form_errors
 from sspr.web.forms import ChangeKnownPasswordForm
 from sspr.web.i18n import current_language
 from sspr.web.messages import refusal_text
 from sspr.web.quality import policy_context
+from sspr.web.sources import limit
 
 bp = Blueprint("change", __name__, url_prefix="/change")
 handle_blocks(bp)
@@ -45,7 +47,7 @@ def form(profile_id: str) -> Page:
     refused: PolicyViolations | None = None
     if form.validate_on_submit():
         with handle_form_errors(form):
-            services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
+            limit(Area.ACCOUNT, profile.id)
             try:
                 services().account.change_known_password(
                     profile, form.identifier.data or "", form.current.data or "",

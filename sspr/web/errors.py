@@ -28,6 +28,7 @@ from sspr.domain.errors import (
     PasswordMismatch,
     PasswordRefused,
     ResendTooSoon,
+    SourceLimited,
     SsprError,
     StoreUnavailable,
     TooManySends,
@@ -41,6 +42,7 @@ from sspr.web.messages import (
     refusal_text,
     resend_text,
     sends_text,
+    source_wait_text,
     wait_text,
     wrong_answer_text,
 )
@@ -125,9 +127,16 @@ def handle_form_errors(form: FlaskForm, describe: Describe = form_error) -> Iter
 
 
 def blocked_page(blocked: Blocked) -> tuple[str, int]:
-    """The temporary block, with the time left; the flow, if any, is over."""
+    """The temporary block, with the time left and what is blocked: an account, or an address.
+
+    The flow, if any, is over.
+    """
     session.pop("flow", None)
-    return render_template("blocked.html", message=wait_text(blocked.retry_after)), 429
+    if isinstance(blocked, SourceLimited):
+        message = source_wait_text(blocked.retry_after)
+        return render_template("blocked.html", message=message, kind="source"), 429
+    message = wait_text(blocked.retry_after)
+    return render_template("blocked.html", message=message, kind="account"), 429
 
 
 def restart(problem: FlowGone | None = None) -> tuple[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import redirect, session, url_for
 from werkzeug.wrappers import Response
 
+from sspr.domain.channels import Channel
 from sspr.domain.errors import FlowExpired
 from sspr.domain.flow import Flow
 from sspr.domain.settings import Profile
@@ -36,7 +37,7 @@ def next_url(flow: Flow) -> str:
         return url_for("reset.new_password")
     if not flow.channel:
         return url_for("proofs.choose")
-    if flow.channel == "question":
+    if flow.channel == Channel.QUESTION:
         return url_for("proofs.question")
     return url_for("proofs.code")
 

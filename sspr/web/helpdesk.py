@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from sspr.domain.channels import Channel
 from sspr.domain.errors import (
     CodeExpired,
     InvalidCredentials,
@@ -23,8 +24,9 @@ from sspr.domain.errors import (
     PasswordChangeNeeded,
     PasswordRefused,
 )
+from sspr.domain.helpdesk_actions import ACTIONS, HelpdeskAction
 from sspr.domain.helpdesk_model import UserSummary
-from sspr.domain.settings import HelpdeskAction
+from sspr.domain.limits import Area
 from sspr.web.context import Page, services
 from sspr.web.errors import FormError, handle_blocks, handle_form_errors
 from sspr.web.forms import LoginForm, options
@@ -44,8 +46,9 @@ from sspr.web.helpdesk_session import (
     remember,
     staff_required,
 )
-from sspr.web.helpdesk_texts import ACTION_TITLES, EVENT_FAMILIES, console_globals, refusal
+from sspr.web.helpdesk_texts import EVENT_FAMILIES, console_globals, refusal
 from sspr.web.i18n import current_language
+from sspr.web.sources import limit
 
 bp = Blueprint("helpdesk", __name__, url_prefix="/helpdesk")
 bp.before_request(load_agent)
@@ -72,7 +75,7 @@ def login() -> Page:
     form = LoginForm()
     if form.validate_on_submit():
         with handle_form_errors(form):
-            services().ip_limits.hit_identify(request.remote_addr or "", "helpdesk")
+            limit(Area.HELPDESK)
             try:
                 agent = desk().login(form.identifier.data or "", form.password.data or "")
             except (InvalidCredentials, NotStaff) as refused:
@@ -159,7 +162,7 @@ def send_reset() -> Page:
     """Send the user's reset (email link and code, or SMS code) on a registered channel."""
     summary = _summary()
     form = _channel_form(summary.reset_channels)
-    submission = _submission(form, "send_reset")
+    submission = _submission(form, HelpdeskAction.SEND_RESET)
     if submission == "repeat":
         return _back(summary)
     if submission == "new":
@@ -169,7 +172,7 @@ def send_reset() -> Page:
             )
             flash(_("Le message de réinitialisation est envoyé (%(to)s).", to=masked))
             return _back(summary)
-    return _confirm_page("send_reset", summary, form)
+    return _confirm_page(HelpdeskAction.SEND_RESET, summary, form)
 
 
 @bp.route("/user/identity", methods=["GET", "POST"])
@@ -180,7 +183,7 @@ def identity() -> Page:
     form = _channel_form(summary.identity_channels)
     channel = form.channel.data or ""
     code_page = url_for("helpdesk.identity_code", dn=summary.entry.dn, channel=channel)
-    submission = _submission(form, "identity_check")
+    submission = _submission(form, HelpdeskAction.IDENTITY_CHECK)
     if submission == "repeat":
         return redirect(code_page)
     if submission == "new":
@@ -190,7 +193,7 @@ def identity() -> Page:
             )
             remember("sent_to", masked)
             return redirect(code_page)
-    return _confirm_page("identity_check", summary, form)
+    return _confirm_page(HelpdeskAction.IDENTITY_CHECK, summary, form)
 
 
 @bp.route("/user/identity/code", methods=["GET", "POST"])
@@ -233,7 +236,7 @@ def temporary_password() -> Page:
     summary = _summary()
     form = ActionForm()
     shown = redirect(url_for("helpdesk.temporary_password_shown", dn=summary.entry.dn))
-    submission = _submission(form, "temporary_password")
+    submission = _submission(form, HelpdeskAction.TEMPORARY_PASSWORD)
     if submission == "repeat":
         return shown
     if submission == "new":
@@ -246,7 +249,7 @@ def temporary_password() -> Page:
                     "helpdesk/temporary.html", summary=summary, password=unsealed
                 )
             return shown
-    return _confirm_page("temporary_password", summary, form)
+    return _confirm_page(HelpdeskAction.TEMPORARY_PASSWORD, summary, form)
 
 
 @bp.get("/user/temporary-password/shown")
@@ -267,7 +270,7 @@ def unlock() -> Page:
     """Clear the directory lock, the failed binds and sspr's block after failed proofs."""
     summary = _summary()
     form = ActionForm()
-    submission = _submission(form, "unlock")
+    submission = _submission(form, HelpdeskAction.UNLOCK)
     if submission == "repeat":
         return _back(summary)
     if submission == "new":
@@ -275,7 +278,7 @@ def unlock() -> Page:
             desk().unlock(current_agent(), summary.entry.dn, form.reason.data or "")
             flash(_("Le compte est déverrouillé."))
             return _back(summary)
-    return _confirm_page("unlock", summary, form)
+    return _confirm_page(HelpdeskAction.UNLOCK, summary, form)
 
 
 @bp.route("/user/clear-recovery", methods=["GET", "POST"])
@@ -284,7 +287,7 @@ def clear_recovery() -> Page:
     """Remove the questions and the mobile: the user must enrol again."""
     summary = _summary()
     form = ActionForm()
-    submission = _submission(form, "clear_recovery")
+    submission = _submission(form, HelpdeskAction.CLEAR_RECOVERY)
     if submission == "repeat":
         return _back(summary)
     if submission == "new":
@@ -292,7 +295,7 @@ def clear_recovery() -> Page:
             desk().clear_recovery(current_agent(), summary.entry.dn, form.reason.data or "")
             flash(_("Les données de récupération sont effacées : l'usager devra les enregistrer."))
             return _back(summary)
-    return _confirm_page("clear_recovery", summary, form)
+    return _confirm_page(HelpdeskAction.CLEAR_RECOVERY, summary, form)
 
 
 def _submission(form: ActionForm, action: HelpdeskAction) -> str:
@@ -320,7 +323,7 @@ def _acting(form: ActionForm) -> Iterator[None]:
 
 def _channel_form(channels: tuple[str, ...]) -> ChannelActionForm:
     form = ChannelActionForm()
-    labels = {"email": _("Par email"), "sms": _("Par SMS")}
+    labels = {Channel.EMAIL: _("Par email"), Channel.SMS: _("Par SMS")}
     form.channel.choices = options([(channel, labels[channel]) for channel in channels])
     if len(channels) == 1 and not form.is_submitted():
         form.channel.data = channels[0]
@@ -332,7 +335,7 @@ def _confirm_page(action: HelpdeskAction, summary: UserSummary, form: ActionForm
         form.submission.data = new_submission()  # a form that came back without its id
     checked = desk().identity_checked(current_agent(), summary.entry.dn)
     return render_template(
-        "helpdesk/confirm.html", action=action, title=str(ACTION_TITLES[action]), summary=summary,
+        "helpdesk/confirm.html", action=action, title=_(ACTIONS[action].title), summary=summary,
         form=form,
         reason_required=desk().reason_required(action), identity_checked=checked is not None,
         identity_check_required=desk().identity_check_required(),

@@ -9,7 +9,9 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from sspr.domain.audit import AuditEvent
 from sspr.domain.errors import (
+    AccountBlocked,
     ActionUnavailable,
     DeliveryFailed,
     IdentityNotChecked,
@@ -18,48 +20,40 @@ from sspr.domain.errors import (
     ReasonRequired,
     ResendTooSoon,
     SsprError,
-    TooManyAttempts,
     TooManySends,
 )
-from sspr.domain.settings import HelpdeskAction
 from sspr.web.errors import FormError
 from sspr.web.messages import refusal_text, resend_text, sends_text, wait_text
 
 # The audit page's event families, in the order the filter lists them.
 EVENT_FAMILIES = {
-    "reset.requested": _l("Demande de réinitialisation"),
-    "code.sent": _l("Code envoyé"),
+    AuditEvent.RESET_REQUESTED: _l("Demande de réinitialisation"),
+    AuditEvent.CODE_SENT: _l("Code envoyé"),
     "proof": _l("Preuve réussie ou échouée"),
-    "account.blocked": _l("Blocage après échecs"),
-    "password.changed": _l("Mot de passe modifié"),
-    "enrolment.changed": _l("Données de récupération modifiées"),
-    "login": _l("Connexion à « Mon compte »"),
+    AuditEvent.ACCOUNT_BLOCKED: _l("Blocage après échecs"),
+    AuditEvent.PASSWORD_CHANGED: _l("Mot de passe modifié"),
+    AuditEvent.ENROLMENT_CHANGED: _l("Données de récupération modifiées"),
+    AuditEvent.ACCOUNT_LOGIN: _l("Connexion à « Mon compte »"),
+    AuditEvent.ACCOUNT_PASSWORD_CHANGED: _l("Mot de passe changé dans « Mon compte »"),
     "helpdesk": _l("Actions du support"),
 }
-ACTION_TITLES: dict[HelpdeskAction, Any] = {
-    "send_reset": _l("Envoyer un lien de réinitialisation"),
-    "identity_check": _l("Vérifier l'identité de l'appelant"),
-    "temporary_password": _l("Définir un mot de passe temporaire"),
-    "unlock": _l("Déverrouiller le compte"),
-    "clear_recovery": _l("Effacer les données de récupération"),
-}
 EVENT_LABELS = {
-    "proof.succeeded": _l("Preuve réussie"),
-    "proof.failed": _l("Preuve échouée"),
-    "notification.sent": _l("Notification"),
-    "password.breach_checked": _l("Mot de passe vérifié dans les fuites connues"),
-    "helpdesk.login": _l("Support : connexion"),
-    "helpdesk.logout": _l("Support : déconnexion"),
-    "helpdesk.reset_sent": _l("Support : réinitialisation envoyée"),
-    "helpdesk.identity_code_sent": _l("Support : code de vérification envoyé"),
-    "helpdesk.identity_checked": _l("Support : vérification d'identité"),
-    "helpdesk.temporary_password": _l("Support : mot de passe temporaire"),
-    "helpdesk.unlock": _l("Support : déverrouillage"),
-    "helpdesk.recovery_cleared": _l("Support : données de récupération effacées"),
-    "admin.explain": _l("Diagnostic d'un administrateur (sspr explain)"),
+    AuditEvent.PROOF_SUCCEEDED: _l("Preuve réussie"),
+    AuditEvent.PROOF_FAILED: _l("Preuve échouée"),
+    AuditEvent.NOTIFICATION_SENT: _l("Notification"),
+    AuditEvent.PASSWORD_BREACH_CHECKED: _l("Mot de passe vérifié dans les fuites connues"),
+    AuditEvent.HELPDESK_LOGIN: _l("Support : connexion"),
+    AuditEvent.HELPDESK_LOGOUT: _l("Support : déconnexion"),
+    AuditEvent.HELPDESK_RESET_SENT: _l("Support : réinitialisation envoyée"),
+    AuditEvent.HELPDESK_IDENTITY_CODE_SENT: _l("Support : code de vérification envoyé"),
+    AuditEvent.HELPDESK_IDENTITY_CHECKED: _l("Support : vérification d'identité"),
+    AuditEvent.HELPDESK_TEMPORARY_PASSWORD: _l("Support : mot de passe temporaire"),
+    AuditEvent.HELPDESK_UNLOCK: _l("Support : déverrouillage"),
+    AuditEvent.HELPDESK_RECOVERY_CLEARED: _l("Support : données de récupération effacées"),
+    AuditEvent.ADMIN_EXPLAIN: _l("Diagnostic d'un administrateur (sspr explain)"),
 }
 
-# The codes audit lines carry in `reason`, `error` and `channel`, in words.
+# The codes audit lines carry in `cause` and `channel`, in words.
 DETAIL_LABELS = {
     "invalid_credentials": _l("identifiant ou mot de passe incorrect"),
     "locked": _l("compte verrouillé"),
@@ -77,6 +71,10 @@ DETAIL_LABELS = {
     "code_password_changed": _l("code caduc : le mot de passe a changé"),
     "too_many_failures": _l("trop d'échecs"),
     "destination": _l("trop de codes vers ce destinataire"),
+    "source_reset": _l("trop de demandes depuis cette adresse (réinitialisation)"),
+    "source_account": _l("trop de demandes depuis cette adresse (« Mon compte »)"),
+    "source_helpdesk": _l("trop de demandes depuis cette adresse (console du support)"),
+    "source_captcha": _l("trop de demandes depuis cette adresse (anti-robot)"),
     "temporary": _l("mot de passe temporaire"),
     "reminder_snoozed": _l("rappel du mobile reporté"),
     "questions": _l("questions de sécurité"),
@@ -97,14 +95,15 @@ DETAIL_LABELS = {
     "question": _l("question de sécurité"),
     "self": _l("par l'utilisateur"),
 }
-# Exception names in `error` (helpdesk actions): "ResendTooSoon", "CodeExpired: used"...
+# Exception names in `cause` (helpdesk actions): "ResendTooSoon", "CodeExpired: used"...
 ERROR_LABELS = {
     "ResendTooSoon": _l("code déjà envoyé il y a moins d'une minute"),
     "TooManySends": _l("trop de codes envoyés"),
     "DeliveryFailed": _l("envoi impossible"),
     "CodeInvalid": _l("code incorrect"),
     "CodeExpired": _l("code plus valable"),
-    "TooManyAttempts": _l("trop de tentatives"),
+    "AccountBlocked": _l("trop de tentatives"),
+    "TooManyAttempts": _l("trop de tentatives"),  # the name in lines written before
     "NotEnrolled": _l("aucun moyen de vérification enregistré"),
     "ActionUnavailable": _l("action impossible"),
     "PasswordRefused": _l("mot de passe refusé par l'annuaire"),
@@ -138,7 +137,7 @@ def refusal_message(problem: SsprError) -> str | None:
     if isinstance(problem, ActionUnavailable | NotEnrolled):
         why = problem.why if isinstance(problem, ActionUnavailable) else "not_enrolled"
         return _unavailable_text(why)
-    if isinstance(problem, TooManyAttempts):
+    if isinstance(problem, AccountBlocked):
         return (
             wait_text(problem.retry_after)
             + " "

@@ -220,6 +220,18 @@ def wait_text(seconds: float) -> str:
     )
 
 
+def source_wait_text(seconds: float) -> str:
+    """Say that a network address sent too many requests, and when to try again."""
+    minutes = max(1, int((seconds + 59) // 60))
+    return ngettext(
+        "Trop de demandes sont venues de votre adresse réseau en peu de temps. "
+        "Réessayez dans %(num)d minute.",
+        "Trop de demandes sont venues de votre adresse réseau en peu de temps. "
+        "Réessayez dans %(num)d minutes.",
+        minutes,
+    )
+
+
 def wrong_answer_text(left: int) -> str:
     """A wrong answer, with the attempts left before the temporary block."""
     if left == 1:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from sspr.domain.channels import Channel
 from sspr.domain.errors import (
     CodeExpired,
     CodeInvalid,
@@ -153,7 +154,7 @@ def _code_page(flow: Flow, form: CodeForm) -> str:
         destination=flow.contacts.get(flow.channel, ""),
         minutes=max(1, int(policy.ttl // 60)),
         length=policy.length,
-        numeric=flow.channel == "sms",
+        numeric=flow.channel == Channel.SMS,
         recent=recent_code_text(wait) if wait else None,
         request_path=request.path,
         captcha=captcha.widget(profile_or_404(flow.profile)),

@@ -13,8 +13,9 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 from flask_babel import gettext as _
 
-from sspr.domain.errors import TooManyAttempts
+from sspr.domain.errors import SourceLimited
 from sspr.domain.flow import password_state
+from sspr.domain.limits import Area
 from sspr.domain.passphrase import generate_passphrase
 from sspr.domain.password_step import user_context
 from sspr.domain.policy import Assessment, PasswordPolicy, UserContext, describe_for_browser
@@ -23,11 +24,10 @@ from sspr.domain.settings import Profile
 from sspr.web.context import services
 from sspr.web.forms import MAX_PASSWORD
 from sspr.web.messages import breach_text, guess_feedback_text, rule_text
+from sspr.web.sources import limit
 
 bp = Blueprint("quality", __name__)
 
-# Asked while typing: far above what a person types, far below a guessing robot's needs.
-CHECKS_PER_MINUTE = 120
 # Rules that read the account: unanswered until it is known.
 ACCOUNT_RULES = frozenset({"no_user_parts"})
 
@@ -134,8 +134,8 @@ def suggest() -> Response:
 
 def _subject_or_error() -> tuple[Profile, UserEntry | None] | Response:
     try:
-        services().ip_limits.hit_check(request.remote_addr or "", CHECKS_PER_MINUTE)
-    except TooManyAttempts:
+        limit(Area.PASSWORD_CHECK)
+    except SourceLimited:
         return _private(jsonify(error="too_many"), 429)
     body = request.get_json(silent=True)
     subject = _subject(str(body.get("context", "")) if isinstance(body, dict) else "")

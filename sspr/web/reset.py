@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from sspr.domain.errors import NotEnrolled, PolicyViolations
 from sspr.domain.flow import Flow
+from sspr.domain.limits import Area
 from sspr.domain.settings import Profile
 from sspr.web import captcha
 from sspr.web.context import Page, profile_or_404, services
@@ -16,6 +17,7 @@ from sspr.web.flow import current_flow, finish, flow_on, next_url, place_flow
 from sspr.web.forms import IdentifyForm, NewPasswordForm
 from sspr.web.i18n import current_language
 from sspr.web.quality import policy_context
+from sspr.web.sources import limit
 
 bp = Blueprint("reset", __name__)
 handle_blocks(bp)
@@ -60,7 +62,7 @@ def identify(profile_id: str) -> Page:
         # the neutral ones would let the captcha tell which accounts exist.
         captcha.record_failure()
         with handle_form_errors(form):
-            services().ip_limits.hit_identify(request.remote_addr or "", profile.id)
+            limit(Area.RESET, profile.id)
             try:
                 flow = services().reset.start(
                     profile, form.identifier.data or "", current_language()

@@ -38,7 +38,7 @@ def _notice(to: str = "jeanne@example.org") -> Notice:
 
 def _events(lines: io.StringIO) -> list[tuple[str, str, str]]:
     parsed = [json.loads(line) for line in lines.getvalue().splitlines()]
-    return [(e["event"], e["outcome"], e["reason"]) for e in parsed]
+    return [(e["event"], e["outcome"], e["cause"]) for e in parsed]
 
 
 def _caught(mail_catcher: tuple[MailCatcher, Caught], to: str) -> list[Any]:

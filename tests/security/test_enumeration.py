@@ -42,7 +42,7 @@ def busy_cpu() -> Iterator[None]:
 def neutral_settings(settings: Settings) -> Settings:
     raw = settings.model_dump(mode="json")
     raw["profiles"][0]["not_enrolled"]["explicit"] = False  # the default: no explicit message
-    raw["rate_limits"] = {"identify_per_ip_per_minute": 10000}
+    raw["rate_limits"] = {"reset": "10000/minute", "account": "10000/minute"}
     return Settings.model_validate(raw)
 
 
@@ -117,7 +117,7 @@ def test_code_channel_decoys_cost_what_a_send_costs(
     settings: Settings, outbox: Any, make_account: Any, busy_cpu: None
 ) -> None:
     raw = settings.model_dump(mode="json")
-    raw["rate_limits"] = {"identify_per_ip_per_minute": 10000}
+    raw["rate_limits"] = {"reset": "10000/minute", "account": "10000/minute"}
     raw["codes"]["email"].update(resend_cooldown_seconds=0, max_per_hour=100, max_per_day=1000)
     app = build_app(Settings.model_validate(raw), outbox, io.StringIO())
     cases = {"known": make_account("elu").login, "unknown": "nobody.at.all"}

@@ -52,3 +52,26 @@ def test_only_the_tail_is_read_and_broken_lines_are_skipped(tmp_path: Path) -> N
 
 def test_a_missing_file_has_no_events(tmp_path: Path) -> None:
     assert recent_events(tmp_path / "nothing.jsonl") == []
+
+
+def test_older_lines_are_read_in_todays_schema(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    write(
+        path,
+        {"event": "login", "outcome": "failure", "reason": "invalid_credentials"},
+        {"event": "password.changed", "outcome": "success", "channel": "self", "reason": None},
+        {"event": "helpdesk.unlock", "outcome": "success", "reason": "Appel", "agent": "a1"},
+        {"event": "helpdesk.reset_sent", "outcome": "failure", "error": "ResendTooSoon"},
+        {"event": "proof.failed", "outcome": "failure", "reason": "wrong_answer"},
+    )
+    events = list(reversed(recent_events(path)))
+    assert [e["event"] for e in events] == [
+        "account.login", "account.password_changed", "helpdesk.unlock", "helpdesk.reset_sent",
+        "proof.failed",
+    ]  # fmt: skip
+    assert events[0]["cause"] == "invalid_credentials"
+    assert events[1]["channel"] is None
+    assert (events[2]["agent_note"], events[2]["cause"]) == ("Appel", None)
+    assert (events[3]["agent_note"], events[3]["cause"]) == (None, "ResendTooSoon")
+    assert events[4]["cause"] == "wrong_answer"
+    assert not any("reason" in e or "error" in e for e in events)

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from sspr.config import ConfigError, Profile, parse_settings
-from sspr.domain.captcha import CaptchaGate, CaptchaRule, source_of
+from sspr.domain.captcha import CaptchaGate, CaptchaRule
+from sspr.domain.limits import Counter
+from sspr.domain.sources import Source, Sources
+from sspr.store.limits_storage import StoreStorage
 from sspr.store.sqlite import SqliteStore
 from tests.clock import FakeClock
 
@@ -19,65 +22,68 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+SOURCES = Sources()
+
+
+def at(address: str | None) -> Source:
+    return SOURCES.of(address)
+
+
+def counter(tmp_path: Path, clock: FakeClock) -> Counter:
+    store = SqliteStore(tmp_path / "s.sqlite3", clock)
+    return Counter(StoreStorage(store, clock), clock)
+
+
 @pytest.fixture
 def gate(tmp_path: Path, clock: FakeClock) -> CaptchaGate:
-    store = SqliteStore(tmp_path / "s.sqlite3", clock)
-    return CaptchaGate(store, CaptchaRule(failures_before=3, window=3600))
+    return CaptchaGate(counter(tmp_path, clock), CaptchaRule(failures_before=3, window=3600))
 
 
 def test_off_never_and_always_always(gate: CaptchaGate) -> None:
     for _ in range(10):
-        gate.record_failure("192.0.2.1")
-    assert not gate.required("off", "192.0.2.1")
-    assert gate.required("always", "198.51.100.7")
-    assert gate.required("always", None)
+        gate.record_failure(at("192.0.2.1"))
+    assert not gate.required("off", at("192.0.2.1"))
+    assert gate.required("always", at("198.51.100.7"))
+    assert gate.required("always", at(None))
 
 
 def test_after_n_failures_from_an_address(gate: CaptchaGate) -> None:
-    assert not gate.required("after_failures", "192.0.2.1")
-    assert [gate.record_failure("192.0.2.1") for _ in range(2)] == [1, 2]
-    assert not gate.required("after_failures", "192.0.2.1")
-    gate.record_failure("192.0.2.1")
-    assert gate.required("after_failures", "192.0.2.1")
+    assert not gate.required("after_failures", at("192.0.2.1"))
+    assert [gate.record_failure(at("192.0.2.1")) for _ in range(2)] == [1, 2]
+    assert not gate.required("after_failures", at("192.0.2.1"))
+    gate.record_failure(at("192.0.2.1"))
+    assert gate.required("after_failures", at("192.0.2.1"))
     # Another address has its own count.
-    assert not gate.required("after_failures", "192.0.2.2")
-    assert gate.failures("192.0.2.2") == 0
+    assert not gate.required("after_failures", at("192.0.2.2"))
+    assert gate.failures(at("192.0.2.2")) == 0
 
 
 def test_failures_are_forgotten_after_the_window(gate: CaptchaGate, clock: FakeClock) -> None:
     for _ in range(3):
-        gate.record_failure("192.0.2.1")
+        gate.record_failure(at("192.0.2.1"))
     clock.advance(3599)
-    assert gate.required("after_failures", "192.0.2.1")
+    assert gate.required("after_failures", at("192.0.2.1"))
     clock.advance(2)
-    assert not gate.required("after_failures", "192.0.2.1")
-    assert gate.record_failure("192.0.2.1") == 1  # a fresh window
+    assert not gate.required("after_failures", at("192.0.2.1"))
+    assert gate.record_failure(at("192.0.2.1")) == 1  # a fresh window
 
 
 def test_an_ipv6_subscriber_counts_as_its_64(gate: CaptchaGate) -> None:
-    gate.record_failure("2001:db8:1:2::10")
-    gate.record_failure("2001:db8:1:2:aaaa::1")
-    gate.record_failure("2001:db8:1:2:ffff:ffff:ffff:ffff")
-    assert gate.required("after_failures", "2001:db8:1:2::99")
-    assert not gate.required("after_failures", "2001:db8:1:3::10")
-
-
-def test_sources() -> None:
-    assert source_of("192.0.2.1") == "192.0.2.1"
-    assert source_of("::ffff:192.0.2.1") == "192.0.2.1"
-    assert source_of("2001:db8::1") == "2001:db8::/64"
-    assert source_of("not an address") == source_of(None) == "unknown"
+    gate.record_failure(at("2001:db8:1:2::10"))
+    gate.record_failure(at("2001:db8:1:2:aaaa::1"))
+    gate.record_failure(at("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+    assert gate.required("after_failures", at("2001:db8:1:2::99"))
+    assert not gate.required("after_failures", at("2001:db8:1:3::10"))
 
 
 def test_the_store_holds_no_address(tmp_path: Path, clock: FakeClock) -> None:
-    store = SqliteStore(tmp_path / "s.sqlite3", clock)
-    CaptchaGate(store, CaptchaRule(3, 3600)).record_failure("192.0.2.1")
+    CaptchaGate(counter(tmp_path, clock), CaptchaRule(3, 3600)).record_failure(at("192.0.2.1"))
     assert b"192.0.2.1" not in b"".join(p.read_bytes() for p in tmp_path.glob("s.sqlite3*"))
 
 
 def test_an_unknown_mode_is_a_bug(gate: CaptchaGate) -> None:
     with pytest.raises(ValueError):
-        gate.required("sometimes", "192.0.2.1")
+        gate.required("sometimes", at("192.0.2.1"))
 
 
 # -- configuration --------------------------------------------------------------------------

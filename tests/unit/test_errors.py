@@ -70,10 +70,11 @@ def test_a_failed_notice_is_audited_and_never_raised() -> None:
         raise DeliveryFailed("smtp: connection refused")
 
     notify_after_write(
-        AuditLog([stream]), "personal_data_changed", fail, user_dn="uid=a", reason="agent note"
+        AuditLog([stream]), "personal_data_changed", fail, user_dn="uid=a", agent_note="agent note"
     )
     [line] = lines(stream)
-    assert (line["event"], line["outcome"], line["reason"]) == (
+    assert line["agent_note"] == "agent note"
+    assert (line["event"], line["outcome"], line["cause"]) == (
         "notification.sent", "failure", "personal_data_changed: smtp: connection refused"
     )  # fmt: skip
 

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sspr.config import Settings
 from sspr.demo.outbox import Outbox
 from sspr.domain.ports import Clock
+from sspr.domain.sources import Source
 from tests.clock import FakeClock
 from tests.helpers import WebAccount as Account
 from tests.web.conftest import build_app, csrf_token, https_client, submit
@@ -111,7 +112,7 @@ def test_always_refuses_a_post_without_a_solved_payload_and_does_nothing(
     # No search, no flow: the directory was never asked.
     assert requested(audit_lines) == []
     refused = events(audit_lines, "captcha.refused")
-    assert [e["reason"] for e in refused] == ["missing", "missing", "invalid", "invalid"]
+    assert [e["cause"] for e in refused] == ["missing", "missing", "invalid", "invalid"]
     assert {e["profile"] for e in refused} == {"usager"}
     assert all(e["source_ip"] == "127.0.0.1" for e in refused)
     assert client.get("/reset/question").status_code == 400  # no flow in the session
@@ -132,7 +133,7 @@ def test_a_solved_payload_is_accepted_once(
     response = identify(other, account.login, payload)
     assert response.status_code == 200 and REFUSED in response.text
     assert len(requested(audit_lines)) == 1
-    assert [e["reason"] for e in events(audit_lines, "captcha.refused")] == ["replayed"]
+    assert [e["cause"] for e in events(audit_lines, "captcha.refused")] == ["replayed"]
 
 
 def test_a_forged_payload_is_refused(
@@ -170,7 +171,7 @@ def test_an_expired_payload_is_refused(
     response = identify(client, account.login, payload)
     assert response.status_code == 200 and EXPIRED in response.text
     assert requested(audit_lines) == []
-    assert [e["reason"] for e in events(audit_lines, "captcha.refused")] == ["expired"]
+    assert [e["cause"] for e in events(audit_lines, "captcha.refused")] == ["expired"]
 
 
 def test_the_refusal_is_in_english_too(settings: Settings, outbox: Outbox) -> None:
@@ -193,7 +194,7 @@ def test_off_shows_nothing_and_needs_nothing(
     assert "altcha" not in client.get("/reset/usager").text
     assert identify(client, account.login).headers["Location"] == "/reset/question"
     # No profile waits for failures: none is counted.
-    assert app.extensions["sspr"].captcha.gate.failures("127.0.0.1") == 0
+    assert app.extensions["sspr"].captcha.gate.failures(Source("127.0.0.1")) == 0
 
 
 # -- after failures -------------------------------------------------------------------------
@@ -303,5 +304,5 @@ def test_choosing_a_channel_needs_the_captcha(
 
 def test_challenges_are_limited_per_address(settings: Settings, outbox: Outbox) -> None:
     client = https_client(build_app(settings, outbox, io.StringIO()))
-    statuses = [client.get("/captcha/challenge").status_code for _ in range(61)]
-    assert statuses[:60] == [200] * 60 and statuses[60] == 429
+    statuses = [client.get("/captcha/challenge").status_code for _ in range(121)]
+    assert statuses[:120] == [200] * 120 and statuses[120] == 429

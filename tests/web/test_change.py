@@ -41,8 +41,9 @@ def test_one_get_and_one_post_change_the_password(
     assert "Votre mot de passe est modifié" in response.text
     assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
     assert not can_bind(slapd.url, account.dn, account.password)
-    changed = _events(audit_lines, "password.changed")
-    assert [(e["outcome"], e["channel"]) for e in changed] == [("success", "self")]
+    changed = _events(audit_lines, "account.password_changed")
+    assert [(e["outcome"], e["channel"]) for e in changed] == [("success", None)]
+    assert _events(audit_lines, "password.changed") == []  # not the end of a reset
     assert any(mail.to == account.mail and "modifié" in mail.subject for mail in outbox.mails)
 
 

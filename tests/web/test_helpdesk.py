@@ -110,7 +110,7 @@ def test_staff_outside_the_group_and_wrong_passwords_are_refused_alike(
         assert "Identifiant ou mot de passe incorrect, ou accès non autorisé." in page.text
     assert client.get("/helpdesk/search").headers["Location"] == "/helpdesk/login"
     failures = audit_events(audit_lines, "helpdesk.login")
-    assert [(e["outcome"], e.get("agent"), e["error"]) for e in failures] == [
+    assert [(e["outcome"], e.get("agent"), e["cause"]) for e in failures] == [
         ("failure", OUTSIDER.login, "not_staff"),
         ("failure", AGENT.login, "invalid_credentials"),
         ("failure", None, "invalid_credentials"),
@@ -365,7 +365,7 @@ def test_unlock_clears_the_directory_lock_and_the_proof_block(
     assert reset.proof_block(account.dn) is None
     [line] = audit_events(audit_lines, "helpdesk.unlock")
     assert line["outcome"] == "success" and line["agent"] == AGENT.login
-    assert line["reason"] == "Appel du 12/03, ticket 4521"
+    assert line["agent_note"] == "Appel du 12/03, ticket 4521"
     assert (line["user_dn"], line["profile"], line["state"]) == (account.dn, "usager", "locked")
     assert {"time", "request_id", "source_ip"} <= set(line)
     assert "Le compte est déverrouillé." in agent.get(user_url(account)).text
@@ -388,7 +388,7 @@ def test_clearing_recovery_data_needs_a_reason_then_removes_it(
     values = operational(slapd, account.dn, "ssprRecoveryAnswer", "mobile", "mail")
     assert values == {"mail": [account.mail]}
     [line] = audit_events(audit_lines, "helpdesk.recovery_cleared")
-    assert (line["agent"], line["reason"], line["user_dn"]) == (
+    assert (line["agent"], line["agent_note"], line["user_dn"]) == (
         AGENT.login, "Mobile perdu", account.dn
     )  # fmt: skip
     assert [mail.subject for mail in outbox.mails] == [
@@ -422,7 +422,7 @@ def test_temporary_password_after_an_identity_check(
     assert "Vérifiez d'abord l'identité de l'appelant." in page.text
     assert can_bind(slapd.url, account.dn, account.password)
     [refused] = audit_events(audit_lines, "helpdesk.temporary_password")
-    assert (refused["outcome"], refused["error"]) == ("failure", "identity_not_checked")
+    assert (refused["outcome"], refused["cause"]) == ("failure", "identity_not_checked")
 
     page = agent.get(user_url(account, "/identity"))
     pages.append(page.text)
@@ -515,7 +515,7 @@ def test_a_written_reason_may_replace_the_check_where_configured(
     assert '<p class="secret">' in page.text
     assert operational(slapd, account.dn, "pwdReset") == {"pwdReset": ["TRUE"]}
     done = audit_events(audit_lines, "helpdesk.temporary_password")[-1]
-    assert (done["outcome"], done["proof"], done["reason"]) == (
+    assert (done["outcome"], done["proof"], done["agent_note"]) == (
         "success", "reason", "Responsable présent au guichet"
     )  # fmt: skip
 
@@ -541,7 +541,7 @@ def test_send_reset_mails_the_link_that_continues_in_the_users_browser(
     user.get(f"/reset/link/{token}")
     assert submit(user, "/reset/link", {}).headers["Location"] == "/reset/password"
     [line] = audit_events(audit_lines, "helpdesk.reset_sent")
-    assert (line["channel"], line["agent"], line["reason"], line["profile"]) == (
+    assert (line["channel"], line["agent"], line["agent_note"], line["profile"]) == (
         "email", AGENT.login, "ticket 77", "elu"
     )  # fmt: skip
     # The code served, so another reset may go at once; then the one just sent still works,
@@ -608,7 +608,8 @@ def test_the_audit_page_filters_by_user_and_type(audited: FlaskClient, make_acco
     assert "Appel de M. Y" not in page.text
     page = audited.get("/helpdesk/audit", query_string={"user": account.dn, "event": "helpdesk"})
     assert "Appel de Mme Z" in page.text
-    page = audited.get("/helpdesk/audit", query_string={"user": account.login, "event": "login"})
+    logins = {"user": account.login, "event": "account.login"}
+    page = audited.get("/helpdesk/audit", query_string=logins)
     assert "Appel de Mme Z" not in page.text and "Aucun événement récent." in page.text
     # By agent, every type.
     page = audited.get("/helpdesk/audit", query_string={"user": AGENT.login})

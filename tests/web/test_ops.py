@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sspr.config import ConfigError, MonitoringConfig, Settings, parse_settings
 from sspr.demo.slapd import Slapd, free_port
 from sspr.directory.ldap import LdapDirectory
+from sspr.domain.audit import AuditEvent, AuditLog, Outcome
 from sspr.metrics import Metrics
 from sspr.store import open_store
 from sspr.web.ops import READY_DEADLINE
@@ -270,21 +271,33 @@ def test_the_channel_survives_a_change_of_worker(
 
 def test_a_password_changed_in_mon_compte_is_no_reset() -> None:
     metrics = Metrics(None, lambda profile: 1)
-    event = {"event": "password.changed", "outcome": "success", "profile": "usager"}
     completed = ("sspr_resets_completed_total", {"profile": "usager", "channel": "unknown"})
-    metrics.observe_event({**event, "user_dn": "uid=a,dc=example,dc=org", "channel": "self"})
+    audit = AuditLog([io.StringIO()], observers=[metrics.observe_event])
+    audit.record(AuditEvent.ACCOUNT_PASSWORD_CHANGED, Outcome.SUCCESS, profile="usager",
+                 user_dn="uid=a,dc=example,dc=org")  # fmt: skip
     assert metrics.registry.get_sample_value(*completed) is None
-    metrics.observe_event(event)
+    audit.record(AuditEvent.PASSWORD_CHANGED, Outcome.SUCCESS, profile="usager")
     assert metrics.registry.get_sample_value(*completed) == 1
+
+
+def test_a_per_source_limit_is_a_rate_limit_hit() -> None:
+    metrics = Metrics(None, lambda profile: 1)
+    audit = AuditLog([io.StringIO()], observers=[metrics.observe_event])
+    audit.record(AuditEvent.RATELIMIT_HIT, Outcome.FAILURE, cause="source_reset")
+    hits = ("sspr_rate_limit_hits_total", {"kind": "source_reset"})
+    assert metrics.registry.get_sample_value(*hits) == 1
 
 
 # -- gunicorn's multiprocess mode ------------------------------------------------------------
 
 WORKER = textwrap.dedent(
     """
+    import io
+    from sspr.domain.audit import AuditEvent, AuditLog, Outcome
     from sspr.metrics import Metrics
     metrics = Metrics(None, lambda profile: 1)
-    metrics.observe_event({"event": "reset.requested", "outcome": "success", "profile": "usager"})
+    audit = AuditLog([io.StringIO()], observers=[metrics.observe_event])
+    audit.record(AuditEvent.RESET_REQUESTED, Outcome.SUCCESS, profile="usager")
     metrics.observe_latency("read_user", 0.004)
     """
 )

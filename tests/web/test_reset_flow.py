@@ -512,7 +512,7 @@ def test_identification_attempts_are_limited_per_address(
     settings: Settings, audit_lines: io.StringIO, outbox: Any
 ) -> None:
     raw = settings.model_dump(mode="json")
-    raw["rate_limits"] = {"identify_per_ip_per_minute": 3}
+    raw["rate_limits"] = {"reset": "3/minute"}
     client = https_client(build_app(Settings.model_validate(raw), outbox, audit_lines))
     for number in range(3):
         assert identify(client, f"someone{number}").status_code == 302
