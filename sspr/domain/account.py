@@ -107,32 +107,29 @@ class AccountService:
         entry = self._reset.identify(profile, identifier.strip())
         password = normalize_password(password)  # é typed either way: the form written (NFC)
         result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
+        dn = entry.dn if entry else None
         if entry is None or not (result.ok or result.expired or result.locked):
-            self._audit.record(
-                AuditEvent.ACCOUNT_LOGIN, Outcome.FAILURE, user_dn=entry.dn if entry else None,
-                profile=profile.id, cause="invalid_credentials",
-            )  # fmt: skip
+            self._login_audit(Outcome.FAILURE, dn, profile.id, "invalid_credentials")
             raise InvalidCredentials()
         if result.locked:
-            self._audit.record(
-                AuditEvent.ACCOUNT_LOGIN, Outcome.FAILURE, user_dn=entry.dn, profile=profile.id,
-                cause="locked",
-            )  # fmt: skip
+            self._login_audit(Outcome.FAILURE, dn, profile.id, "locked")
             raise PasswordRefused(PasswordRefusal.LOCKED)
         state = "expired" if result.expired else "must_change" if result.must_change else None
-        self._audit.record(
-            AuditEvent.ACCOUNT_LOGIN, Outcome.SUCCESS, user_dn=entry.dn, profile=profile.id,
-            cause=state,
-        )  # fmt: skip
+        self._login_audit(Outcome.SUCCESS, dn, profile.id, state)
         return entry, result
 
     def confirm_password(self, entry: UserEntry, password: str) -> None:
         """Check the current password again before a sensitive change."""
         if not self._directory.authenticate(entry.dn, normalize_password(password)).ok:
-            self._audit.record(
-                AuditEvent.ACCOUNT_LOGIN, Outcome.FAILURE, user_dn=entry.dn, cause="reauth",
-            )  # fmt: skip
+            self._login_audit(Outcome.FAILURE, entry.dn, None, "reauth")
             raise InvalidCredentials()
+
+    def _login_audit(
+        self, outcome: Outcome, dn: str | None, profile: str | None, cause: str | None
+    ) -> None:
+        self._audit.record(
+            AuditEvent.ACCOUNT_LOGIN, outcome, user_dn=dn, profile=profile, cause=cause
+        )
 
     def entry(self, dn: str) -> UserEntry:
         """The account, read again: pages always show the directory's current data."""
