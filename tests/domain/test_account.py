@@ -23,7 +23,11 @@ def test_login_tells_a_good_password_from_a_wrong_one(domain: Domain) -> None:
         domain.account.login(domain.profile("usager"), account.login, "wrong")
     with pytest.raises(InvalidCredentials):
         domain.account.login(domain.profile("usager"), "nobody-here", PASSWORD)
-    assert [e["outcome"] for e in domain.events("login")] == ["success", "failure", "failure"]
+    assert [e["outcome"] for e in domain.events("account.login")] == [
+        "success",
+        "failure",
+        "failure",
+    ]
 
 
 def test_login_of_a_locked_account_says_so(domain: Domain) -> None:
@@ -39,7 +43,7 @@ def test_login_reports_a_forced_change(domain: Domain) -> None:
     domain.directory.set_password(account.dn, "Temporaire-2026!", must_change=True)
     _, result = domain.account.login(domain.profile("usager"), account.login, "Temporaire-2026!")
     assert result.ok and result.must_change
-    assert domain.events("login")[-1]["reason"] == "must_change"
+    assert domain.events("account.login")[-1]["cause"] == "must_change"
 
 
 def test_change_password_writes_audits_and_notifies(domain: Domain) -> None:
@@ -47,8 +51,9 @@ def test_change_password_writes_audits_and_notifies(domain: Domain) -> None:
     entry = domain.account.entry(account.dn)
     domain.account.change_password(domain.profile("usager"), entry, PASSWORD, GOOD, GOOD, "fr")
     assert domain.directory.authenticate(account.dn, GOOD).ok
-    [changed] = domain.events("password.changed")
-    assert (changed["outcome"], changed["channel"]) == ("success", "self")
+    [changed] = domain.events("account.password_changed")
+    assert (changed["outcome"], changed["channel"]) == ("success", None)
+    assert domain.events("password.changed") == []  # not the end of a reset
     assert [mail.to for mail in domain.mails()] == [account.mail]
 
 
@@ -57,8 +62,8 @@ def test_change_password_with_a_wrong_old_one_is_audited(domain: Domain) -> None
     entry = domain.account.entry(account.dn)
     with pytest.raises(InvalidCredentials):
         domain.account.change_password(domain.profile("usager"), entry, "wrong", GOOD, GOOD, "fr")
-    [refused] = domain.events("password.changed")
-    assert (refused["outcome"], refused["reason"]) == ("failure", "invalid_credentials")
+    [refused] = domain.events("account.password_changed")
+    assert (refused["outcome"], refused["cause"]) == ("failure", "invalid_credentials")
     assert domain.directory.authenticate(account.dn, PASSWORD).ok
 
 

@@ -85,5 +85,5 @@ def test_a_temporary_password_partly_written_is_handed_over_and_audited(domain: 
     assert password is not None  # handed over to the agent
     assert domain.directory.authenticate(account.dn, password).ok  # it is the password now
     [line] = domain.events("helpdesk.temporary_password")
-    assert (line["outcome"], line["error"]) == ("success", "must_change not written")
+    assert (line["outcome"], line["cause"]) == ("success", "must_change not written")
     assert domain.mails()[-1].to == account.mail  # the owner is told

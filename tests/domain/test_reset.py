@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from sspr.domain.errors import (
+    AccountBlocked,
     DirectoryUnavailable,
     FlowExpired,
     PartialWrite,
     PasswordRefusal,
     PasswordRefused,
-    TooManyAttempts,
     WrongAnswer,
 )
 from tests.domain.conftest import PASSWORD, Domain, MakeDomain
@@ -37,7 +37,7 @@ def test_a_reset_writes_the_password_audits_notifies_and_ends_the_flow(domain: D
     domain.reset.choose_password(flow_id, GOOD, GOOD)
     assert domain.directory.authenticate(account.dn, GOOD).ok
     [changed] = domain.events("password.changed")
-    assert (changed["outcome"], changed["user_dn"], changed["reason"]) == (
+    assert (changed["outcome"], changed["user_dn"], changed["cause"]) == (
         "success",
         account.dn,
         None,
@@ -62,10 +62,10 @@ def test_wrong_answers_block_the_account(domain: Domain) -> None:
     for _ in range(domain.settings.proof_attempts.max_failures - 1):
         with pytest.raises(WrongAnswer):
             domain.reset.answer(flow.id, {"birth_city": "Paris"})
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(AccountBlocked):
         domain.reset.answer(flow.id, {"birth_city": "Paris"})
     assert domain.reset.proof_block(account.dn) is not None
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(AccountBlocked):
         domain.reset.start(profile, account.login)
 
 
@@ -87,7 +87,7 @@ def test_a_refused_password_is_audited_and_the_flow_lives_on(domain: Domain) -> 
     with pytest.raises(PasswordRefused):
         domain.reset.choose_password(flow_id, GOOD, GOOD)
     [refused] = domain.events("password.changed")
-    assert (refused["outcome"], refused["reason"]) == ("failure", "in_history")
+    assert (refused["outcome"], refused["cause"]) == ("failure", "in_history")
     assert domain.reset.load(flow_id).proven
     assert domain.directory.authenticate(account.dn, PASSWORD).ok
     domain.reset.choose_password(flow_id, GOOD, GOOD)  # another try goes through
@@ -114,7 +114,7 @@ def test_a_partial_write_is_reported_as_the_change_it_is(domain: Domain) -> None
     assert profile.id == "usager"
     assert domain.directory.authenticate(account.dn, GOOD).ok
     [changed] = domain.events("password.changed")
-    assert changed["outcome"] == "success" and "must_change not written" in changed["reason"]
+    assert changed["outcome"] == "success" and "must_change not written" in changed["cause"]
     assert [mail.to for mail in domain.mails()] == [account.mail]  # the notice went out
     with pytest.raises(FlowExpired):
         domain.reset.load(flow_id)
@@ -132,7 +132,7 @@ def test_a_temporary_password_partly_written_is_still_mailed(make_domain: MakeDo
     domain.reset.send_temporary_password(flow_id)
     [mail] = domain.mails()
     [changed] = domain.events("password.changed")
-    assert changed["reason"] == "temporary: must_change not written"
+    assert changed["cause"] == "temporary: must_change not written"
     entry = domain.directory.read_user(account.dn)
     assert entry is not None and not entry.must_change  # as the audit line says
     assert not domain.directory.authenticate(account.dn, PASSWORD).ok
