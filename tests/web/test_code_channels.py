@@ -278,7 +278,7 @@ def test_a_used_code_is_not_a_failure_and_a_restart_sends_a_new_one(
     wrong = "".join(str((int(digit) + 1) % 10) for digit in sms_code(outbox))
     assert "Il vous reste 4 essais." in type_code(client, wrong).text  # the stale code cost none
     assert type_code(client, sms_code(outbox)).headers["Location"] == "/reset/password"
-    assert '"reason": "code_used"' in audit_lines.getvalue()
+    assert '"cause": "code_used"' in audit_lines.getvalue()
 
 
 def test_no_mobile_gets_the_profile_text_when_explicit(

@@ -735,8 +735,8 @@ def test_event_details_are_in_words_in_french_and_english(
     page = html.unescape(audited.get("/helpdesk/audit").text)
     for raw in ("invalid_credentials", "ResendTooSoon"):
         assert raw not in page, raw
-    assert "Erreur : identifiant ou mot de passe incorrect" in page
-    assert "Erreur : code déjà envoyé il y a moins d'une minute" in page
+    assert "Cause : identifiant ou mot de passe incorrect" in page
+    assert "Cause : code déjà envoyé il y a moins d'une minute" in page
     assert "Canal : email" in page
     english = html.unescape(audited.get("/helpdesk/audit", headers={"Accept-Language": "en"}).text)
     assert "wrong username or password" in english
