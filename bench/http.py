@@ -135,14 +135,13 @@ class Bench:
 
 
 def _unlimited(rate_limits: dict[str, Any]) -> dict[str, Any]:
-    """Every per-address limit of the current configuration model, far above the load."""
-    from sspr.config import Settings
+    """Every per-source rate of the current configuration model, far above the load."""
+    from sspr.config.security import RateLimits
 
-    model = Settings.model_fields["rate_limits"].annotation
-    fields = getattr(model, "model_fields", {})
-    return {name: 10000 for name, info in fields.items() if info.annotation is int} | {
-        name: value for name, value in rate_limits.items() if name not in fields
-    }
+    rates = [
+        name for name, info in RateLimits.model_fields.items() if isinstance(info.default, str)
+    ]
+    return {**rate_limits, **dict.fromkeys(rates, "100000/minute")}
 
 
 # -- the journeys: each returns its steps' durations -------------------------------------------

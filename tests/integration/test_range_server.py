@@ -95,7 +95,7 @@ def test_an_unreachable_service_allows_or_blocks_as_configured(
     assert check.verdict("Girafe!Trompette42", user_dn="uid=a", profile="elu") is verdict
     assert verdict.refuses is (setting == "block")
     assert events(lines)[0]["outcome"] == verdict.value
-    assert events(lines)[0]["reason"] == "ConnectionError"
+    assert events(lines)[0]["cause"] == "ConnectionError"
     assert counted(metrics, verdict.value) == 1
 
 
