@@ -95,6 +95,6 @@ def test_a_notice_the_queue_cannot_take_is_audited_too() -> None:
 
     notify_after_write(AuditLog([stream]), "email_changed", store_down, user_dn="uid=a")
     [line] = lines(stream)
-    assert (line["outcome"], line["reason"], line["user_dn"]) == (
+    assert (line["outcome"], line["cause"], line["user_dn"]) == (
         "failure", "email_changed: redis: timeout", "uid=a"
     )  # fmt: skip
