@@ -284,10 +284,12 @@
     wrapper.appendChild(button);
   }
 
-  // After a refused submission, the first field in error gets the focus (RGAA 11.10).
+  // After a refused submission, the first field in error gets the focus (RGAA 11.10); else
+  // the autofocus field keeps it, though the toggles above moved it into a wrapper.
   function focusFirstError() {
-    var first = document.querySelector("main [aria-invalid=true]");
-    if (first) { first.focus(); }
+    var first = document.querySelector("main [aria-invalid=true]") ||
+      document.querySelector("main [autofocus]");
+    if (first && document.activeElement !== first) { first.focus(); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
