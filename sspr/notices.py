@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import render_template
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import gettext as _
 
 from sspr.config import Settings
@@ -42,7 +42,8 @@ class TemplateNotifier:
         minutes: int,
         rehearsal: bool = False,
     ) -> None:
-        """Mail a code and its link (seed 001's wording), or rehearse it for a decoy."""
+        """Mail a code and its link (the Region portal's wording, docs/reference-portals.md), or
+        rehearse it for a decoy."""
         with force_locale(lang):
             subject = _("Validation du changement de mot de passe")
             mail = self._render(to, subject, "code", profile, lang, code=code, link=link,
@@ -74,7 +75,7 @@ class TemplateNotifier:
         with force_locale(lang):
             mail = self._render(
                 entry.mails[0], _("Votre mot de passe a été modifié"), "changed", profile, lang,
-                login=entry.login, when=format_datetime(datetime.now(UTC), "long"),
+                login=entry.login, when=moment_text(datetime.now(UTC)),
             )  # fmt: skip
         self._notice(mail, "password_changed", entry.dn, profile)
 
@@ -104,7 +105,7 @@ class TemplateNotifier:
         self._notice(mail, "email_changed", None, profile)
 
     def personal_data_changed(self, *, to: str, profile: str, lang: str, login: str) -> None:
-        """Seed 003: "Une modification de vos informations personnelles a été effectuée…"."""
+        """The DGFiP portal's "Une modification de vos informations personnelles…" mail."""
         with force_locale(lang):
             subject = _("Modification de vos informations personnelles")
             mail = self._render(to, subject, "personal_data_changed", profile, lang, login=login)
@@ -168,3 +169,14 @@ class TemplateNotifier:
                 if contact:
                     return str(contact)
         return f"{str(self._settings.public_url).rstrip('/')}/support"
+
+
+def moment_text(when: datetime) -> str:
+    """A moment as its readers write it, in the configured time zone: « 26 novembre 2026 à
+    02 h 04 » (« 1er » for the first of the month), "26 November 2026 at 02:04"."""
+    # A CLDR pattern: French writes the hour « 02 h 04 », with no seconds and no offset.
+    text = format_datetime(when, _("d MMMM y 'à' HH 'h' mm"))
+    locale = get_locale()
+    if locale is not None and locale.language == "fr" and text.startswith("1 "):
+        text = "1er " + text[2:]
+    return text

@@ -36,6 +36,7 @@ from sspr.config.security import (
 )
 from sspr.config.settings import AuditConfig, Branding, Settings, reference_errors
 from sspr.config.store import StoreConfig
+from sspr.config.texts import TextOverride, Texts
 
 __all__ = [
     "CHANNELS",
@@ -74,6 +75,8 @@ __all__ = [
     "Strict",
     "Support",
     "Text",
+    "TextOverride",
+    "Texts",
     "TlsConfig",
     "config_path",
     "load_forbidden_words",

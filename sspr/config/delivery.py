@@ -44,8 +44,11 @@ class MailConfig(Strict):
     """The From address, with an optional display name: `Région <noreply@example.org>`."""
     reply_to: str | None = None
     """A Reply-To address for every mail; null sets none."""
-    signature: Text = Text(fr="L'équipe technique", en="The technical team")
-    """The signature at the foot of every mail."""
+    signature: Text = Text(
+        fr="Bien cordialement,\nL'équipe technique", en="Kind regards,\nThe technical team"
+    )
+    """The closing formula and the signature at the foot of every mail (one line each): the
+    mails add no other closing."""
     legal_notice: Text | None = None
     """A legal notice under the signature (for instance the data-protection statement)."""
     templates_dir: Path | None = None

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, HttpUrl, field_validator
 
 from sspr.config.base import LdapFilter, Strict, Text
+from sspr.config.texts import Texts
 from sspr.domain import settings as domain
 
 CHANNELS = ("question", "email", "sms")
@@ -109,6 +110,10 @@ class Profile(Strict):
             if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", name):
                 raise ValueError(f'"{name}" is not a mail domain (lower case, e.g. mairie.fr)')
         return domains
+
+    texts: Texts = Field(default_factory=dict)
+    """This profile's wording of the journey's texts, by id, over the top-level `texts`
+    (docs/texts.md lists the ids)."""
 
     @field_validator("captcha", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from sspr.config.security import (
     RateLimits,
 )
 from sspr.config.store import StoreConfig
+from sspr.config.texts import Texts
 from sspr.domain import settings as domain
 from sspr.domain.limits import Limit
 
@@ -103,6 +104,9 @@ class Settings(Strict):
     """Limits per client address."""
     helpdesk: HelpdeskConfig | None = None
     """The helpdesk console (/helpdesk/); it exists only when this section does."""
+    texts: Texts = Field(default_factory=dict)
+    """The wording of the journey's texts for every profile, by id (docs/texts.md lists the
+    ids); a profile's own `texts` win."""
 
     @field_validator("timezone")
     @classmethod
@@ -123,6 +127,16 @@ class Settings(Strict):
     def profile(self, profile_id: str) -> Profile | None:
         """Return the profile with this id, if any."""
         return next((p for p in self.profiles if p.id == profile_id), None)
+
+    def text(self, message_id: str, profile_id: str | None, lang: str) -> str | None:
+        """The admin's wording of a text in a language, if any: the profile's, then global."""
+        profile = self.profile(profile_id) if profile_id else None
+        for texts in (profile.texts if profile else {}, self.texts):
+            override = texts.get(message_id)
+            wording = getattr(override, lang, None) if override else None
+            if wording:
+                return str(wording)
+        return None
 
     def question(self, question_id: str) -> Question | None:
         """Return the question with this id, if any."""

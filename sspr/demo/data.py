@@ -30,6 +30,7 @@ PROFILE_UNITS: dict[str, str] = {
     "elu": "elus",
     "agent-lycee": "lycees",
     "agent-siege": "siege",
+    "citoyen": "citoyens",
 }
 
 
@@ -81,6 +82,10 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount(
         "agent-siege", "sophie.moreau", "Sophie", "Moreau", "birth_city", "Limoges",
         "07 98 76 54 32", "head-office staff, with a mobile number",
+    ),
+    DemoAccount(
+        "citoyen", "louis.girard", "Louis", "Girard", "school", "Jean Jaurès", None,
+        "compte citoyen: a new password by mail, captcha always on",
     ),
 ]  # fmt: skip
 

@@ -150,7 +150,7 @@ class AccountService:
         )
 
     def reminder_due(self, profile: Profile, entry: UserEntry) -> bool:
-        """Seed 003: remind to add a mobile at each login, unless snoozed."""
+        """As the DGFiP portal: remind to add a mobile at each login, unless snoozed."""
         if not profile.remind_mobile or first_mobile(list(entry.mobiles), self._region()):
             return False
         return self._snoozed_until(entry) <= self._now()
@@ -205,9 +205,8 @@ class AccountService:
         seen_questions: set[str] = set()
         for index, new in enumerate(answers):
             text = self._question_text(profile, new, lang)
-            code = self._answer_problem(entry, new, text, seen_answers, seen_questions)
-            if code:
-                problems.append((index, code))
+            codes = self._answer_problems_of(entry, new, text, seen_answers, seen_questions)
+            problems.extend((index, code) for code in codes)
             seen_answers.add(normalize_answer(new.answer))
             seen_questions.add(normalize_answer(text) if text else new.question_id)
         return problems
@@ -219,9 +218,10 @@ class AccountService:
         return question.text.get(lang) if question else ""
 
     @staticmethod
-    def _answer_problem(
+    def _answer_problems_of(
         entry: UserEntry, new: NewAnswer, text: str, answers: set[str], questions: set[str]
-    ) -> str:
+    ) -> list[str]:
+        """Every problem of one answer: the user fixes them all in one go."""
         normalized = normalize_answer(new.answer)
         question_words = set(normalize_answer(text).replace("?", " ").split())
         checks = [
@@ -233,7 +233,7 @@ class AccountService:
             ("is_login", bool(entry.login) and normalize_answer(entry.login) in normalized),
             ("same_answer", normalized in answers),
         ]
-        return next((code for code, failed in checks if failed), "")
+        return [code for code, failed in checks if failed]
 
     # -- mobile and email --------------------------------------------------------------------
 
@@ -322,11 +322,12 @@ class AccountService:
     ) -> None:
         """Change a known password with the user's own rights, after the profile's rules."""
         new = normalize_password(new)
-        if new != normalize_password(confirmation):
-            raise PasswordMismatch()
+        mismatch = new != normalize_password(confirmation)
         assessment = self._reset.assess(profile, entry, new)
         if assessment.failed:
-            raise PolicyViolations(assessment.failed, assessment)
+            raise PolicyViolations(assessment.failed, assessment, mismatch=mismatch)
+        if mismatch:
+            raise PasswordMismatch()
         self._write_own(profile, entry, normalize_password(old), new, lang)
 
     def change_known_password(
@@ -339,12 +340,13 @@ class AccountService:
         """
         old, new = normalize_password(old), normalize_password(new)
         entry, _ = self.login(profile, identifier, old)
-        if new != normalize_password(confirmation):
-            raise PasswordMismatch()
+        mismatch = new != normalize_password(confirmation)
         # The typed current password has just been proven: no directory round trip.
         assessment = self._reset.assess(profile, entry, new, known_current=old)
         if assessment.failed:
-            raise PolicyViolations(assessment.failed, assessment)
+            raise PolicyViolations(assessment.failed, assessment, mismatch=mismatch)
+        if mismatch:
+            raise PasswordMismatch()
         self._write_own(profile, entry, old, new, lang)
 
     def _write_own(self, profile: Profile, entry: UserEntry, old: str, new: str, lang: str) -> None:
@@ -369,7 +371,7 @@ class AccountService:
     def _changed(
         self, profile: Profile, entry: UserEntry, what: str, lang: str, new_mail: str | None = None
     ) -> None:
-        """Audit a change of personal data and confirm it by mail (seed 003)."""
+        """Audit a change of personal data and confirm it by mail (as the DGFiP portal)."""
         self._audit.record(
             AuditEvent.ENROLMENT_CHANGED, Outcome.SUCCESS, user_dn=entry.dn, profile=profile.id,
             cause=what,

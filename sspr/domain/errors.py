@@ -150,13 +150,21 @@ class PasswordRefused(Refusal):
 
 
 class PolicyViolations(Refusal):
-    """The new password breaks one or more rules; all of them are listed."""
+    """The new password breaks one or more rules; all of them are listed, and whether the
+    confirmation differs too (so the user learns every problem at once)."""
 
-    def __init__(self, failed: Sequence[Rule], assessment: Assessment | None = None) -> None:
+    def __init__(
+        self,
+        failed: Sequence[Rule],
+        assessment: Assessment | None = None,
+        *,
+        mismatch: bool = False,
+    ) -> None:
         super().__init__(", ".join(rule.code for rule in failed))
         self.failed = tuple(failed)
         # The measures the page shows again (CNIL bits, zxcvbn's feedback), when known.
         self.assessment = assessment
+        self.mismatch = mismatch
 
 
 class PasswordMismatch(Refusal):

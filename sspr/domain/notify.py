@@ -56,7 +56,7 @@ class Notifier(Protocol):
         ...
 
     def personal_data_changed(self, *, to: str, profile: str, lang: str, login: str) -> None:
-        """Confirm a change of personal data (seed 003's wording)."""
+        """Confirm a change of personal data (the DGFiP portal's wording)."""
         ...
 
     def identity_code(

@@ -59,11 +59,12 @@ class PasswordStep:
         """Check the new password against every rule, then write it; return the profile."""
         flow, profile, entry = self._proven(flow)
         password = normalize_password(password)
-        if password != normalize_password(confirmation):
-            raise PasswordMismatch()
+        mismatch = password != normalize_password(confirmation)
         assessment = self.assess(profile, entry, password)
         if assessment.failed:
-            raise PolicyViolations(assessment.failed, assessment)
+            raise PolicyViolations(assessment.failed, assessment, mismatch=mismatch)
+        if mismatch:
+            raise PasswordMismatch()
         self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
         notice = partial(
             self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang

@@ -45,7 +45,7 @@ from sspr.web.forms import (
     questions_form,
 )
 from sspr.web.i18n import current_language
-from sspr.web.messages import answer_problem_text
+from sspr.web.messages import answer_problem_text, mismatch_text, snooze_period, snooze_text
 from sspr.web.quality import policy_context
 from sspr.web.sources import limit
 
@@ -164,13 +164,15 @@ def _local(target: str) -> str:
 @bp.route("/reminder", methods=["GET", "POST"])
 @login_required
 def reminder() -> Page:
-    """Seed 003: invite to add a mobile; the user may go on, or snooze for months."""
+    """As the DGFiP portal: invite to add a mobile; the user may go on, or snooze for months."""
     form = ReminderForm()
     if form.validate_on_submit():
         if form.snooze.data:
             services().account.snooze_reminder(account_entry())
+            flash(snooze_text(services().settings.account.reminder_snooze_days))
         return redirect(url_for("account.home"))
-    return render_template("account/reminder.html", form=form)
+    period = snooze_period(services().settings.account.reminder_snooze_days)
+    return render_template("account/reminder.html", form=form, period=period)
 
 
 # -- questions -----------------------------------------------------------------------------
@@ -197,8 +199,15 @@ def questions() -> Page:
             try:
                 services().account.set_answers(profile, account_entry(), answers, lang)
             except AnswerProblems as problems:
+                # A mismatch belongs to the confirmation, every other problem to the answer.
                 raise FormError.several(
-                    [(f"answer_{i}", answer_problem_text(code)) for i, code in problems.problems]
+                    [
+                        (
+                            f"{'confirm' if code == 'mismatch' else 'answer'}_{i}",
+                            answer_problem_text(code),
+                        )
+                        for i, code in problems.problems
+                    ]
                 ) from problems
             flash(_saved())
             return redirect(url_for("account.home"))
@@ -290,6 +299,8 @@ def password() -> Page:
                 raise FormError("current", _("Mot de passe actuel incorrect.")) from wrong
             except PolicyViolations as violations:
                 refused = violations
+                if violations.mismatch:
+                    FormError("confirmation", mismatch_text()).populate_form(form)
             else:
                 return _after_password_change(current, profile)
     failed = [rule.code for rule in refused.failed] if refused else []

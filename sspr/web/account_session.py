@@ -76,7 +76,9 @@ def login_required(view: Callable[..., Page]) -> Callable[..., Page]:
     def wrapper(*args: Any, **kwargs: Any) -> Page:
         current: AccountSession | None = g.account
         if current is None:
-            flash(_("Votre session a expiré. Connectez-vous à nouveau."))
+            # Only someone who had a session lost it: a first visit is just sent to log in.
+            if session.pop("account", None):
+                flash(_("Votre session a expiré. Connectez-vous à nouveau."))
             return redirect(url_for("account.choose"))
         if password_state(account_entry()) != current.password_state:
             close_session()

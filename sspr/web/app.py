@@ -19,7 +19,19 @@ from sspr.config.secrets import Part, Secrets, read_secrets
 from sspr.domain.errors import StoreUnavailable
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.services import Given, build_services
-from sspr.web import account, captcha, change, helpdesk, i18n, ops, proofs, quality, reset, security
+from sspr.web import (
+    account,
+    captcha,
+    change,
+    helpdesk,
+    i18n,
+    ops,
+    proofs,
+    quality,
+    reset,
+    security,
+    texts,
+)
 from sspr.web.context import EXTENSION, services
 from sspr.web.errors import setup_error_pages
 
@@ -130,6 +142,7 @@ def setup_templates(app: Flask, settings: Settings) -> None:
         overrides = FileSystemLoader(str(settings.mail.templates_dir))
         app.jinja_loader = ChoiceLoader([overrides, app.jinja_loader])
     app.context_processor(_template_globals)
+    app.add_template_global(texts.text_in_template, "t")
 
 
 def setup_blueprints(app: Flask, *, console: bool, extra: Sequence[Blueprint]) -> None:
@@ -188,6 +201,7 @@ def _template_globals() -> dict[str, Any]:
         "branding": settings.branding,
         "lang": i18n.current_language(),
         "languages": i18n.LANGUAGES,
+        "return_path": i18n.return_path,
     }
 
 

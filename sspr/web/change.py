@@ -22,7 +22,7 @@ from sspr.web.context import Page, profile_or_404, services
 from sspr.web.errors import FormError, handle_blocks, handle_form_errors
 from sspr.web.forms import ChangeKnownPasswordForm
 from sspr.web.i18n import current_language
-from sspr.web.messages import refusal_text
+from sspr.web.messages import mismatch_text, refusal_text
 from sspr.web.quality import policy_context
 from sspr.web.sources import limit
 
@@ -58,6 +58,8 @@ def form(profile_id: str) -> Page:
                 raise FormError(None, message) from wrong
             except PolicyViolations as violations:
                 refused = violations
+                if violations.mismatch:
+                    FormError("confirmation", mismatch_text()).populate_form(form)
             except PasswordRefused as directory_refusal:
                 raise FormError(None, _refused_text(directory_refusal)) from directory_refusal
             else:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Blueprint, Flask, current_app, render_template, session
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
@@ -39,6 +38,7 @@ from sspr.web.messages import (
     code_invalid_text,
     code_shape_text,
     delivery_failed_text,
+    mismatch_text,
     refusal_text,
     resend_text,
     sends_text,
@@ -86,7 +86,7 @@ def form_error(problem: SsprError) -> FormError | None:
     if isinstance(problem, CodeExpired):
         return FormError("code", code_expired_text(problem.reason))
     if isinstance(problem, PasswordMismatch):
-        return FormError("confirmation", _("Les deux mots de passe ne sont pas identiques."))
+        return FormError("confirmation", mismatch_text())
     if isinstance(problem, PasswordRefused):
         return FormError("password", refusal_text(problem.reason))
     if isinstance(problem, ResendTooSoon):

@@ -17,7 +17,7 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import InputRequired, Length
 
 MAX_IDENTIFIER = 256
 MAX_ANSWER = 256
@@ -107,8 +107,8 @@ class NewPasswordForm(SafeForm):
         _l("Confirmez le nouveau mot de passe"),
         validators=[
             InputRequired(message=_l("Saisissez à nouveau le mot de passe.")),
+            # The domain compares them, after the rules: every problem is listed at once.
             Length(max=MAX_PASSWORD, message=_l("Ce mot de passe est trop long.")),
-            EqualTo("password", message=_l("Les deux mots de passe ne sont pas identiques.")),
         ],
     )
     submit = SubmitField(_l("Réinitialiser"))
@@ -222,7 +222,7 @@ class EmailForm(SafeForm):
 
 
 class ReminderForm(SafeForm):
-    """Seed 003's reminder: go on, maybe without seeing it again for months."""
+    """The DGFiP portal's reminder: go on, maybe without seeing it again for months."""
 
     snooze = BooleanField(_l("Ne plus afficher ce rappel"))
     submit = SubmitField(_l("Poursuivre"))

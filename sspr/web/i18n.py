@@ -36,6 +36,15 @@ def switch(code: str) -> Response:
     return redirect(_local_path(request.args.get("next", "/")))
 
 
+def return_path() -> str:
+    """Where the switch brings the user back: this page, even when it answers a failed
+    submission (its address shows the form again), else the chooser."""
+    rule = request.url_rule
+    if rule is None or "GET" not in (rule.methods or set()):
+        return "/"
+    return request.full_path.removesuffix("?")
+
+
 def _local_path(target: str) -> str:
     """Only a path on this site: never an open redirect."""
     parts = urlsplit(target)

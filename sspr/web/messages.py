@@ -10,7 +10,7 @@ from sspr.domain.policy import Rule
 
 
 def rule_text(rule: Rule) -> str:
-    """Describe one password rule, as the seeds' guides word it."""
+    """Describe one password rule, as the reference portals' guides word it."""
     value = rule.value
     count = value if isinstance(value, int) else 0
     match rule.code:
@@ -330,3 +330,22 @@ def answer_problem_text(code: str) -> str:
         "same_answer": _("Donnez une réponse différente à chaque question."),
     }
     return texts.get(code, _("Cette réponse ne peut pas être enregistrée."))
+
+
+def mismatch_text() -> str:
+    """The new password and its confirmation differ."""
+    return _("Les deux mots de passe ne sont pas identiques.")
+
+
+def snooze_period(days: int) -> str:
+    """How long the mobile reminder stays off: in months when round (« pour une durée de
+    6 mois », as the DGFiP portal says), else in days."""
+    months = round(days / 30.5)
+    if months >= 1 and abs(days - months * 30.5) <= 3:
+        return ngettext("pour une durée de %(num)d mois", "pour une durée de %(num)d mois", months)
+    return ngettext("pendant %(num)d jour", "pendant %(num)d jours", days)
+
+
+def snooze_text(days: int) -> str:
+    """The confirmation that the mobile reminder is off."""
+    return _("C'est noté : ce rappel ne s'affichera plus %(period)s.", period=snooze_period(days))

@@ -12,10 +12,11 @@ from sspr.domain.limits import Area
 from sspr.domain.settings import Profile
 from sspr.web import captcha
 from sspr.web.context import Page, profile_or_404, services
-from sspr.web.errors import handle_blocks, handle_form_errors, handle_lost_flows, restart
+from sspr.web.errors import FormError, handle_blocks, handle_form_errors, handle_lost_flows, restart
 from sspr.web.flow import current_flow, finish, flow_on, next_url, place_flow
 from sspr.web.forms import IdentifyForm, NewPasswordForm
 from sspr.web.i18n import current_language
+from sspr.web.messages import mismatch_text
 from sspr.web.quality import policy_context
 from sspr.web.sources import limit
 
@@ -32,6 +33,14 @@ def chooser() -> Page:
         hint = request.args.get("login_hint", "")[:256]
         return redirect(url_for("reset.identify", profile_id=profile_id, login_hint=hint or None))
     return render_template("reset/chooser.html", profiles=services().rules.profiles)
+
+
+@bp.post("/reset/restart")
+def restart_choice() -> Response:
+    """« Ce n'est pas votre cas ? »: drop the flow, back to the chooser."""
+    # CSRFProtect has refused a forged post: no other site can drop someone's flow.
+    session.pop("flow", None)
+    return redirect(url_for("reset.chooser"))
 
 
 @bp.get("/branding.css")
@@ -95,6 +104,8 @@ def new_password() -> Page:
                     flow.id, form.password.data or "", form.confirmation.data or ""
                 )
             except PolicyViolations as violations:
+                if violations.mismatch:
+                    FormError("confirmation", mismatch_text()).populate_form(form)
                 return _password_page(profile, flow, form, violations)
             return finish(profile, temporary=False)
     return _password_page(profile, flow, form)
@@ -102,7 +113,7 @@ def new_password() -> Page:
 
 @bp.route("/reset/temporary", methods=["GET", "POST"])
 def temporary() -> Page:
-    """Seeds 002/004: mail a generated password that must be changed at the next login."""
+    """The Compte citoyen portals: mail a generated password, to change at the next login."""
     flow = flow_on("reset.temporary")
     if not isinstance(flow, Flow):
         return flow

@@ -34,7 +34,7 @@ def test_enrol_a_question_and_a_mobile_then_reset(
     visit(page, "account-1-login")
     page.get_by_role("button", name="Connexion").click()
 
-    # Seed 003's reminder: no mobile yet.
+    # The DGFiP portal's reminder: no mobile yet.
     expect(page.get_by_role("heading", level=1)).to_have_text("Enregistrez votre numéro de mobile")
     visit(page, "account-2-reminder")
     page.get_by_role("link", name="Enregistrer mon numéro de mobile").click()
@@ -63,7 +63,7 @@ def test_enrol_a_question_and_a_mobile_then_reset(
     page.get_by_label("Quel était le nom de votre premier animal de compagnie ?").fill("POMPON")
     page.get_by_role("button", name="Valider").click()
     page.get_by_label("Nouveau mot de passe", exact=True).fill("Jardin-Des-Plantes-75")
-    page.get_by_label("Confirmez le nouveau mot de passe").fill("Jardin-Des-Plantes-75")
+    page.get_by_label("Spécifiez à nouveau le mot de passe").fill("Jardin-Des-Plantes-75")
     page.get_by_role("button", name="Réinitialiser").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Votre mot de passe est modifié")
     assert can_bind(slapd.url, account.dn, "Jardin-Des-Plantes-75")

@@ -132,7 +132,7 @@ def test_french_by_keyboard_under_the_strict_csp(
     french.check("captcha-1-identify-fr")
 
     # Only the keyboard: the identifier has the focus, Tab reaches the box, Space ticks it.
-    expect(page.get_by_label("Identifiant ou adresse email")).to_be_focused()
+    expect(page.get_by_label("Nom d'utilisateur")).to_be_focused()
     page.keyboard.type(account.login)
     page.keyboard.press("Tab")
     expect(checkbox).to_be_focused()
@@ -163,7 +163,7 @@ def test_english_by_the_submit_button(
     page.goto(captcha_server.url + "/reset/usager")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("checkbox", name="I am not a robot")).to_be_visible()
-    page.get_by_label("Username or email address").fill(account.login)
+    page.get_by_label("Username").fill(account.login)
     english.check("captcha-3-identify-en")
     # The button alone: the widget holds the form back, solves, then sends it.
     page.get_by_role("button", name="Continue").click()
@@ -183,7 +183,7 @@ def test_the_server_refusal_reads_clearly(
     page.goto(captcha_server.url + "/reset/usager")
     # (Playwright's switch still parses <noscript> as if scripts ran: read it in the source.)
     assert "Cette vérification a besoin de JavaScript" in page.content()
-    page.get_by_label("Identifiant ou adresse email").fill(account.login)
+    page.get_by_label("Nom d'utilisateur").fill(account.login)
     page.get_by_role("button", name="Poursuivre").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Veuillez confirmer que vous n'êtes pas un robot"

@@ -35,7 +35,7 @@ def test_reset_with_the_security_question(
     visit(page, "1-chooser")
 
     page.get_by_role("link", name="Je suis un usager des services de la Région").click()
-    page.get_by_label("Identifiant ou adresse email").fill(account.login)
+    page.get_by_label("Nom d'utilisateur").fill(account.login)
     visit(page, "2-identify")
     page.get_by_role("button", name="Poursuivre").click()
 
@@ -51,7 +51,7 @@ def test_reset_with_the_security_question(
     # The live checklist ticked the rules the browser can check.
     for rule in ("min_length", "min_upper", "min_lower", "min_special"):
         expect(page.locator(f'li[data-rule="{rule}"]')).to_have_class(RULE_OK)
-    page.get_by_label("Confirmez le nouveau mot de passe").fill(NEW_PASSWORD)
+    page.get_by_label("Spécifiez à nouveau le mot de passe").fill(NEW_PASSWORD)
     visit(page, "4-password")
     page.get_by_role("button", name="Réinitialiser").click()
 

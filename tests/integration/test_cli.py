@@ -61,7 +61,7 @@ def test_check_config_tests_the_directory_smtp_and_twilio(
     path = demo_config_for(slapd, tmp_path, mail_catcher[0].port, breach={"url": range_server.url})
     assert main(["check-config", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "configuration is valid (4 profiles)" in out
+    assert "configuration is valid (5 profiles)" in out
     assert "environment: every secret is set" in out
     assert re.search(r"directory: service bind\s+OK", out)
     for profile in ("usager", "elu", "agent-lycee", "agent-siege"):

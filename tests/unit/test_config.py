@@ -28,7 +28,7 @@ def test_shipped_configs_are_valid(name: str) -> None:
         policy.build()
 
 
-def test_example_config_has_the_four_seed_profiles_and_support() -> None:
+def test_example_config_has_the_region_portal_profiles_and_support() -> None:
     settings = load_settings(ROOT / "config" / "sspr.example.yaml")
     assert {p.id for p in settings.profiles} >= {"usager", "elu", "agent-lycee", "agent-siege"}
     assert settings.support is not None

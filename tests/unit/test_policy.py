@@ -1,4 +1,4 @@
-"""The password policy engine, with a table for both seed presets."""
+"""The password policy engine, with a table for both reference portals' presets."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def failed_codes(
 @pytest.mark.parametrize(
     ("password", "expected"),
     [
-        # Seed 000: 10+ characters, 1 upper, 1 lower, 1 special (and not the old one).
+        # The WebSIG portal: 10+ characters, 1 upper, 1 lower, 1 special (and not the old one).
         ("Abcdefgh!j", set()),
         ("Abcdefg!j", {"min_length"}),
         ("abcdefgh!j", {"min_upper"}),
@@ -39,7 +39,7 @@ def test_seed000_preset(password: str, expected: set[str]) -> None:
 @pytest.mark.parametrize(
     ("password", "expected"),
     [
-        # Seed 003: 8 to 20 characters, 2 letters, 2 digits, 1 special or accented.
+        # The DGFiP portal: 8 to 20 characters, 2 letters, 2 digits, 1 special or accented.
         ("ab12!xyz", set()),
         ("ab12éxyz", set()),  # an accented letter counts as "special or accented"
         ("AB12ÉXYZ", set()),

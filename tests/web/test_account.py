@@ -116,6 +116,7 @@ def test_idle_timeout(settings: Settings, outbox: Outbox, audit_lines: io.String
     assert client.get("/account/").status_code == 200
     clock.advance(16 * 60)
     assert client.get("/account/").headers["Location"] == "/account/login"
+    assert "Votre session a expiré" in client.get("/account/login").text
 
 
 def test_changes_need_a_fresh_password(
@@ -240,6 +241,16 @@ def test_answers_are_checked(client: FlaskClient, make_account: Any, answer: str
     assert message.replace("'", "&#39;") in page.text
 
 
+def test_every_problem_of_an_answer_is_reported(client: FlaskClient, make_account: Any) -> None:
+    account: Account = make_account("usager", mobile="0612345678")
+    logged_in(client, account)
+    page = questions(client, "birth_city", "ab", "ac")
+    assert "La réponse doit comporter au moins 3 caractères." in page.text
+    assert "Les deux réponses ne sont pas identiques." in page.text
+    # Each message sits by its own field.
+    assert 'id="confirm_0-error">Les deux réponses' in page.text
+
+
 def test_answers_are_stored_hashed_and_confirmed_by_mail(
     client: FlaskClient, make_account: Any, slapd: Slapd, outbox: Outbox, audit_lines: io.StringIO
 ) -> None:
@@ -354,6 +365,24 @@ def test_change_password_lists_every_rule_and_notifies(
     assert NEW_PASSWORD not in outbox.mails[-1].text
 
 
+def test_a_mismatch_on_the_change_page_still_lists_every_rule(
+    client: FlaskClient, make_account: Any
+) -> None:
+    account: Account = make_account("usager", mobile="0612345678")
+    logged_in(client, account)
+    page = submit(client, "/account/password", {"current": account.password,
+                  "password": "court", "confirmation": "courte"})  # fmt: skip
+    assert page.text.count('class="rule-failed') == 3
+    assert "Les deux mots de passe ne sont pas identiques." in page.text
+
+
+def test_a_first_visit_is_not_told_its_session_expired(client: FlaskClient) -> None:
+    response = client.get("/account/")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert "expiré" not in page.text
+
+
 # -- reminder ------------------------------------------------------------------------------
 
 
@@ -367,6 +396,8 @@ def test_mobile_reminder_and_its_snooze(client: FlaskClient, app: Flask, make_ac
     again = https_client(app)
     assert log_in(again, account).headers["Location"] == "/account/reminder"
     assert submit(again, "/account/reminder", {"snooze": "y"}).headers["Location"] == "/account/"
+    home = again.get("/account/")
+    assert "ce rappel ne s&#39;affichera plus pour une durée de 6 mois." in home.text
     (until,) = read(slapd, account.dn, "ssprReminderSnoozedUntil")
     assert until.endswith("Z") and until[:4] >= "2026"
     assert log_in(https_client(app), account).headers["Location"] == "/account/"

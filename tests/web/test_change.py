@@ -95,6 +95,14 @@ def test_a_mismatched_confirmation_changes_nothing(
     assert can_bind(slapd.url, account.dn, account.password)
 
 
+def test_a_mismatch_still_lists_every_failing_rule(client: FlaskClient, make_account: Any) -> None:
+    account = make_account("usager")
+    page = _change(client, account.login, account.password, new="court", confirmation="courte")
+    assert page.text.count('class="rule-failed') == 3
+    assert "Les deux mots de passe ne sont pas identiques." in page.text
+    assert "<title>Erreur : " in page.text
+
+
 def test_a_locked_account_is_told_so(client: FlaskClient, make_account: Any, slapd: Slapd) -> None:
     account = make_account("usager")
     lock_out(slapd, account.dn)

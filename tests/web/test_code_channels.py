@@ -59,7 +59,7 @@ def set_password(client: FlaskClient, password: str = NEW_PASSWORD):  # type: ig
 # -- email --------------------------------------------------------------------------------
 
 
-def test_email_code_follows_seed_001(
+def test_email_code_follows_the_region_portal(
     client: FlaskClient, outbox: Outbox, make_account: Any, slapd: Slapd
 ) -> None:
     account: Account = make_account("elu", mail="claire.x@demo.sspr.test")

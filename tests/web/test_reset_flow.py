@@ -182,6 +182,28 @@ def test_confirmation_must_match(client: FlaskClient, make_account: Any) -> None
     assert "Les deux mots de passe ne sont pas identiques." in page.text
 
 
+def test_a_mismatch_still_lists_every_failing_rule(client: FlaskClient, make_account: Any) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    answer(client, "Paris")
+    page = choose(client, "abc", "abd")
+    assert page.text.count('class="rule-failed') == 3
+    assert "Les deux mots de passe ne sont pas identiques." in page.text
+
+
+def test_the_language_switch_keeps_a_page_shown_after_a_failed_submit(
+    client: FlaskClient, make_account: Any
+) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    identify(client, account.login)
+    page = answer(client, "Lyon")
+    assert "/lang/en?next=/reset/question" in page.text
+    assert client.get("/lang/en?next=/reset/question").headers["Location"] == "/reset/question"
+    assert "Answer your security question" in client.get("/reset/question").text
+    failed = identify(client, "")
+    assert "/lang/fr?next=/reset/usager" in failed.text
+
+
 def test_a_password_in_the_directory_history_is_refused_clearly(
     client: FlaskClient, make_account: Any, slapd: Slapd
 ) -> None:

@@ -1,5 +1,6 @@
 /* sspr progressive enhancement: the live password checklist, the entropy bar, the password
-   generator, the show/hide toggles and the waiting indicator.
+   generator, the show/hide toggles (passwords, and answers typed twice), the waiting
+   indicator, and focus on the first field in error.
    Every page works without this file; the server checks every rule again. */
 (function () {
   "use strict";
@@ -252,10 +253,51 @@
     });
   }
 
+  // A real button after a masked field (input[data-reveal]) shows or hides what was typed.
+  // Its name says what it will do, and to which field ("Afficher Réponse" / "Masquer Réponse").
+  function setupReveal(input) {
+    var label = document.querySelector('label[for="' + input.id + '"]');
+    var showText = input.getAttribute("data-reveal-show") || "Afficher";
+    var hideText = input.getAttribute("data-reveal-hide") || "Masquer";
+    var wrapper = document.createElement("div");
+    wrapper.className = "input-reveal";
+    input.parentNode.insertBefore(wrapper, input);
+    wrapper.appendChild(input);
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "reveal-button";
+    button.setAttribute("aria-controls", input.id);
+    var verb = document.createElement("span");
+    var target = document.createElement("span");
+    target.className = "visually-hidden";
+    target.textContent = label ? " " + label.textContent.trim() : "";
+    button.appendChild(verb);
+    button.appendChild(target);
+    function render(shown) {
+      input.type = shown ? "text" : "password";
+      verb.textContent = shown ? hideText : showText;
+    }
+    button.addEventListener("click", function () { render(input.type === "password"); });
+    // Never submitted in clear text by mistake: the field is masked again on submit.
+    if (input.form) { input.form.addEventListener("submit", function () { render(false); }); }
+    render(false);
+    wrapper.appendChild(button);
+  }
+
+  // After a refused submission, the first field in error gets the focus (RGAA 11.10); else
+  // the autofocus field keeps it, though the toggles above moved it into a wrapper.
+  function focusFirstError() {
+    var first = document.querySelector("main [aria-invalid=true]") ||
+      document.querySelector("main [autofocus]");
+    if (first && document.activeElement !== first) { first.focus(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("ul.checklist[data-rules]").forEach(setupChecklist);
     document.querySelectorAll(".policy[data-check-url]").forEach(setupToggles);
     document.querySelectorAll("[data-generator]").forEach(setupGenerator);
     document.querySelectorAll("form[data-wait]").forEach(setupWaiting);
+    document.querySelectorAll("input[data-reveal]").forEach(setupReveal);
+    focusFirstError();
   });
 })();
