@@ -162,20 +162,31 @@ def _ad_rights(
     the usual way to allow unicodePwd, is not among them, so its absence is not a failure.
     """
     effective = "allowedAttributesEffective"
-    found = directory.read_entries(dn, "(objectClass=*)", [effective], 1, scope="BASE")
+    found = directory.read_entries(
+        dn, "(objectClass=*)", [effective, "objectClass"], 1, scope="BASE"
+    )
     values = found[0][1].get(effective.lower(), []) if found else []
     allowed = {value.lower() for value in values}
+    classes = {value.lower() for value in (found[0][1].get("objectclass", []) if found else [])}
     names = config.attributes
     needed = list(dict.fromkeys([*AD_WRITES, names.answers, *names.mobile, names.mail]))
+    notes = []
+    recovery_class = names.recovery_object_class
+    if recovery_class and recovery_class.lower() not in classes:
+        # AD lists only the attributes of the classes the entry has (Samba 4.17 checked):
+        # the answers' attribute cannot be judged on an entry without the auxiliary class.
+        needed.remove(names.answers)
+        notes.append(f"{names.answers}: not checked, {dn} has no {recovery_class} yet")
     missing = [n for n in needed if n.lower() not in allowed]
     name = f"profile {profile.id}: rights"
     if missing:
         return Check(name, False, f"the service account may not write {', '.join(missing)} on {dn}")
     detail = f"may write {', '.join(needed)} on {dn}"
-    if "unicodepwd" in allowed:
-        return Check(name, True, f"{detail}, and unicodePwd")
-    note = "; unicodePwd: the Reset Password right is not published there, not checked"
-    return Check(name, True, detail + note, warning=True)
+    if "unicodepwd" not in allowed:
+        notes.append("unicodePwd: the Reset Password right is not published there, not checked")
+    else:
+        detail += ", and unicodePwd"
+    return Check(name, True, "; ".join([detail, *notes]), warning=bool(notes))
 
 
 def _openldap_rights(

@@ -35,6 +35,8 @@ class AttributeNames(Strict):
     """Where the hashed security answers are kept (see docs/answers.md)."""
     display_name: str = "cn"
     """The name shown to the user and to the helpdesk."""
+    upn: str = "userPrincipalName"
+    """Active Directory: the attribute a profile's "upn" identifier (login@realm) matches."""
     name_parts: list[str] = Field(default_factory=lambda: ["givenName", "sn"])
     """Parts of the user's name a password may not contain, when the policy forbids them."""
     reminder: str | None = "ssprReminderSnoozedUntil"
@@ -61,6 +63,9 @@ class DirectoryConfig(Strict):
     """Where accounts are searched for (each profile narrows it with its own base)."""
     user_object_class: str = "inetOrgPerson"
     """Object class of user entries; searches only match entries of this class."""
+    netbios_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,14}$")
+    """Active Directory: the NetBIOS domain of "DOMAINE\\login" logins, which are then taken
+    as "login"; another domain's prefix finds nobody. Null accepts any prefix."""
     connect_timeout: float = Field(default=5.0, gt=0)
     """Seconds to wait for a TCP connection before trying the next URL."""
     operation_timeout: float = Field(default=10.0, gt=0)

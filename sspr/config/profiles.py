@@ -47,7 +47,7 @@ class NotEnrolledConfig(Strict):
         return domain.NotEnrolled(self.explicit, self.text.to_domain(), no_mobile)
 
 
-IdentifierKindName = Literal["login", "email"]
+IdentifierKindName = Literal["login", "email", "upn"]
 CaptchaMode = Literal["off", "always", "after_failures"]
 
 
@@ -65,7 +65,8 @@ class Profile(Strict):
     filter: LdapFilter = "(objectClass=*)"
     """An LDAP filter an account must also match to belong to the profile."""
     identifier: list[IdentifierKindName] = Field(default_factory=lambda: ["login"], min_length=1)  # type: ignore[arg-type]
-    """What users identify with: login, email, or both."""
+    """What users identify with: login, email, and on Active Directory upn
+    (userPrincipalName); on AD, login also takes DOMAINE\\login."""
     channels: list[str | list[str]] = Field(min_length=1)
     """The proof steps in order, each "question", "email" or "sms"; a step that is a list
     lets the user pick one (["email", "sms"])."""

@@ -191,7 +191,17 @@ def reference_errors(raw: Mapping[str, Any]) -> list[str]:
         if isinstance(policy, str) and policies is not None and policy not in policy_names:
             errors.append(f'{where}.policy: unknown policy "{policy}"')
         errors.extend(_channel_reference_errors(raw, profile, where, bool(question_ids)))
+        errors.extend(_identifier_errors(raw, profile, where))
     return errors
+
+
+def _identifier_errors(raw: Mapping[str, Any], profile: Mapping[str, Any], where: str) -> list[str]:
+    directory = raw.get("directory")
+    kind = directory.get("kind", "openldap") if isinstance(directory, dict) else "openldap"
+    identifiers = profile.get("identifier")
+    if kind != "ad" and isinstance(identifiers, list) and "upn" in identifiers:
+        return [f"{where}.identifier: upn (userPrincipalName) needs an Active Directory"]
+    return []
 
 
 def _list_at(raw: Mapping[str, Any], key: str) -> list[Any]:

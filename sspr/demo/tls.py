@@ -10,15 +10,15 @@ class CertificateError(RuntimeError):
     """openssl could not make the certificates."""
 
 
-def make_certificates(directory: Path) -> None:
-    """A throw-away CA, and a server certificate it signs for 127.0.0.1 and localhost."""
+def make_certificates(directory: Path, address: str = "127.0.0.1") -> None:
+    """A throw-away CA, and a server certificate it signs for `address` and localhost."""
     directory.mkdir(parents=True, exist_ok=True)
     key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    (directory / "san.ext").write_text(f"subjectAltName=IP:{address},DNS:localhost\n")
     signed = ["-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2"]
     commands = [
         ["req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=sspr CA"],
-        ["req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+        ["req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={address}"],
         ["x509", "-req", "-in", "server.csr", *signed, "-out", "server.pem", "-extfile", "san.ext"],
     ]
     for command in commands:

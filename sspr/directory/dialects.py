@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
-from ldap3 import MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection
+from ldap3 import MODIFY_DELETE, MODIFY_REPLACE, Connection
 from ldap3.core.exceptions import LDAPCommunicationError, LDAPResponseTimeoutError
 
 from sspr.config import DirectoryConfig
+from sspr.directory import active_directory as ad
 from sspr.directory.connection import SERVER_DOWN_CODES, describe, reason
 from sspr.directory.entries import (
     ADMIN_LOCK,
     Getter,
     PasswordState,
-    filetime,
     first,
     generalized_time,
+    to_generalized_time,
 )
 from sspr.directory.ppolicy import (
     CONSTRAINT_VIOLATION,
@@ -26,7 +28,6 @@ from sspr.directory.ppolicy import (
     PolicyControlError,
     PolicyError,
     ad_bind_problem,
-    ad_refusal,
     decode_policy_response,
     openldap_refusal,
 )
@@ -45,8 +46,6 @@ NO_SUCH_ATTRIBUTE = 16
 UNWILLING_TO_PERFORM = 53
 # timeLimitExceeded, adminLimitExceeded, busy, unavailable: the server, not the request.
 OUTAGE_CODES = frozenset({3, 11, *SERVER_DOWN_CODES})
-# AD's userAccountControl flag ACCOUNTDISABLE.
-_AD_DISABLED = 0x2
 
 
 class Dialect:
@@ -60,6 +59,8 @@ class Dialect:
     )
     # Whether the directory can tell if a password is the current one without a bind.
     compares_passwords: ClassVar[bool] = True
+    # Whether an auxiliary class must be added before (not with) the values it allows.
+    adds_classes_alone: ClassVar[bool] = False
 
     def password_state(self, get: Getter) -> PasswordState:
         """ppolicy's attributes: any pwdAccountLockedTime locks, 000001010000Z for good."""
@@ -73,6 +74,10 @@ class Dialect:
             locked_at=generalized_time(locked) if lock is LockState.LOCKED else None,
             must_change=first(get("pwdReset")).upper() == "TRUE",
         )
+
+    def time_value(self, when: datetime) -> str:
+        """A time as the directory writes it: GeneralizedTime, to the second."""
+        return to_generalized_time(when)
 
     def check_transport(self, config: DirectoryConfig) -> None:
         """Raise when the configured transport cannot carry a password write."""
@@ -150,33 +155,25 @@ class Dialect:
 
 
 class ActiveDirectory(Dialect):
-    """Active Directory: unicodePwd over TLS, pwdLastSet, lockoutTime, data codes."""
+    """Active Directory: unicodePwd over TLS, pwdLastSet, lockoutTime, data codes.
+
+    What AD does its own way lives in sspr.directory.active_directory; this class wires it.
+    """
 
     kind: ClassVar[str] = "ad"
-    state_attributes: ClassVar[tuple[str, ...]] = (
-        "pwdLastSet",
-        "lockoutTime",
-        "userAccountControl",
-    )
-    # AD has no equivalent of the exop trick; its own history check answers instead.
+    state_attributes: ClassVar[tuple[str, ...]] = ad.STATE_ATTRIBUTES
+    # AD has no equivalent of the exop trick: a bind as the user answers (see ldap.py).
     compares_passwords: ClassVar[bool] = False
+    # AD checks each value against the classes the entry already has (objectClassViolation
+    # otherwise): an auxiliary class is added in a modify of its own, before its values.
+    adds_classes_alone: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.resets = ad.PasswordResets()
 
     def password_state(self, get: Getter) -> PasswordState:
-        """pwdLastSet 0 forces a change; a non-zero lockoutTime locks."""
-        last_set = first(get("pwdLastSet"))
-        lockout = first(get("lockoutTime"))
-        locked = lockout not in ("", "0")
-        try:
-            control = int(first(get("userAccountControl")) or 0)
-        except ValueError:
-            control = 0
-        return PasswordState(
-            changed_at=filetime(last_set),
-            lock=LockState.LOCKED if locked else LockState.UNLOCKED,
-            locked_at=filetime(lockout) if locked else None,
-            disabled=bool(control & _AD_DISABLED),
-            must_change=last_set == "0",
-        )
+        """pwdLastSet, the lock, userAccountControl and accountExpires."""
+        return ad.password_state(get)
 
     def check_transport(self, config: DirectoryConfig) -> None:
         """AD refuses unicodePwd in clear: say so before sending it."""
@@ -190,20 +187,17 @@ class ActiveDirectory(Dialect):
         return False
 
     def set_password(self, conn: Connection, dn: str, password: str, must_change: bool) -> None:
-        """One modify: the password, the unlock and maybe the forced change, atomically."""
-        modify(conn, dn, ad_password_changes(password, must_change=must_change))
-        result = conn.result
-        if result["result"] in SERVER_DOWN_CODES:
-            raise DirectoryUnavailable(f"set_password: {describe(result)}")
-        if result["result"] != SUCCESS:
-            raise ad_refusal(result["result"], result["message"])
+        """One modify: the password, the unlock and maybe the forced change, atomically;
+        with the policy-hints control where the DC has it."""
+        self.resets.reset(conn, dn, password, must_change)
 
     def change_own(self, conn: Connection, dn: str, old: str, new: str) -> None:
         """Delete the old value and add the new one: AD checks the old before writing."""
-        quoted = [f'"{password}"'.encode("utf-16-le") for password in (old, new)]
-        modify(conn, dn, {"unicodePwd": [(MODIFY_DELETE, [quoted[0]]), (MODIFY_ADD, [quoted[1]])]})
-        if conn.result["result"] != SUCCESS:
-            raise ad_refusal(conn.result["result"], conn.result["message"])
+        ad.change(conn, dn, old, new)
+
+    def time_value(self, when: datetime) -> str:
+        """AD wants GeneralizedTime with a fraction."""
+        return ad.generalized_time(to_generalized_time(when))
 
     def unlock_changes(self) -> Changes:
         """A zero lockoutTime unlocks, and resets the bad password count with it."""
@@ -217,24 +211,14 @@ class ActiveDirectory(Dialect):
             locked=problem is AdBindProblem.LOCKED,
             expired=problem is AdBindProblem.PASSWORD_EXPIRED,
             must_change=problem is AdBindProblem.MUST_CHANGE,
+            disabled=problem is AdBindProblem.ACCOUNT_DISABLED,
+            account_expired=problem is AdBindProblem.ACCOUNT_EXPIRED,
         )
 
 
 def dialect_for(kind: str) -> Dialect:
     """The dialect of a configured directory kind."""
     return ActiveDirectory() if kind == "ad" else Dialect()
-
-
-def ad_password_changes(password: str, *, must_change: bool) -> Changes:
-    """The single modify that resets an AD password, unlocks, and maybe forces a change."""
-    changes: Changes = {
-        # AD wants the password quoted and in UTF-16-LE.
-        "unicodePwd": [(MODIFY_REPLACE, [f'"{password}"'.encode("utf-16-le")])],
-        "lockoutTime": [(MODIFY_REPLACE, [b"0"])],
-    }
-    if must_change:
-        changes["pwdLastSet"] = [(MODIFY_REPLACE, [b"0"])]
-    return changes
 
 
 def change_with_old(conn: Connection, dn: str, old: str, new: str) -> None:

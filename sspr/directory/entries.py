@@ -22,6 +22,8 @@ class PasswordState:
     locked_at: datetime | None = None
     disabled: bool = False
     must_change: bool = False
+    account_expires_at: datetime | None = None
+    account_expired: bool = False
 
 
 # A dialect's reading of its password-state attributes.
@@ -119,6 +121,8 @@ def user_entry(
         locked_at=state.locked_at,
         disabled=state.disabled,
         must_change=state.must_change,
+        account_expires_at=state.account_expires_at,
+        account_expired=state.account_expired,
     )
 
 

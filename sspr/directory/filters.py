@@ -15,6 +15,7 @@ from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
 from sspr.config import DirectoryConfig
+from sspr.directory.active_directory import identifier_terms
 from sspr.domain.errors import DirectoryRefused
 from sspr.domain.ports import IdentifierKind
 
@@ -24,11 +25,19 @@ Values = Mapping[str, Sequence[str]]
 Matcher = Callable[[Values], bool]
 
 
-def identifier_filter(config: DirectoryConfig, kinds: Sequence[IdentifierKind], value: str) -> str:
-    """The accounts whose identifier of one of `kinds` equals `value` (escaped)."""
-    names = {"login": config.attributes.login, "email": config.attributes.mail}
-    escaped = escape_filter_chars(value)
-    alternatives = "".join(f"({names[kind]}={escaped})" for kind in dict.fromkeys(kinds))
+def identifier_filter(
+    config: DirectoryConfig, kinds: Sequence[IdentifierKind], value: str
+) -> str | None:
+    """The accounts whose identifier of one of `kinds` equals `value` (escaped); None when
+    the value cannot name anyone (on AD, DOMAINE\\login of another domain)."""
+    attributes = config.attributes
+    names = {"login": attributes.login, "email": attributes.mail, "upn": attributes.upn}
+    terms = [(names[kind], value) for kind in dict.fromkeys(kinds)]
+    if config.kind == "ad":
+        terms = identifier_terms(kinds, value, names, config.netbios_domain)
+    if not terms:
+        return None
+    alternatives = "".join(f"({name}={escape_filter_chars(term)})" for name, term in terms)
     object_class = escape_filter_chars(config.user_object_class)
     return f"(&(objectClass={object_class})(|{alternatives}))"
 

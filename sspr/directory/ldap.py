@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Literal
 
@@ -11,13 +13,20 @@ from ldap3.core.exceptions import LDAPInvalidFilterError
 from ldap3.utils.conv import escape_filter_chars
 
 from sspr.config import DirectoryConfig
+from sspr.directory import active_directory as ad
 from sspr.directory.connection import ConnectionPool, LatencyHook
-from sspr.directory.dialects import Changes, apply, change_with_old, check, dialect_for
+from sspr.directory.dialects import (
+    ActiveDirectory,
+    Changes,
+    apply,
+    change_with_old,
+    check,
+    dialect_for,
+)
 from sspr.directory.entries import (
     RawAttributes,
     entry_attributes,
     recovery_attributes,
-    to_generalized_time,
     user_entry,
 )
 from sspr.directory.filters import (
@@ -37,6 +46,7 @@ from sspr.directory.groups import (
 from sspr.domain.errors import (
     DirectoryRefused,
     InvalidCredentials,
+    PartialWrite,
     PasswordRefusal,
     PasswordRefused,
 )
@@ -53,6 +63,7 @@ Scope = Literal["BASE", "SUBTREE"]
 SIZE_LIMIT_EXCEEDED = 4
 NO_SUCH_OBJECT = 32
 NO_ATTRIBUTES = ["1.1"]
+_logger = logging.getLogger(__name__)
 
 
 class LdapDirectory:
@@ -83,6 +94,8 @@ class LdapDirectory:
         if not value or not kinds or limit < 1:
             return []
         ldap_filter = identifier_filter(self._config, kinds, value)
+        if ldap_filter is None:
+            return []  # DOMAINE\login of another domain: nobody here
         base = self._config.base_dn
         found = self.pool.read(
             "find_users",
@@ -120,9 +133,15 @@ class LdapDirectory:
         """Tell whether `password` is the current one, without reading any hash.
 
         slapd compares userPassword byte for byte, so a compare never matches a hashed
-        value: the dialect says how (OpenLDAP's exop trick), or that it cannot (AD).
+        value: the dialect says how (OpenLDAP's exop trick). AD cannot: a bind as the
+        user answers there (see active_directory.password_binds for what it costs).
         """
-        if not self._dialect.compares_passwords or not password:
+        if not password:
+            return False
+        if self._dialect.kind == "ad":
+            with self.pool.user_connection("is_current_password", dn, password) as (conn, bound):
+                return ad.password_binds(bound, conn.result)
+        if not self._dialect.compares_passwords:
             return False
         return self.pool.read(
             "is_current_password",
@@ -139,10 +158,11 @@ class LdapDirectory:
             # An empty exop value asks slapd to generate a password: never send one.
             raise PasswordRefused(PasswordRefusal.TOO_SHORT, "empty password")
         self._dialect.check_transport(self._config)
-        self.pool.write(
-            "set_password",
-            lambda conn: self._dialect.set_password(conn, dn, password, must_change),
-        )
+        with _logged("set_password", dn):
+            self.pool.write(
+                "set_password",
+                lambda conn: self._dialect.set_password(conn, dn, password, must_change),
+            )
 
     # -- the user's own account -------------------------------------------------------------
 
@@ -162,15 +182,24 @@ class LdapDirectory:
         """
         if not old or not new:
             raise InvalidCredentials() if not old else PasswordRefused(PasswordRefusal.TOO_SHORT)
-        with self.pool.user_connection("change_own_password", dn, old) as (conn, bound):
-            state = self._dialect.login_result(bound, conn.result)
-            if bound:
-                return self._dialect.change_own(conn, dn, old, new)
-        if state.locked:
-            raise PasswordRefused(PasswordRefusal.LOCKED, "account locked")
-        if not state.expired:
-            raise InvalidCredentials()
-        self.pool.write("change_own_password", lambda conn: change_with_old(conn, dn, old, new))
+        with _logged("change_own_password", dn):
+            with self.pool.user_connection("change_own_password", dn, old) as (conn, bound):
+                state = self._dialect.login_result(bound, conn.result)
+                if bound:
+                    return self._dialect.change_own(conn, dn, old, new)
+            if state.locked:
+                raise PasswordRefused(PasswordRefusal.LOCKED, "account locked")
+            if state.disabled or state.account_expired:
+                raise PasswordRefused(PasswordRefusal.NOT_ALLOWED, "account disabled or expired")
+            if self._dialect.kind == "ad" and (state.expired or state.must_change):
+                # The user may not bind: the service account sends the change, which the DC
+                # checks (old password, history, complexity) exactly as the user's own.
+                self.pool.write("change_own_password", lambda conn: ad.change(conn, dn, old, new))
+                return None
+            if not state.expired:
+                raise InvalidCredentials()
+            self.pool.write("change_own_password", lambda conn: change_with_old(conn, dn, old, new))
+        return None
 
     def write_recovery(
         self, dn: str, changes: Mapping[RecoveryField, Sequence[RecoveryValue]]
@@ -179,14 +208,22 @@ class LdapDirectory:
         modifications = self._recovery_modifications(changes)
         if not modifications:
             return
+        class_added: Changes = {}
         if any(changes.get(name) for name in ("answers", "reminder")):
             object_class = self._config.attributes.recovery_object_class
             present = self.pool.read("write_recovery", lambda conn: self._object_classes(conn, dn))
             if object_class and object_class.lower() not in present:
-                modifications["objectClass"] = [(MODIFY_ADD, [object_class])]
-        self.pool.write(
-            "write_recovery", lambda conn: apply(conn, dn, modifications, "write_recovery")
-        )
+                class_added = {"objectClass": [(MODIFY_ADD, [object_class])]}
+        with _logged("write_recovery", dn):
+            if class_added and self._dialect.adds_classes_alone:
+                self.pool.write(
+                    "write_recovery", lambda conn: apply(conn, dn, class_added, "write_recovery")
+                )
+                class_added = {}
+            modifications.update(class_added)
+            self.pool.write(
+                "write_recovery", lambda conn: apply(conn, dn, modifications, "write_recovery")
+            )
 
     def _recovery_modifications(
         self, changes: Mapping[RecoveryField, Sequence[RecoveryValue]]
@@ -198,7 +235,8 @@ class LdapDirectory:
             attribute = targets.get(field_name)
             if attribute is None:
                 raise ValueError(f"no attribute is configured for {field_name}")
-            encoded = [to_generalized_time(v) if isinstance(v, datetime) else v for v in values]
+            time_value = self._dialect.time_value
+            encoded = [time_value(v) if isinstance(v, datetime) else v for v in values]
             modifications[attribute] = [(MODIFY_REPLACE, encoded)]
         return modifications
 
@@ -294,7 +332,8 @@ class LdapDirectory:
     def unlock(self, dn: str) -> None:
         """Clear the account's lock and its count of failed binds."""
         changes = self._dialect.unlock_changes()
-        self.pool.write("unlock", lambda conn: apply(conn, dn, changes, "unlock"))
+        with _logged("unlock", dn):
+            self.pool.write("unlock", lambda conn: apply(conn, dn, changes, "unlock"))
 
     def _people_under(
         self, base: str, ldap_filter: str, limit: int
@@ -305,6 +344,14 @@ class LdapDirectory:
         )
 
     # -- operations ------------------------------------------------------------------------
+
+    def policy_hints_control(self) -> str | None:
+        """AD: the policy-hints control OID the DC supports, or None (history is then not
+        applied to resets; Samba 4.17 has none). For check-config; None on OpenLDAP."""
+        dialect = self._dialect
+        if not isinstance(dialect, ActiveDirectory):
+            return None
+        return self.pool.read("policy_hints", dialect.resets.policy_hints_oid)
 
     def ping(self) -> None:
         """Bind as the service account (or prove an open connection still answers)."""
@@ -390,3 +437,13 @@ class LdapDirectory:
 
     def _entry(self, dn: str, raw: RawAttributes) -> UserEntry:
         return user_entry(self._config, dn, raw, self._dialect.password_state)
+
+
+@contextmanager
+def _logged(operation: str, dn: str) -> Iterator[None]:
+    """Log the server's own words when it refuses a write (they never hold a password)."""
+    try:
+        yield
+    except (PasswordRefused, DirectoryRefused, PartialWrite) as refused:
+        _logger.warning("%s refused for %s: %s", operation, dn, refused)
+        raise

@@ -148,6 +148,8 @@ class MemoryDirectory:
         if not value or not kinds or limit < 1:
             return []
         ldap_filter = identifier_filter(self._config, kinds, value)
+        if ldap_filter is None:
+            return []
         return self._search(self._config.base_dn, ldap_filter, limit)
 
     def memberships(self, dn: str, candidates: Iterable[tuple[str, str, str]]) -> set[str]:

@@ -145,21 +145,38 @@ def _refusal_for_code(code: int) -> PasswordRefusal:
 
 
 # AD prefixes its diagnostic with a Win32 error code: 0000052D ERROR_PASSWORD_RESTRICTION,
-# 00000005 ERROR_ACCESS_DENIED.
+# 00000005 ERROR_ACCESS_DENIED, 00000056 ERROR_INVALID_PASSWORD (a wrong old password).
 _AD_RESTRICTION = "0000052D"
 _AD_ACCESS_DENIED = "00000005"
+AD_WRONG_OLD_PASSWORD = "00000056"  # noqa: S105 - an AD code, not a password
+# What Samba adds after 0000052D (Windows says nothing more), to the rule it names.
+_AD_RULES: tuple[tuple[str, PasswordRefusal], ...] = (
+    ("already used", PasswordRefusal.IN_HISTORY),  # "(in history)", "(previous password)"
+    ("password changes disabled", PasswordRefusal.NOT_ALLOWED),
+    ("too short", PasswordRefusal.TOO_SHORT),
+    ("too young", PasswordRefusal.TOO_YOUNG),
+    ("minimum password age", PasswordRefusal.TOO_YOUNG),
+    ("complex", PasswordRefusal.QUALITY),
+)
 
 
 def ad_refusal(code: int, message: str) -> PasswordRefused:
-    """Explain a refused unicodePwd write; AD never says which rule failed."""
+    """Explain a refused unicodePwd write from AD's code and the rule its text names."""
     if code == CONSTRAINT_VIOLATION or message.upper().startswith(_AD_RESTRICTION):
-        return PasswordRefused(PasswordRefusal.QUALITY, message)
+        lowered = message.lower()
+        reason = next((why for text, why in _AD_RULES if text in lowered), PasswordRefusal.POLICY)
+        return PasswordRefused(reason, message)
     if code == INSUFFICIENT_ACCESS_RIGHTS or message.startswith(_AD_ACCESS_DENIED):
         return PasswordRefused(PasswordRefusal.NOT_ALLOWED, message)
     if code == UNWILLING_TO_PERFORM:
         # AD refuses password writes outside TLS this way.
         return PasswordRefused(PasswordRefusal.NOT_ALLOWED, message)
     return PasswordRefused(PasswordRefusal.OTHER, message)
+
+
+def is_wrong_old_password(code: int, message: str) -> bool:
+    """AD's answer to a change whose old password is wrong: 19 with 00000056."""
+    return code == CONSTRAINT_VIOLATION and message.upper().startswith(AD_WRONG_OLD_PASSWORD)
 
 
 class AdBindProblem(enum.Enum):

@@ -12,6 +12,7 @@ from sspr.domain.audit import AuditEvent, Outcome
 from sspr.domain.channels import Channel
 from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
+    AccountUnusable,
     AnswerProblems,
     CodeExpired,
     InvalidContact,
@@ -108,12 +109,18 @@ class AccountService:
         password = normalize_password(password)  # é typed either way: the form written (NFC)
         result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
         dn = entry.dn if entry else None
-        if entry is None or not (result.ok or result.expired or result.locked):
+        right_password = result.ok or result.expired or result.locked
+        if entry is None or not (right_password or result.disabled or result.account_expired):
             self._login_audit(Outcome.FAILURE, dn, profile.id, "invalid_credentials")
             raise InvalidCredentials()
         if result.locked:
             self._login_audit(Outcome.FAILURE, dn, profile.id, "locked")
             raise PasswordRefused(PasswordRefusal.LOCKED)
+        unusable = "disabled" if result.disabled else "expired" if result.account_expired else None
+        if unusable:
+            # Said only to whoever typed the right password: AD checks it before the state.
+            self._login_audit(Outcome.FAILURE, dn, profile.id, f"account_{unusable}")
+            raise AccountUnusable(unusable)
         state = "expired" if result.expired else "must_change" if result.must_change else None
         self._login_audit(Outcome.SUCCESS, dn, profile.id, state)
         return entry, result
@@ -323,12 +330,14 @@ class AccountService:
         """Change a known password with the user's own rights, after the profile's rules."""
         new = normalize_password(new)
         mismatch = new != normalize_password(confirmation)
-        assessment = self._reset.assess(profile, entry, new)
+        old = normalize_password(old)
+        # The old password is at hand: no directory round trip (on AD, no failed bind either).
+        assessment = self._reset.assess(profile, entry, new, known_current=old)
         if assessment.failed:
             raise PolicyViolations(assessment.failed, assessment, mismatch=mismatch)
         if mismatch:
             raise PasswordMismatch()
-        self._write_own(profile, entry, normalize_password(old), new, lang)
+        self._write_own(profile, entry, old, new, lang)
 
     def change_known_password(
         self, profile: Profile, identifier: str, old: str, new: str, confirmation: str, lang: str

@@ -48,6 +48,8 @@ class AuditEvent(enum.StrEnum):
     HELPDESK_TEMPORARY_PASSWORD = "helpdesk.temporary_password"  # noqa: S105 - an event name
     HELPDESK_UNLOCK = "helpdesk.unlock"
     HELPDESK_RECOVERY_CLEARED = "helpdesk.recovery_cleared"
+    # Staff changing their own expired (or reset) password before using the console.
+    HELPDESK_PASSWORD_CHANGED = "helpdesk.password_changed"  # noqa: S105 - an event name
     ADMIN_EXPLAIN = "admin.explain"  # an admin asked why an account is (not) found
 
 

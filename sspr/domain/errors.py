@@ -134,6 +134,8 @@ class PasswordRefusal(enum.Enum):
     TOO_SHORT = "too_short"
     IN_HISTORY = "in_history"
     QUALITY = "quality"
+    # AD's 0000052D when the DC does not say which rule failed (Windows never does).
+    POLICY = "policy"
     TOO_YOUNG = "too_young"
     LOCKED = "locked"
     NOT_ALLOWED = "not_allowed"
@@ -190,6 +192,14 @@ class NotEnrolled(Refusal):
 
 class InvalidCredentials(Refusal):
     """The identifier or the password is wrong (never said which)."""
+
+
+class AccountUnusable(Refusal):
+    """The account is disabled or expired in the directory: no password lets it log in."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why  # "disabled" or "expired"
 
 
 class AnswerProblems(Refusal):

@@ -13,6 +13,7 @@ from sspr.domain.audit_trail import Event
 from sspr.domain.channels import Channel
 from sspr.domain.codes import CodePolicy
 from sspr.domain.errors import (
+    AccountUnusable,
     ActionUnavailable,
     Blocked,
     IdentityNotChecked,
@@ -20,6 +21,7 @@ from sspr.domain.errors import (
     NotStaff,
     PartialWrite,
     PasswordChangeNeeded,
+    PasswordMismatch,
     PasswordRefusal,
     PasswordRefused,
     ReasonRequired,
@@ -93,21 +95,21 @@ class HelpdeskService:
 
     def login(self, identifier: str, password: str) -> Agent:
         """Bind as the staff member, then check the access rule; failures are audited."""
-        identifier = identifier.strip()
-        found = self._directory.find_by_attribute(
-            self._config.base, self._config.identifier, identifier, limit=2
-        ) if identifier else []  # fmt: skip
-        entry = found[0] if len(found) == 1 else None
+        entry = self._staff_entry(identifier)
         password = normalize_password(password)  # é typed either way: the form written (NFC)
         result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
         # The typed identifier is never logged: people type passwords in the wrong field.
         agent = entry.login if entry else None
-        if entry is None or not (result.ok or result.expired or result.locked):
+        unusable = "disabled" if result.disabled else "expired" if result.account_expired else None
+        if entry is None or not (result.ok or result.expired or result.locked or unusable):
             self._login_failed(agent, "invalid_credentials")
             raise InvalidCredentials()
         if result.locked:
             self._login_failed(agent, "locked")
             raise PasswordRefused(PasswordRefusal.LOCKED)
+        if unusable:
+            self._login_failed(agent, f"account_{unusable}")
+            raise AccountUnusable(unusable)
         if result.expired or result.must_change:
             self._login_failed(agent, "password_change_needed")
             raise PasswordChangeNeeded()
@@ -116,6 +118,44 @@ class HelpdeskService:
             raise NotStaff()
         self._audit.record(AuditEvent.HELPDESK_LOGIN, Outcome.SUCCESS, agent=entry.login)
         return Agent(entry.dn, entry.login, entry.display_name or entry.login)
+
+    def change_expired_password(
+        self, identifier: str, old: str, new: str, confirmation: str
+    ) -> None:
+        """Let staff whose password expired or was reset change it, as /account/ does.
+
+        The directory judges the new password (its own policy, history included); the
+        console's access rule is checked at the next login, as always.
+        """
+        new = normalize_password(new)
+        if new != normalize_password(confirmation):
+            raise PasswordMismatch()
+        entry = self._staff_entry(identifier)
+        agent = entry.login if entry else None
+        try:
+            if entry is None:
+                raise InvalidCredentials()
+            self._directory.change_own_password(entry.dn, normalize_password(old), new)
+        except (InvalidCredentials, PasswordRefused) as refused:
+            cause = getattr(getattr(refused, "reason", None), "value", "invalid_credentials")
+            self._audit.record(
+                AuditEvent.HELPDESK_PASSWORD_CHANGED, Outcome.FAILURE, agent=agent, cause=cause
+            )
+            raise
+        self._audit.record(
+            AuditEvent.HELPDESK_PASSWORD_CHANGED, Outcome.SUCCESS, agent=agent, user_dn=entry.dn
+        )
+
+    def _staff_entry(self, identifier: str) -> UserEntry | None:
+        """The one staff account the identifier names (DOMAINE\\login taken as login)."""
+        identifier = identifier.strip()
+        _, backslash, login = identifier.partition("\\")
+        if backslash:
+            identifier = login
+        found = self._directory.find_by_attribute(
+            self._config.base, self._config.identifier, identifier, limit=2
+        ) if identifier else []  # fmt: skip
+        return found[0] if len(found) == 1 else None
 
     def _login_failed(self, agent: str | None, error: str) -> None:
         self._audit.record(AuditEvent.HELPDESK_LOGIN, Outcome.FAILURE, agent=agent, cause=error)
@@ -359,6 +399,9 @@ class HelpdeskService:
             problem = ReasonRequired()
         elif needs_profile and summary.profile is None:
             problem = ActionUnavailable("several_profiles")
+        elif action in ("send_reset", "temporary_password") and summary.entry.unusable:
+            # The user could not log in with it: re-enable the account in the directory first.
+            problem = ActionUnavailable(f"account_{summary.entry.unusable}")
         if problem is not None:
             event = ACTIONS[action].event
             self._audit.record(

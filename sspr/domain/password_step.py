@@ -9,6 +9,7 @@ from functools import partial
 from sspr.domain.audit import AuditEvent, Outcome
 from sspr.domain.breach import BreachVerdict
 from sspr.domain.errors import (
+    AccountUnusable,
     DeliveryFailed,
     FlowExpired,
     PartialWrite,
@@ -100,7 +101,19 @@ class PasswordStep:
         if profile is None or entry is None or password_state(entry) != flow.password_state:
             self._flows.close(flow.id)
             raise FlowExpired()
+        self.refuse_unusable(flow, entry)
         return flow, profile, entry
+
+    def refuse_unusable(self, flow: Flow, entry: UserEntry) -> None:
+        """End the flow of a disabled or expired account: a new password would not log in."""
+        if entry.unusable is None:
+            return
+        self._audit.record(
+            AuditEvent.PASSWORD_CHANGED, Outcome.FAILURE, user_dn=entry.dn,
+            profile=flow.profile, cause=f"account_{entry.unusable}",
+        )  # fmt: skip
+        self._flows.close(flow.id)
+        raise AccountUnusable(entry.unusable)
 
     def assess(
         self, profile: Profile, entry: UserEntry, password: str, *, known_current: str | None = None

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-IdentifierKind = Literal["login", "email"]
+# "upn" is AD's userPrincipalName (login@realm); "login" also takes DOMAINE\login there.
+IdentifierKind = Literal["login", "email", "upn"]
 
 
 class LockState(enum.Enum):
@@ -43,11 +44,22 @@ class UserEntry:
     must_change: bool = False
     # Until when the "add a mobile" reminder is snoozed (aware UTC), or None.
     reminder_snoozed_until: datetime | None = None
+    # When the account itself stops logging in (AD's accountExpires, aware UTC), or None;
+    # `account_expired` says whether that time has passed.
+    account_expires_at: datetime | None = None
+    account_expired: bool = False
 
     @property
     def locked(self) -> bool:
         """Whether binds are refused because of a lock, whatever its kind."""
         return self.lock is not LockState.UNLOCKED
+
+    @property
+    def unusable(self) -> str | None:
+        """Why no password would let this account log in ("disabled", "expired"), or None."""
+        if self.disabled:
+            return "disabled"
+        return "expired" if self.account_expired else None
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,9 @@ class LoginResult:
     must_change: bool = False
     grace_left: int | None = None
     expires_in: int | None = None
+    # The password was right but the account may not log in (AD's data 533 and 701).
+    disabled: bool = False
+    account_expired: bool = False
 
 
 # Recovery data the service account may write, by the names the config maps to attributes.

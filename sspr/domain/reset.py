@@ -266,6 +266,9 @@ class ResetService:
         )  # fmt: skip
         # A new id at each proof: a flow id seen before the proof is worth nothing after it.
         advanced = replace(flow, id=self._flows.rotate(flow.id), done=flow.done + 1, channel="")
+        if advanced.proven:
+            # Told only now, to the account's owner: identification kept the neutral answer.
+            self._password.refuse_unusable(advanced, entry)
         return self._enter_step(advanced, entry)
 
     def _enter_step(self, flow: Flow, entry: UserEntry | None) -> Flow:

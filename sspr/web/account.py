@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from sspr.domain.account import AccountSession, NewAnswer
 from sspr.domain.channels import Channel
 from sspr.domain.errors import (
+    AccountUnusable,
     AnswerProblems,
     CodeExpired,
     InvalidContact,
@@ -45,7 +46,13 @@ from sspr.web.forms import (
     questions_form,
 )
 from sspr.web.i18n import current_language
-from sspr.web.messages import answer_problem_text, mismatch_text, snooze_period, snooze_text
+from sspr.web.messages import (
+    answer_problem_text,
+    mismatch_text,
+    snooze_period,
+    snooze_text,
+    unusable_text,
+)
 from sspr.web.quality import policy_context
 from sspr.web.sources import limit
 
@@ -90,6 +97,8 @@ def login(profile_id: str) -> Page:
                 )
             except InvalidCredentials as wrong:
                 raise FormError(None, _("Identifiant ou mot de passe incorrect.")) from wrong
+            except AccountUnusable as unusable:
+                raise FormError(None, unusable_text(unusable.why)) from unusable
             except PasswordRefused as locked:
                 message = _(
                     "Votre compte est verrouillé. "

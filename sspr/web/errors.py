@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
 from sspr.domain.errors import (
+    AccountUnusable,
     Blocked,
     CodeExpired,
     CodeInvalid,
@@ -163,6 +164,7 @@ def setup_error_pages(app: Flask) -> None:
     app.register_error_handler(DirectoryUnavailable, _directory_unavailable)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
     app.register_error_handler(DirectoryRefused, _directory_refused)
+    app.register_error_handler(AccountUnusable, _account_unusable)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(404, _page("not_found", 404))
     app.register_error_handler(405, _page("not_found", 404))
@@ -185,6 +187,12 @@ def _directory_refused(error: DirectoryRefused) -> tuple[str, int]:
     # Not an outage: an access right or the schema says no. The server's text is for admins.
     current_app.logger.error("directory refused %s: %s", error.operation, error.detail)
     return render_template("error.html", kind="server"), 500
+
+
+def _account_unusable(error: AccountUnusable) -> tuple[str, int]:
+    """After the proofs, a disabled or expired account: the honest end of the journey."""
+    session.pop("flow", None)
+    return render_template("error.html", kind=f"account_{error.why}"), 403
 
 
 def _csrf_failed(error: CSRFError) -> tuple[str, int]:

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from sspr.domain.channels import Channel
 from sspr.domain.errors import (
+    AccountUnusable,
     CodeExpired,
     InvalidCredentials,
     NotStaff,
@@ -34,6 +35,7 @@ from sspr.web.helpdesk_forms import (
     ActionForm,
     ChannelActionForm,
     IdentityCodeForm,
+    StaffPasswordForm,
     new_submission,
 )
 from sspr.web.helpdesk_session import (
@@ -48,6 +50,7 @@ from sspr.web.helpdesk_session import (
 )
 from sspr.web.helpdesk_texts import EVENT_FAMILIES, console_globals, refusal
 from sspr.web.i18n import current_language
+from sspr.web.messages import unusable_text
 from sspr.web.sources import limit
 
 bp = Blueprint("helpdesk", __name__, url_prefix="/helpdesk")
@@ -84,13 +87,35 @@ def login() -> Page:
                 raise FormError(None, message) from refused
             except PasswordRefused as locked:
                 raise FormError(None, _("Votre compte est verrouillé.")) from locked
-            except PasswordChangeNeeded as expired:
-                message = _("Votre mot de passe doit être changé avant d'accéder à la console.")
-                raise FormError(None, message) from expired
+            except AccountUnusable as unusable:
+                raise FormError(None, unusable_text(unusable.why)) from unusable
+            except PasswordChangeNeeded:
+                flash(_("Votre mot de passe doit être changé avant d'accéder à la console."))
+                return redirect(url_for("helpdesk.password"))
             response = redirect(url_for("helpdesk.search"))
             open_session(agent, response)
             return response
     return render_template("helpdesk/login.html", form=form)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password() -> Page:
+    """Staff whose password expired or was reset change it here, then log in."""
+    form = StaffPasswordForm()
+    if form.validate_on_submit():
+        with handle_form_errors(form):
+            limit(Area.HELPDESK)
+            try:
+                desk().change_expired_password(
+                    form.identifier.data or "", form.current.data or "",
+                    form.password.data or "", form.confirmation.data or "",
+                )  # fmt: skip
+            except InvalidCredentials as wrong:
+                message = _("Identifiant ou mot de passe actuel incorrect.")
+                raise FormError(None, message) from wrong
+            flash(_("Votre mot de passe a été changé : connectez-vous avec le nouveau."))
+            return redirect(url_for("helpdesk.login"))
+    return render_template("helpdesk/password.html", form=form)
 
 
 @bp.post("/logout")

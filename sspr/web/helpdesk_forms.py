@@ -9,12 +9,24 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
 from sspr.domain.helpdesk_model import REASON_MAX
-from sspr.web.forms import MAX_CODE, SafeForm
+from sspr.web.forms import MAX_CODE, MAX_IDENTIFIER, ChangePasswordForm, SafeForm
 
 
 def new_submission() -> str:
     """A random id for one rendered form: the action happens once per id."""
     return secrets.token_urlsafe(16)
+
+
+class StaffPasswordForm(ChangePasswordForm):
+    """An agent's own expired (or reset) password: who, the current one, the new one twice."""
+
+    identifier = StringField(
+        _l("Identifiant"),
+        validators=[
+            InputRequired(message=_l("Saisissez votre identifiant.")),
+            Length(max=MAX_IDENTIFIER, message=_l("Cet identifiant est trop long.")),
+        ],
+    )
 
 
 class ActionForm(SafeForm):

@@ -51,6 +51,7 @@ EVENT_LABELS = {
     AuditEvent.HELPDESK_UNLOCK: _l("Support : déverrouillage"),
     AuditEvent.HELPDESK_RECOVERY_CLEARED: _l("Support : données de récupération effacées"),
     AuditEvent.ADMIN_EXPLAIN: _l("Diagnostic d'un administrateur (sspr explain)"),
+    AuditEvent.HELPDESK_PASSWORD_CHANGED: _l("Support : mot de passe de l'agent changé"),
 }
 
 # The codes audit lines carry in `cause` and `channel`, in words.
@@ -161,6 +162,14 @@ def _unavailable_text(why: str) -> str:
             "Ce compte ne peut pas franchir toutes les étapes de son profil : il n'est pas enrôlé."
         ),
         "several_profiles": _("Ce compte appartient à plusieurs profils : action impossible."),
+        "account_disabled": _(
+            "Ce compte est désactivé dans l'annuaire : un nouveau mot de passe ne permettrait pas "
+            "de se connecter. Réactivez-le d'abord."
+        ),
+        "account_expired": _(
+            "Ce compte a expiré dans l'annuaire : un nouveau mot de passe ne permettrait pas "
+            "de se connecter. Prolongez-le d'abord."
+        ),
     }
     return texts.get(why, _("Cette action est impossible sur ce compte."))
 

@@ -191,6 +191,11 @@ def refusal_text(reason: PasswordRefusal) -> str:
             )
         case PasswordRefusal.QUALITY:
             return _("L'annuaire juge ce mot de passe trop faible. Choisissez-en un plus robuste.")
+        case PasswordRefusal.POLICY:
+            return _(
+                "Ce mot de passe ne respecte pas la politique de l'annuaire (longueur, complexité, "
+                "historique ou âge minimum). Choisissez-en un autre."
+            )
         case PasswordRefusal.TOO_YOUNG:
             return _(
                 "Votre mot de passe a été changé trop récemment pour être changé à nouveau. "
@@ -201,6 +206,13 @@ def refusal_text(reason: PasswordRefusal) -> str:
         case PasswordRefusal.NOT_ALLOWED:
             return _("Le changement de ce mot de passe n'est pas autorisé. Contactez le support.")
     return _("L'annuaire a refusé ce mot de passe. Choisissez-en un autre.")
+
+
+def unusable_text(why: str) -> str:
+    """A disabled or expired account, told to someone who typed its right password."""
+    if why == "disabled":
+        return _("Votre compte est désactivé. Contactez le support pour le faire réactiver.")
+    return _("Votre compte a expiré. Contactez le support pour le faire prolonger.")
 
 
 def wait_text(seconds: float) -> str:

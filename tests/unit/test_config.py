@@ -124,3 +124,15 @@ def test_mail_domains_are_domain_names(demo_raw: dict[str, Any]) -> None:
     with pytest.raises(ConfigError) as error:
         parse_settings(demo_raw)
     assert '"@mairie.fr" is not a mail domain' in str(error.value)
+
+
+def test_upn_logins_need_an_active_directory(demo_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(demo_raw)
+    raw["profiles"][0]["identifier"] = ["login", "upn"]
+    with pytest.raises(ConfigError) as error:
+        parse_settings(raw)
+    assert error.value.errors == [
+        "profiles[0].identifier: upn (userPrincipalName) needs an Active Directory"
+    ]
+    raw["directory"].update(kind="ad", urls=["ldaps://dc.example.org"], netbios_domain="EXAMPLE")
+    assert parse_settings(raw).profiles[0].identifier == ["login", "upn"]

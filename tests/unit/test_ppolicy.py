@@ -8,7 +8,8 @@ import pytest
 from ldap3 import MODIFY_REPLACE
 
 from sspr.config import DirectoryConfig
-from sspr.directory.dialects import ActiveDirectory, Dialect, ad_password_changes
+from sspr.directory.active_directory import reset_changes as ad_password_changes
+from sspr.directory.dialects import ActiveDirectory, Dialect
 from sspr.directory.entries import filetime, generalized_time, user_entry
 from sspr.directory.ppolicy import (
     AdBindProblem,
@@ -130,6 +131,32 @@ def test_openldap_refusal_without_a_usable_control(
             " not meet the complexity criteria!",
             PasswordRefusal.QUALITY,
         ),
+        # Samba 4.17's own words, as the DC of tests/ad answers them.
+        (
+            19,
+            "0000052D: Constraint violation - check_password_restrictions: the password was"
+            " already used (in history)!",
+            PasswordRefusal.IN_HISTORY,
+        ),
+        (
+            19,
+            "0000052D: Constraint violation - check_password_restrictions: the password is too"
+            " short. It should be equal or longer than 7 characters!",
+            PasswordRefusal.TOO_SHORT,
+        ),
+        (
+            19,
+            "0000052D: Constraint violation - check_password_restrictions: password is too young"
+            " to change!",
+            PasswordRefusal.TOO_YOUNG,
+        ),
+        # Windows names no rule: the page then lists the domain's rules instead of guessing.
+        (
+            19,
+            "0000052D: AtrErr: DSID-03190F80, #1:\n\t0: 0000052D: DSID-03190F80, problem 1005"
+            " (CONSTRAINT_ATT_TYPE), data 0, Att 9005a (unicodePwd)",
+            PasswordRefusal.POLICY,
+        ),
         (
             50,
             "00000005: SecErr: DSID-031A11E2, problem 4003 (INSUFF_ACCESS_RIGHTS), data 0",
@@ -159,6 +186,7 @@ def test_ad_refusals(code: int, message: str, reason: PasswordRefusal) -> None:
         ("80090308: LdapErr: ..., data 52e, v2580", AdBindProblem.INVALID_CREDENTIALS),
         ("80090308: LdapErr: ..., data 52E, v2580", AdBindProblem.INVALID_CREDENTIALS),
         ("80090308: LdapErr: ..., data 533, v2580", AdBindProblem.ACCOUNT_DISABLED),
+        ("80090308: LdapErr: ..., data 701, v1db1", AdBindProblem.ACCOUNT_EXPIRED),
         ("80090308: LdapErr: ..., data 999, v2580", None),
         ("Invalid credentials", None),
     ],
