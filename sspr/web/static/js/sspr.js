@@ -206,40 +206,6 @@
     });
   }
 
-  // A real button after each password field of the form; aria-controls ties it to its field.
-  function setupToggles(policy) {
-    var form = policy.closest("form");
-    if (!form) { return; }
-    form.querySelectorAll("input[type=password]").forEach(function (input) {
-      var wrap = document.createElement("div");
-      wrap.className = "password-wrap";
-      input.parentNode.insertBefore(wrap, input);
-      wrap.appendChild(input);
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "button button-secondary toggle-password";
-      button.setAttribute("aria-controls", input.id);
-      function render() {
-        var shown = input.type === "text";
-        button.textContent = policy.getAttribute(shown ? "data-hide-text" : "data-show-text");
-        button.setAttribute("aria-label",
-          policy.getAttribute(shown ? "data-hide-label" : "data-show-label"));
-      }
-      button.addEventListener("click", function () {
-        input.type = input.type === "password" ? "text" : "password";
-        render();
-      });
-      render();
-      wrap.appendChild(button);
-    });
-    // Never submitted as a visible field: browsers would keep it in their form history.
-    form.addEventListener("submit", function () {
-      form.querySelectorAll(".password-wrap input").forEach(function (i) {
-        if (i.type === "text") { i.type = "password"; }
-      });
-    });
-  }
-
   function setupWaiting(form) {
     form.addEventListener("submit", function (event) {
       // A widget that holds the submission back (the captcha solving first) submits again.
@@ -285,7 +251,7 @@
   }
 
   // After a refused submission, the first field in error gets the focus (RGAA 11.10); else
-  // the autofocus field keeps it, though the toggles above moved it into a wrapper.
+  // the autofocus field keeps it, though the show/hide buttons moved it into a wrapper.
   function focusFirstError() {
     var first = document.querySelector("main [aria-invalid=true]") ||
       document.querySelector("main [autofocus]");
@@ -294,7 +260,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("ul.checklist[data-rules]").forEach(setupChecklist);
-    document.querySelectorAll(".policy[data-check-url]").forEach(setupToggles);
     document.querySelectorAll("[data-generator]").forEach(setupGenerator);
     document.querySelectorAll("form[data-wait]").forEach(setupWaiting);
     document.querySelectorAll("input[data-reveal]").forEach(setupReveal);
