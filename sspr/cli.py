@@ -56,19 +56,28 @@ def check_config(path: str, *, offline: bool = False, live: bool = False) -> int
 
     0 when all is well, 1 when the file or the environment is wrong, 2 when a dependency fails.
     """
-    try:
-        settings = load_settings(path)
-        print(f"{path}: configuration is valid ({len(settings.profiles)} profiles)")
-        secrets = read_secrets(settings)
-    except ConfigError as error:
-        print(f"{error.source}: {len(error.errors)} error(s)")
-        for message in error.errors:
-            print(f"  {message}")
+    loaded = _load(path, announce=True)
+    if loaded is None:
         return 1
+    settings, secrets = loaded
     print("environment: every secret is set")
     if offline:
         return 0
     return 0 if run_checks(settings, secrets, live=live) else 2
+
+
+def _load(path: str, *, announce: bool = False) -> tuple[Settings, Secrets] | None:
+    """The configuration and its secrets; None, once every problem is printed, if wrong."""
+    try:
+        settings = load_settings(path)
+        if announce:
+            print(f"{path}: configuration is valid ({len(settings.profiles)} profiles)")
+        return settings, read_secrets(settings)
+    except ConfigError as error:
+        print(f"{error.source}: {len(error.errors)} error(s)")
+        for message in error.errors:
+            print(f"  {message}")
+        return None
 
 
 def run_checks(settings: Settings, secrets: Secrets, *, live: bool = False) -> bool:
@@ -88,14 +97,10 @@ def explain_identifier(path: str, identifier: str, profile_id: str | None) -> in
     from sspr.domain.errors import DirectoryRefused, DirectoryUnavailable
     from sspr.explain import render, run_explain
 
-    try:
-        settings = load_settings(path)
-        secrets = read_secrets(settings)
-    except ConfigError as error:
-        print(f"{error.source}: {len(error.errors)} error(s)")
-        for message in error.errors:
-            print(f"  {message}")
+    loaded = _load(path)
+    if loaded is None:
         return 1
+    settings, secrets = loaded
     if profile_id is not None and profile_id not in {p.id for p in settings.profiles}:
         known = ", ".join(p.id for p in settings.profiles)
         print(f'no profile "{profile_id}" (profiles: {known})')
