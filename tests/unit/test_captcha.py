@@ -16,12 +16,6 @@ from sspr.store.limits_storage import StoreStorage
 from sspr.store.sqlite import SqliteStore
 from tests.clock import FakeClock
 
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 SOURCES = Sources()
 
 

@@ -46,16 +46,6 @@ class Outbox:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> SqliteStore:
-    return SqliteStore(tmp_path / "codes.sqlite3", clock)
-
-
-@pytest.fixture
 def service(store: SqliteStore, clock: FakeClock) -> CodeService:
     return CodeService(store, clock, SECRET)
 
@@ -325,7 +315,7 @@ def test_codes_are_stored_hashed(
         codes.append(send_sms(service, outbox, policy=replace(SMS_POLICY, length=16)))
         clock.advance(60)
     store.close()
-    dumped = b"".join(path.read_bytes() for path in tmp_path.glob("codes.sqlite3*"))
+    dumped = b"".join(path.read_bytes() for path in tmp_path.glob("s.sqlite3*"))
     assert dumped  # the database and its WAL hold the records…
     for secret in [*codes, MAIL, MOBILE, ALICE]:
         assert secret.encode() not in dumped  # …but neither codes nor whom they were sent to
@@ -355,7 +345,7 @@ def test_a_link_is_an_opaque_single_use_reference(
     code = send_email(service, outbox)
     reference = link_for(service, code)
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", reference)  # 256 random bits, nothing inside
-    dumped = b"".join(path.read_bytes() for path in tmp_path.glob("codes.sqlite3*"))
+    dumped = b"".join(path.read_bytes() for path in tmp_path.glob("s.sqlite3*"))
     assert reference.encode() not in dumped and code.encode() not in dumped  # hashes only
     proof = service.redeem_link(reference)
     assert (proof.target, proof.subject, proof.channel) == ("flow:1", ALICE, "email")

@@ -20,16 +20,6 @@ from tests.clock import FakeClock
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> SqliteStore:
-    return SqliteStore(tmp_path / "s.sqlite3", clock)
-
-
-@pytest.fixture
 def counter(store: SqliteStore, clock: FakeClock) -> Counter:
     return Counter(StoreStorage(store, clock), clock)
 

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from sspr.domain.once import OneTimeResults, Submissions, seal_key
 from sspr.store.sqlite import SqliteStore
 from tests.clock import FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> SqliteStore:
-    return SqliteStore(tmp_path / "s.sqlite3", clock)
 
 
 def test_a_submission_is_claimed_once_per_scope(store: SqliteStore) -> None:

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from sspr.domain.sessions import TokenSessions, fingerprint
 from sspr.store.sqlite import SqliteStore
 from tests.clock import FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> SqliteStore:
-    return SqliteStore(tmp_path / "s.sqlite3", clock)
 
 
 @pytest.fixture
