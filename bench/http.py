@@ -450,13 +450,31 @@ def _write(report: dict[str, Any]) -> None:
             )
     for c, r in report["ldap_ceiling"].items():
         lines.append(f"| raw LDAP ceiling | {c} | {r['flows_per_s']} | | | | | |")
-    table = "\n".join(lines)
+    table = "\n".join(lines) + "\n\n" + "\n".join(_ratios(report))
     print(table)
     path = ROOT / "docs" / "performance.md"
     text = path.read_text() if path.exists() else "# Performance\n\n"
     marker = "<!-- bench/http.py results -->"
     head = text.split(marker)[0].rstrip() + "\n\n"
-    path.write_text(f"{head}{marker}\n\nMachine: {report['machine']}\n\n{table}\n")
+    m = report["machine"]
+    machine = f"{m['cpus']} CPUs, Python {m['python']}, {m['system']}, {m['date']}"
+    setup = f"Machine: {machine}; {report['workers']} workers."
+    path.write_text(f"{head}{marker}\n\n{setup}\n\n{table}\n")
+
+
+def _ratios(report: dict[str, Any]) -> list[str]:
+    """The one-form change against the raw LDAP ceiling and against the bare stack's floor."""
+    lines = []
+    change, floor = report["journeys"].get("change", {}), report.get("floor", {})
+    ceiling = report.get("ldap_ceiling", {})
+    for c in change:
+        if c in ceiling and ceiling[c]["flows_per_s"]:
+            share = change[c]["flows_per_s"] / ceiling[c]["flows_per_s"]
+            lines.append(f"- one-form change at c={c}: {share:.0%} of the raw LDAP ceiling")
+        if c in floor and floor[c]["server_cpu_ms_per_flow"]:
+            times = change[c]["server_cpu_ms_per_flow"] / floor[c]["server_cpu_ms_per_flow"]
+            lines.append(f"- one-form change at c={c}: {times:.1f}× the floor's server CPU a flow")
+    return lines
 
 
 if __name__ == "__main__":
