@@ -28,6 +28,7 @@ from sspr.domain.account import AccountService
 from sspr.domain.helpdesk import HelpdeskService
 from sspr.domain.reset import ResetService
 from sspr.domain.settings import DomainSettings, Profile
+from sspr.store.sqlite import SqliteStore
 from tests.clock import FakeClock
 from tests.helpers import Account, build_app
 
@@ -167,3 +168,15 @@ def make_domain(
 def domain(make_domain: MakeDomain) -> Domain:
     """The reset, account and helpdesk services over an in-memory directory and a fake clock."""
     return make_domain()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock the test moves by hand."""
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> SqliteStore:
+    """A real SQLite store on the test's clock."""
+    return SqliteStore(tmp_path / "s.sqlite3", clock)

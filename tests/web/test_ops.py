@@ -22,9 +22,9 @@ from sspr.domain.audit import AuditEvent, AuditLog, Outcome
 from sspr.metrics import Metrics
 from sspr.store import open_store
 from sspr.web.ops import READY_DEADLINE
+from tests.directory.test_ldap import stop_process
 from tests.helpers import WebAccount as Account
 from tests.helpers import directory_config_for
-from tests.integration.test_directory import stop_process
 from tests.web.conftest import build_app, https_client, submit
 from tests.web.test_code_channels import email_code, sms_code
 from tests.web.test_reset_flow import GOOD_PASSWORD, answer, choose, identify

@@ -27,8 +27,8 @@ from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
 from sspr.store.redis import RedisStore
+from tests.directory.test_ldap import stop_process
 from tests.helpers import WebAccount, build_app, can_bind, csrf_token, https_client, submit
-from tests.integration.test_directory import stop_process
 from tests.store.conftest import start_redis, stop_redis
 
 AGENT = next(staff for staff in DEMO_STAFF if staff.helpdesk)

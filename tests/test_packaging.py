@@ -14,9 +14,9 @@ import pytest
 
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import fetch_when_up
-from tests.integration.test_cli import REFERENCE, demo_config_for, follow_a_link
+from tests.test_cli import REFERENCE, demo_config_for, follow_a_link
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_carries_templates_catalogs_and_demo(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from sspr.demo.range_server import RangeServer
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import fetch_when_up
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
 TWILIO_TOKEN = "fedcba9876543210" * 2
 SECRET_KEY = "k" * 64

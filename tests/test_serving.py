@@ -14,7 +14,7 @@ import pytest
 from sspr import serving
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import fetch_when_up
-from tests.integration.test_cli import demo_config_for
+from tests.test_cli import demo_config_for
 
 
 def test_serve_keeps_connections_open_and_sums_the_workers_metrics(

@@ -14,7 +14,7 @@ from sspr.cli import main
 from sspr.config import DirectoryConfig
 from sspr.demo.slapd import Slapd
 from sspr.directory_checks import transport_check
-from tests.integration.test_cli import demo_config_for
+from tests.test_cli import demo_config_for
 
 
 @pytest.fixture(autouse=True)
