@@ -55,7 +55,8 @@ def test_a_passing_config_reports_schema_users_and_rights(
     assert re.search(r"schema\s+OK\s+8 attributes and 2 object classes found in cn=Subschema", out)
     assert re.search(r"directory: password modify\s+OK", out)
     assert re.search(r"directory: ppolicy\s+OK\s+\d+ policy entr", out)
-    assert re.search(r"profile usager: users\s+OK\s+\d+ account\(s\); login filled on", out)
+    # "20+" once the session's directory holds more test accounts than the sample.
+    assert re.search(r"profile usager: users\s+OK\s+\d+\+? account\(s\); login filled on", out)
     assert re.search(r"profile usager: rights\s+WARN\s+reads ssprRecoveryAnswer.*not tried", out)
     assert re.search(r"directory: transport\s+WARN\s+clear", out)
 
