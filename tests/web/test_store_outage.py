@@ -13,7 +13,7 @@ import os
 import re
 import signal
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,51 +187,54 @@ def test_a_store_failing_after_a_temporary_password_still_shows_it(
     real.close()
 
 
-def test_a_hung_redis_during_a_reset_changes_nothing_then_the_reset_goes_on(
-    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any,
-    slapd: Slapd, tmp_path: Path,
-) -> None:  # fmt: skip
+@pytest.fixture
+def redis_reset(
+    settings: Settings,
+    outbox: Outbox,
+    audit_lines: io.StringIO,
+    make_account: Any,
+    tmp_path: Path,
+) -> Iterator[tuple[subprocess.Popen[bytes], str, FlaskClient, WebAccount, dict[str, str]]]:
+    """A reset on a Redis store of its own, at the password page: the form ready to post."""
     process, url = start_redis(tmp_path)
     try:
         store = RedisStore(url, timeout=0.3, connect_timeout=0.3)
         client = https_client(build_app(settings, outbox, audit_lines, store=store))
         account = make_account("usager", {"birth_city": "Lyon"})
         _to_password_step(client, account)
-        form = client.get("/reset/password")  # the page is open when Redis hangs
+        form = client.get("/reset/password")  # the page is open when Redis fails
         data = {"csrf_token": csrf_token(form.text), "password": NEW_PASSWORD,
                 "confirmation": NEW_PASSWORD}  # fmt: skip
-        stop_process(process.pid)
-        try:
-            page = client.post("/reset/password", data=data)
-        finally:
-            os.kill(process.pid, signal.SIGCONT)
-        assert page.status_code == 503
-        assert "Aucune modification" in page.text
-        assert can_bind(slapd.url, account.dn, account.password)
-        done = _choose(client)  # Redis answers again: the same flow goes on
-        assert done.headers["Location"].endswith("/reset/done")
-        assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+        yield process, url, client, account, data
     finally:
         stop_redis(process)
+
+
+def test_a_hung_redis_during_a_reset_changes_nothing_then_the_reset_goes_on(
+    redis_reset: tuple[subprocess.Popen[bytes], str, FlaskClient, WebAccount, dict[str, str]],
+    slapd: Slapd,
+) -> None:
+    process, _, client, account, data = redis_reset
+    stop_process(process.pid)
+    try:
+        page = client.post("/reset/password", data=data)
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+    assert page.status_code == 503
+    assert "Aucune modification" in page.text
+    assert can_bind(slapd.url, account.dn, account.password)
+    done = _choose(client)  # Redis answers again: the same flow goes on
+    assert done.headers["Location"].endswith("/reset/done")
+    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
 
 
 def test_a_redis_restarted_empty_ends_the_flow_plainly(
-    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any,
-    slapd: Slapd, tmp_path: Path,
-) -> None:  # fmt: skip
-    process, url = start_redis(tmp_path)
-    try:
-        store = RedisStore(url, timeout=0.3, connect_timeout=0.3)
-        client = https_client(build_app(settings, outbox, audit_lines, store=store))
-        account = make_account("usager", {"birth_city": "Lyon"})
-        _to_password_step(client, account)
-        form = client.get("/reset/password")
-        data = {"csrf_token": csrf_token(form.text), "password": NEW_PASSWORD,
-                "confirmation": NEW_PASSWORD}  # fmt: skip
-        redis.Redis.from_url(url).flushall()  # what a restart without persistence leaves
-        page = client.post("/reset/password", data=data)
-        assert page.status_code == 400
-        assert "Recommencez depuis le début" in page.text
-        assert can_bind(slapd.url, account.dn, account.password)
-    finally:
-        stop_redis(process)
+    redis_reset: tuple[subprocess.Popen[bytes], str, FlaskClient, WebAccount, dict[str, str]],
+    slapd: Slapd,
+) -> None:
+    _, url, client, account, data = redis_reset
+    redis.Redis.from_url(url).flushall()  # what a restart without persistence leaves
+    page = client.post("/reset/password", data=data)
+    assert page.status_code == 400
+    assert "Recommencez depuis le début" in page.text
+    assert can_bind(slapd.url, account.dn, account.password)
