@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ldap3 import MODIFY_REPLACE
 
 from sspr.config import DirectoryConfig
-from sspr.domain.ports import LockState, UserEntry
+from sspr.domain.ports import LockState, RecoveryField, RecoveryValue, UserEntry
 
 RawAttributes = Mapping[str, Sequence[bytes]]
 Getter = Callable[[str], tuple[str, ...]]
@@ -137,3 +140,20 @@ def decoded(raw: RawAttributes) -> dict[str, tuple[str, ...]]:
 def first(values: tuple[str, ...]) -> str:
     """The first value, or "" when there is none."""
     return values[0] if values else ""
+
+
+def recovery_modifications(
+    config: DirectoryConfig,
+    time_value: Callable[[datetime], str],
+    changes: Mapping[RecoveryField, Sequence[RecoveryValue]],
+) -> dict[str, list[Any]]:
+    """The modify of recovery fields: only the attributes the configuration names."""
+    targets = recovery_attributes(config)
+    modifications: dict[str, list[Any]] = {}
+    for field_name, values in changes.items():
+        attribute = targets.get(field_name)
+        if attribute is None:
+            raise ValueError(f"no attribute is configured for {field_name}")
+        encoded = [time_value(v) if isinstance(v, datetime) else v for v in values]
+        modifications[attribute] = [(MODIFY_REPLACE, encoded)]
+    return modifications

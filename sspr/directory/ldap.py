@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import datetime
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
 
-from ldap3 import BASE, MODIFY_ADD, MODIFY_REPLACE, SUBTREE, Connection
-from ldap3.core.exceptions import LDAPInvalidFilterError
+from ldap3 import BASE, MODIFY_ADD, SUBTREE, Connection
 from ldap3.utils.conv import escape_filter_chars
 
 from sspr.config import DirectoryConfig
@@ -20,13 +16,12 @@ from sspr.directory.dialects import (
     Changes,
     apply,
     change_with_old,
-    check,
     dialect_for,
 )
 from sspr.directory.entries import (
     RawAttributes,
     entry_attributes,
-    recovery_attributes,
+    recovery_modifications,
     user_entry,
 )
 from sspr.directory.filters import (
@@ -43,10 +38,10 @@ from sspr.directory.groups import (
     member_filters,
     nested_member,
 )
+from sspr.directory.search import NO_ATTRIBUTES, Scope, logged, search
 from sspr.domain.errors import (
     DirectoryRefused,
     InvalidCredentials,
-    PartialWrite,
     PasswordRefusal,
     PasswordRefused,
 )
@@ -58,11 +53,6 @@ from sspr.domain.ports import (
     UserEntry,
 )
 
-Scope = Literal["BASE", "SUBTREE"]
-
-SIZE_LIMIT_EXCEEDED = 4
-NO_SUCH_OBJECT = 32
-NO_ATTRIBUTES = ["1.1"]
 _logger = logging.getLogger(__name__)
 
 
@@ -158,7 +148,7 @@ class LdapDirectory:
             # An empty exop value asks slapd to generate a password: never send one.
             raise PasswordRefused(PasswordRefusal.TOO_SHORT, "empty password")
         self._dialect.check_transport(self._config)
-        with _logged("set_password", dn):
+        with logged("set_password", dn):
             self.pool.write(
                 "set_password",
                 lambda conn: self._dialect.set_password(conn, dn, password, must_change),
@@ -182,7 +172,7 @@ class LdapDirectory:
         """
         if not old or not new:
             raise InvalidCredentials() if not old else PasswordRefused(PasswordRefusal.TOO_SHORT)
-        with _logged("change_own_password", dn):
+        with logged("change_own_password", dn):
             with self.pool.user_connection("change_own_password", dn, old) as (conn, bound):
                 state = self._dialect.login_result(bound, conn.result)
                 if bound:
@@ -205,7 +195,7 @@ class LdapDirectory:
         self, dn: str, changes: Mapping[RecoveryField, Sequence[RecoveryValue]]
     ) -> None:
         """Replace recovery fields in one modify (an empty list removes the field)."""
-        modifications = self._recovery_modifications(changes)
+        modifications = recovery_modifications(self._config, self._dialect.time_value, changes)
         if not modifications:
             return
         class_added: Changes = {}
@@ -214,7 +204,7 @@ class LdapDirectory:
             present = self.pool.read("write_recovery", lambda conn: self._object_classes(conn, dn))
             if object_class and object_class.lower() not in present:
                 class_added = {"objectClass": [(MODIFY_ADD, [object_class])]}
-        with _logged("write_recovery", dn):
+        with logged("write_recovery", dn):
             if class_added and self._dialect.adds_classes_alone:
                 self.pool.write(
                     "write_recovery", lambda conn: apply(conn, dn, class_added, "write_recovery")
@@ -224,21 +214,6 @@ class LdapDirectory:
             self.pool.write(
                 "write_recovery", lambda conn: apply(conn, dn, modifications, "write_recovery")
             )
-
-    def _recovery_modifications(
-        self, changes: Mapping[RecoveryField, Sequence[RecoveryValue]]
-    ) -> Changes:
-        # Only these attributes, whatever the caller asks: the config says which exist.
-        targets = recovery_attributes(self._config)
-        modifications: Changes = {}
-        for field_name, values in changes.items():
-            attribute = targets.get(field_name)
-            if attribute is None:
-                raise ValueError(f"no attribute is configured for {field_name}")
-            time_value = self._dialect.time_value
-            encoded = [time_value(v) if isinstance(v, datetime) else v for v in values]
-            modifications[attribute] = [(MODIFY_REPLACE, encoded)]
-        return modifications
 
     def _object_classes(self, conn: Connection, dn: str) -> set[str]:
         found = self._search(conn, dn, "(objectClass=*)", BASE, ["objectClass"], 1)
@@ -332,7 +307,7 @@ class LdapDirectory:
     def unlock(self, dn: str) -> None:
         """Clear the account's lock and its count of failed binds."""
         changes = self._dialect.unlock_changes()
-        with _logged("unlock", dn):
+        with logged("unlock", dn):
             self.pool.write("unlock", lambda conn: apply(conn, dn, changes, "unlock"))
 
     def _people_under(
@@ -402,30 +377,8 @@ class LdapDirectory:
         *,
         missing_ok: bool = True,
     ) -> list[tuple[str, RawAttributes]]:
-        """One search; more entries than `limit` is an answer, not an error."""
-        try:
-            conn.search(
-                base,
-                ldap_filter,
-                search_scope=scope,
-                attributes=attributes,
-                size_limit=limit,
-                time_limit=self.pool.time_limit,
-                dereference_aliases="NEVER",
-            )
-        except LDAPInvalidFilterError as exc:
-            # Refused before it was sent: a configuration mistake, not an outage.
-            raise DirectoryRefused(f"search under {base}", f"invalid filter: {exc}") from exc
-        result = conn.result
-        if result["result"] == NO_SUCH_OBJECT and missing_ok:
-            return []
-        if result["result"] != SIZE_LIMIT_EXCEEDED:
-            check(result, f"search under {base}")
-        return [
-            (item["dn"], item["raw_attributes"])
-            for item in conn.response or ()
-            if item.get("type") == "searchResEntry"
-        ]
+        return search(conn, base, ldap_filter, scope, attributes, limit,
+                      time_limit=self.pool.time_limit, missing_ok=missing_ok)  # fmt: skip
 
     def _matching(self, conn: Connection, dn: str, queries: list[tuple[str, str]]) -> set[str]:
         """One BASE search per filter: the ids whose filter holds the entry."""
@@ -437,13 +390,3 @@ class LdapDirectory:
 
     def _entry(self, dn: str, raw: RawAttributes) -> UserEntry:
         return user_entry(self._config, dn, raw, self._dialect.password_state)
-
-
-@contextmanager
-def _logged(operation: str, dn: str) -> Iterator[None]:
-    """Log the server's own words when it refuses a write (they never hold a password)."""
-    try:
-        yield
-    except (PasswordRefused, DirectoryRefused, PartialWrite) as refused:
-        _logger.warning("%s refused for %s: %s", operation, dn, refused)
-        raise
