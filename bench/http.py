@@ -273,6 +273,8 @@ def run(
                 with lock:
                     errors.append(f"{account['login']}: {exc!r}")
                 continue
+            finally:
+                browser.close()
             with lock:
                 results.append((time.perf_counter() - started, steps, browser.requests))
 

@@ -123,6 +123,12 @@ class Browser:
     cookies: dict[str, str] = field(default_factory=dict)
     connection: http.client.HTTPConnection | None = None
 
+    def close(self) -> None:
+        """Leave: the kept-alive connection closes."""
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
     def get(self, path: str) -> str:
         """GET a page, following redirects; return the final page's text."""
         return self._request("GET", path, None)

@@ -40,7 +40,10 @@ def _sockets_to(pid: int, port: int) -> int:
     """How many of the process's TCP sockets are connected to `port` on loopback."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = str(fd.readlink()) if fd.is_symlink() else ""
+        try:
+            target = str(fd.readlink())
+        except OSError:  # closed between the listing and the read
+            continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     wanted = f":{port:04X}"
@@ -103,12 +106,15 @@ def _soak(bench: Bench, workdir: Path, args: argparse.Namespace) -> dict[str, An
             if time.monotonic() >= deadline:
                 return
             name = names[turn % len(names)]
+            browser = Browser(port)
             try:
-                JOURNEYS[name](Browser(port), bench, take(name))
+                JOURNEYS[name](browser, bench, take(name))
                 next(flows)
             except (AssertionError, RuntimeError, OSError, IndexError, StopIteration) as exc:
                 with lock:
                     errors.append(f"{name}: {exc!r}")
+            finally:
+                browser.close()
 
     with gunicorn("bench.http_app:app", port, env, args.workers) as master:
         store = workdir / "store.sqlite3"

@@ -25,6 +25,7 @@ class Slapd(Protocol):
     tls: bool
     member_of: bool
 
+
 MODULE_PATH = "/usr/lib/ldap"
 SYSTEM_SCHEMAS = ("core", "cosine", "inetorgperson")
 SCHEMA_DIR = Path("/etc/ldap/schema")
