@@ -62,6 +62,20 @@ def live_server(
         yield server
 
 
+@pytest.fixture
+def audited_server(
+    slapd: Slapd, tmp_path: Path, mail_catcher: tuple[MailCatcher, Outbox], outbox: Outbox
+) -> Iterator[LiveServer]:
+    """sspr with its audit trail in a file, which the helpdesk pages read back."""
+    port = free_port()
+    settings = demo_settings(slapd, tmp_path, f"http://127.0.0.1:{port}", mail_catcher[0].port)
+    assert settings.audit.file is not None
+    with settings.audit.file.open("a", encoding="utf-8") as trail:
+        app = build_app(settings, outbox, trail)  # type: ignore[arg-type]
+        with LiveServer(app, port) as server:
+            yield server
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from sspr.demo.data import DEMO_PASSWORD, DEMO_STAFF
-from sspr.demo.outbox import MailCatcher, Outbox
-from sspr.demo.run import demo_settings
-from sspr.demo.slapd import Slapd, free_port
+from sspr.demo.outbox import Outbox
+from sspr.demo.slapd import Slapd
 from tests.browser.conftest import LiveServer, check_accessibility, screenshot
-from tests.helpers import build_app, lock_out
+from tests.helpers import lock_out
 
 pytestmark = pytest.mark.browser
 
@@ -23,17 +20,9 @@ AGENT = next(staff for staff in DEMO_STAFF if staff.helpdesk)
 
 
 @pytest.fixture
-def console(
-    slapd: Slapd, tmp_path: Path, mail_catcher: tuple[MailCatcher, Outbox], outbox: Outbox
-) -> Iterator[LiveServer]:
-    """sspr with its audit trail in a file, which the console reads back."""
-    port = free_port()
-    settings = demo_settings(slapd, tmp_path, f"http://127.0.0.1:{port}", mail_catcher[0].port)
-    assert settings.audit.file is not None
-    with settings.audit.file.open("a", encoding="utf-8") as trail:
-        app = build_app(settings, outbox, trail)  # type: ignore[arg-type]
-        with LiveServer(app, port) as server:
-            yield server
+def console(audited_server: LiveServer) -> LiveServer:
+    """sspr with its audit trail in a file (tests/browser/conftest.py)."""
+    return audited_server
 
 
 def visit(page: Page, name: str) -> None:
