@@ -25,6 +25,13 @@ def env(slapd: Slapd, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SSPR_LDAP_PASSWORD", slapd.service_password)
 
 
+def edit_profile(path: Path, index: int, **changes: object) -> None:
+    """Change some settings of one profile of a configuration file."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["profiles"][index].update(changes)
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+
 def config(slapd: Slapd, tmp_path: Path, **directory: object) -> Path:
     path = demo_config_for(slapd, tmp_path)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -99,9 +106,7 @@ def test_inet_org_person_on_entries_without_it_finds_nobody(
     slapd.add(f"dn: {base}\nobjectClass: organizationalUnit\nou: {unit}\n")
     slapd.add(f"dn: uid=a1,{base}\nobjectClass: account\nuid: a1\n")
     path = config(slapd, tmp_path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["profiles"][1].update(base=base, filter="(objectClass=*)")
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    edit_profile(path, 1, base=base, filter="(objectClass=*)")
     status, out = check(path, capsys)
     assert status == 2
     assert re.search(
@@ -115,9 +120,7 @@ def test_a_filter_that_finds_nobody(
     slapd: Slapd, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = config(slapd, tmp_path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["profiles"][0]["filter"] = "(employeeType=nobody)"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    edit_profile(path, 0, filter="(employeeType=nobody)")
     status, out = check(path, capsys)
     assert status == 2
     assert re.search(r"profile usager: users\s+FAIL\s+no entry under ou=usagers.*nobody\)", out)
@@ -127,9 +130,7 @@ def test_a_base_that_does_not_exist_is_named(
     slapd: Slapd, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = config(slapd, tmp_path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["profiles"][2]["base"] = f"ou=nowhere,{slapd.suffix}"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    edit_profile(path, 2, base=f"ou=nowhere,{slapd.suffix}")
     status, out = check(path, capsys)
     assert status == 2
     assert re.search(
@@ -217,9 +218,7 @@ def test_explain_says_when_the_filter_excludes_the_account(
     slapd: Slapd, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = config(slapd, tmp_path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["profiles"][0]["filter"] = "(employeeType=nobody)"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    edit_profile(path, 0, filter="(employeeType=nobody)")
     status, out = explain(path, capsys, "jeanne.martin")
     assert status == 0
     assert "    profiles: none\n" in out
