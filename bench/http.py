@@ -374,7 +374,9 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=1, help="sspr instances (bench.scale)")
     parser.add_argument("--store", choices=["sqlite", "redis"], default="sqlite")
     args = parser.parse_args()
-    if args.instances > 1 or args.store == "redis":
+    if args.instances > 1 and args.store != "redis":
+        parser.error("several instances share their state through Redis: add --store redis")
+    if args.store == "redis":
         from bench.scale import run_scale
 
         run_scale(args)
