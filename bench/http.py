@@ -1,6 +1,7 @@
 """Every journey over real HTTP, under the production server command, with server CPU per flow.
 
 Run: .venv/bin/python -m bench.http [--flows 48] [--concurrency 1 4 16] [--workers 4]
+     .venv/bin/python -m bench.http --instances 2 --store redis   (bench/scale.py)
 
 It starts a private slapd (ppolicy on), an SMTP catcher, an SMS sink, and sspr under
 `gunicorn -c python:sspr.serving` (threaded workers, keep-alive). Each journey — the one-form
@@ -249,6 +250,7 @@ def run(
     pids: list[int],
     concurrency: int,
     flows: int,
+    new_browser: Callable[[], Browser] | None = None,
 ) -> dict[str, Any]:
     """`flows` flows at `concurrency`, each user on its own connection; the figures."""
     accounts = bench.accounts(journey, flows)
@@ -265,7 +267,8 @@ def run(
                 account = work.get_nowait()
             except queue.Empty:
                 return
-            browser = Browser(port)  # a new visitor: a new connection, no cookies
+            # A new visitor: a new connection, no cookies.
+            browser = new_browser() if new_browser is not None else Browser(port)
             started = time.perf_counter()
             try:
                 steps = step(browser, bench, account)
@@ -368,7 +371,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--journeys", nargs="+", default=list(JOURNEYS))
+    parser.add_argument("--instances", type=int, default=1, help="sspr instances (bench.scale)")
+    parser.add_argument("--store", choices=["sqlite", "redis"], default="sqlite")
     args = parser.parse_args()
+    if args.instances > 1 and args.store != "redis":
+        parser.error("several instances share their state through Redis: add --store redis")
+    if args.store == "redis":
+        from bench.scale import run_scale
+
+        run_scale(args)
+        return
     report: dict[str, Any] = {
         "machine": _machine(),
         "command": "python -m bench.http",

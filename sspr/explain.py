@@ -10,7 +10,7 @@ from sspr.config.secrets import Secrets
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.audit import AuditLog
 from sspr.domain.explain import Explainer, Explanation, Match, when
-from sspr.services import audit_streams
+from sspr.services import audit_streams, command_audit_trail
 
 
 def run_explain(
@@ -18,7 +18,8 @@ def run_explain(
 ) -> Explanation:
     """Explain one identifier with the configured directory; the audit goes where sspr's does."""
     directory = LdapDirectory(settings.directory, secrets.ldap_password)
-    audit = AuditLog(audit_streams(settings, None))
+    # The store's trail too, so the helpdesk's pages name the run.
+    audit = AuditLog(audit_streams(settings, None), trail=command_audit_trail(settings, secrets))
     try:
         explainer = Explainer(settings.to_domain(), directory, audit)
         return explainer.explain(identifier, profile_id=profile_id, agent=f"cli:{_user()}")

@@ -96,6 +96,11 @@ class Metrics:
             "unavailable_blocked)",
             ["outcome"],
         )
+        self.audit_trail_failures = Counter(
+            "sspr_audit_trail_failures",
+            "Audit writes the store's shared trail missed (the file and stdout have them)",
+            registry=self.registry,
+        )
         self.directory_latency = Histogram(
             "sspr_directory_operation_seconds",
             "Time the directory took for one operation, reconnects included",

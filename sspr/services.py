@@ -23,13 +23,21 @@ from sspr.domain.flow import Collaborators
 from sspr.domain.helpdesk import HelpdeskService
 from sspr.domain.limits import Counter, SourceLimits
 from sspr.domain.policy import PasswordPolicy
-from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
+from sspr.domain.ports import (
+    AuditTrail,
+    Clock,
+    Directory,
+    Mailer,
+    SmsSender,
+    Store,
+    SystemClock,
+)
 from sspr.domain.reset import ResetService
 from sspr.domain.settings import DomainSettings
 from sspr.domain.sources import Sources
 from sspr.metrics import Metrics, ProofTrail
 from sspr.notices import TemplateNotifier
-from sspr.store import open_store
+from sspr.store import open_audit_trail, open_store
 from sspr.store.limits_storage import StoreStorage
 
 AuditContext = Callable[[], Mapping[str, str | None]]
@@ -92,6 +100,8 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
         audit_streams(settings, given.audit_streams),
         context=given.audit_context,
         observers=[metrics.observe_event],
+        trail=open_audit_trail(store, settings.audit.recent_events),
+        trail_failed=metrics.audit_trail_failures.inc,
     )
     mailer = given.mailer or _mailer(settings, secrets)
     sms_sender = given.sms_sender or _sms_sender(settings, secrets)
@@ -211,6 +221,15 @@ def _open_store(settings: Settings, secrets: Secrets, clock: Clock) -> Store:
             connect_timeout=config.connect_timeout_seconds,
         )  # fmt: skip
     return open_store("sqlite", path=str(config.path), clock=clock)
+
+
+def command_audit_trail(settings: Settings, secrets: Secrets) -> AuditTrail | None:
+    """The shared trail for a command run beside the service (`sspr explain`)."""
+    if settings.store.backend == "sqlite" and not settings.store.path.exists():
+        # Never create the service's file as whoever runs the command: workers could not write.
+        return None
+    store = _open_store(settings, secrets, SystemClock())
+    return open_audit_trail(store, settings.audit.recent_events)
 
 
 def _mailer(settings: Settings, secrets: Secrets) -> Mailer | None:

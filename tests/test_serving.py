@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,15 @@ def test_serve_keeps_connections_open_and_sums_the_workers_metrics(
         assert sockets.count(sockets[0]) == 3
         assert "sspr_directory_operation_seconds" in body  # read from the workers' files
         connection.close()
+        # Each on a connection of its own, so either worker may answer: /metrics adds them up.
+        for _ in range(8):
+            fetch_when_up(f"http://127.0.0.1:{port}/readyz")
+        pings = re.search(
+            r'^sspr_directory_operation_seconds_count\{operation="ping"\} (\S+)$',
+            fetch_when_up(f"http://127.0.0.1:{port}/metrics"),
+            re.MULTILINE,
+        )
+        assert pings is not None and float(pings.group(1)) == 1 + 8
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -41,12 +41,16 @@ class Branding(Strict):
 
 
 class AuditConfig(Strict):
-    """Where audit events go: a JSON-lines file, standard output, or both."""
+    """Where audit events go: a JSON-lines file, standard output, or both; and the store."""
 
     file: Path | None = None
     """A file that receives one JSON line per event (its folder is created)."""
     stdout: bool = True
     """Also write each event to standard output, for the container's log collector."""
+    recent_events: int = Field(default=10000, ge=100, le=1_000_000)
+    """How many of the latest events the store keeps for the helpdesk's audit page: a capped
+    Redis stream shared by every host, or a table of the SQLite file. The file and standard
+    output keep the full trail."""
 
 
 class Settings(Strict):
@@ -160,7 +164,6 @@ class Settings(Strict):
             reminder_snooze_days=self.account.reminder_snooze_days,
             account_idle_seconds=self.account.idle_timeout_seconds,
             reauth_seconds=self.account.reauth_seconds,
-            audit_file=self.audit.file,
             helpdesk=self.helpdesk.to_domain() if self.helpdesk is not None else None,
         )
 

@@ -12,12 +12,13 @@ import enum
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import IO
 
-from sspr.domain.ports import Clock, SystemClock
+from sspr.domain.errors import StoreUnavailable
+from sspr.domain.ports import AuditTrail, Clock, SystemClock
 
 # Keys a caller may never put in an event, whatever it passes: a last line of defence.
 _SECRET_KEYS = frozenset({"password", "new_password", "answer", "answers", "code", "token"})
@@ -106,7 +107,7 @@ _logger = logging.getLogger(__name__)
 
 
 class AuditLog:
-    """Write audit events as JSON lines to one or more text streams."""
+    """Write audit events as JSON lines to text streams, and to the store's shared trail."""
 
     def __init__(
         self,
@@ -115,12 +116,18 @@ class AuditLog:
         clock: Clock | None = None,
         context: ContextProvider | None = None,
         observers: Sequence[Observer] = (),
+        trail: AuditTrail | None = None,
+        trail_failed: Callable[[], None] | None = None,
     ) -> None:
         self._streams = streams
         self._clock = clock or SystemClock()
         self._context = context
         self._observers = tuple(observers)
         self._lock = threading.Lock()
+        self._trail = trail
+        self._trail_failed = trail_failed
+        # The trail lines of the request this thread serves, written together at its end.
+        self._held = threading.local()
 
     def record(
         self,
@@ -149,8 +156,39 @@ class AuditLog:
             for stream in self._streams:
                 stream.write(text + "\n")
                 stream.flush()
+        held: list[str] | None = getattr(self._held, "lines", None)
+        if held is None:
+            self._to_trail([text])
+        else:
+            held.append(text)
         self._notify(record)
         return record
+
+    def hold(self) -> None:
+        """Keep this thread's trail lines until release(): one store write per request."""
+        self._held.lines = []
+
+    def release(self) -> None:
+        """Write the lines held since hold() to the trail, in one go."""
+        lines: list[str] | None = getattr(self._held, "lines", None)
+        self._held.lines = None
+        if lines:
+            self._to_trail(lines)
+
+    def newest(self) -> Iterator[str]:
+        """The shared trail's events, newest first (none without a trail)."""
+        return self._trail.newest() if self._trail is not None else iter(())
+
+    def _to_trail(self, lines: list[str]) -> None:
+        if self._trail is None:
+            return
+        try:
+            self._trail.append(lines)
+        except StoreUnavailable:
+            # The streams have the events: a store hiccup must not fail the user's request.
+            _logger.warning("audit trail: %d event(s) not kept in the store", len(lines))
+            if self._trail_failed is not None:
+                self._trail_failed()
 
     def _notify(self, record: AuditRecord) -> None:
         for observer in self._observers:

@@ -74,7 +74,7 @@ class HelpdeskService:
         self._submissions = Submissions(
             parts.store, "helpdesk:submitted", config.idle_timeout_seconds
         )
-        self.lookup = AccountLookup(settings, config, parts.directory, reset)
+        self.lookup = AccountLookup(settings, config, parts.directory, reset, parts.audit)
         self._shown_once = OneTimeResults(parts.store, "helpdesk:once", RESULT_TTL)
         self.staff = StaffAccess(config, parts.directory, parts.audit)
 
@@ -117,8 +117,8 @@ class HelpdeskService:
         """The account as an agent sees it; OutOfScope outside the configured profiles."""
         return self.lookup.summary(dn)
 
-    def events(self, *, user: str = "", event: str = "", limit: int = 100) -> list[Event] | None:
-        """The latest audit events, filtered; None when no audit file is configured."""
+    def events(self, *, user: str = "", event: str = "", limit: int = 100) -> list[Event]:
+        """The latest audit events of every host, filtered."""
         return self.lookup.events(user=user, event=event, limit=limit)
 
     # -- actions -----------------------------------------------------------------------------

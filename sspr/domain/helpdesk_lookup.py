@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from sspr.domain.audit import AuditLog
 from sspr.domain.audit_trail import Event, recent_events
 from sspr.domain.channels import CODE_CHANNELS, Channel
 from sspr.domain.errors import OutOfScope
@@ -32,11 +31,13 @@ class AccountLookup:
         config: HelpdeskRules,
         directory: Directory,
         reset: ResetService,
+        audit: AuditLog,
     ) -> None:
         self._settings = settings
         self._config = config
         self._directory = directory
         self._reset = reset
+        self._audit = audit
 
     def search(self, query: str, page: int = 0) -> SearchPage:
         """Accounts of the profiles whose login, mail or name contains the query."""
@@ -71,12 +72,9 @@ class AccountLookup:
             identity_channels=self._identity_channels(entry),
         )
 
-    def events(self, *, user: str = "", event: str = "", limit: int = 100) -> list[Event] | None:
-        """The latest audit events, filtered; None when no audit file is configured."""
-        path: Path | None = self._settings.audit_file
-        if path is None:
-            return None
-        return recent_events(path, user=user, event=event, limit=limit)
+    def events(self, *, user: str = "", event: str = "", limit: int = 100) -> list[Event]:
+        """The latest audit events of every host, filtered."""
+        return recent_events(self._audit.newest(), user=user, event=event, limit=limit)
 
     def _profiles_of(self, dn: str) -> tuple[str, ...]:
         candidates = [(p.id, p.base, p.filter) for p in self._settings.profiles]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -212,6 +212,22 @@ class Store(Protocol):
 
     def ack(self, queue: str, item_id: str) -> None:
         """Remove an item for good (handled, or given up on)."""
+        ...
+
+
+class AuditTrail(Protocol):
+    """The latest audit events, kept in the store so every host reads the same trail.
+
+    Capped: the oldest events go once `max_events` newer ones are kept (Redis trims whole
+    blocks, so it may keep a few more). Lines are JSON objects, written as given.
+    """
+
+    def append(self, lines: Sequence[str]) -> None:
+        """Add events, oldest first, in one write."""
+        ...
+
+    def newest(self) -> Iterator[str]:
+        """Every kept event, newest first, read in batches as the caller goes on."""
         ...
 
 

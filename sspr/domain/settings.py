@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from sspr.domain.channels import Channel
@@ -120,7 +119,6 @@ class DomainSettings:
     reminder_snooze_days: int = 183
     account_idle_seconds: int = 900
     reauth_seconds: int = 300
-    audit_file: Path | None = None
     helpdesk: HelpdeskRules | None = None
     _by_id: dict[str, Profile] = field(default_factory=dict, init=False, repr=False, compare=False)
 

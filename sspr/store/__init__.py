@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sspr.domain.ports import Clock, Store
+from sspr.domain.ports import AuditTrail, Clock, Store
 from sspr.store.sqlite import SqliteStore
 
 
@@ -28,3 +28,10 @@ def open_store(
 
         return RedisStore(url, clock, timeout=timeout, connect_timeout=connect_timeout)
     raise ValueError(f"unknown store backend {backend!r}")
+
+
+def open_audit_trail(store: Store, max_events: int) -> AuditTrail | None:
+    """The audit trail kept beside the store's state; None for a store that keeps none."""
+    # Both backends make one from their own connections (the file, or the Redis pool).
+    make = getattr(store, "audit_trail", None)
+    return make(max_events) if callable(make) else None

@@ -22,8 +22,8 @@ from __future__ import annotations
 import functools
 import math
 import secrets
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import ParamSpec, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -42,6 +42,10 @@ DEFAULT_TIMEOUT = 0.5
 
 # Longer than any clock skew between hosts we tolerate; it only delays memory reclaim.
 CLEANUP_MARGIN = 300.0
+# Events read per XREVRANGE when the helpdesk pages through the trail.
+TRAIL_BATCH = 500
+# A trail nothing appended to for this long is dropped (seconds): 90 days.
+TRAIL_IDLE_TTL = 90 * 86400
 
 # KEYS[1] key; ARGV: now, value, expires_at, cleanup ms.
 _SET = """
@@ -264,6 +268,10 @@ class RedisStore:
     def _item_key(self, queue: str, item_id: str) -> str:
         return self._key(f"q:{queue}:item:") + item_id
 
+    def audit_trail(self, max_events: int) -> RedisAuditTrail:
+        """The latest audit events of every host: a stream capped near `max_events`."""
+        return RedisAuditTrail(self._client, self._key("audit"), max_events)
+
     def close(self) -> None:
         """Release the connection pool."""
         self._client.close()
@@ -280,3 +288,45 @@ class RedisStore:
 def _as_bytes(value: bytes | str) -> bytes:
     # The client is built without decode_responses, so this is bytes unless a caller changed it.
     return value if isinstance(value, bytes) else value.encode()
+
+
+class RedisAuditTrail:
+    """The audit trail every host appends to: one Redis stream, trimmed as it grows.
+
+    `MAXLEN ~` lets Redis trim whole blocks of the stream, which is cheap; it may then keep a
+    few more than `max_events`, never fewer.
+    """
+
+    def __init__(
+        self, client: redis.Redis, key: str, max_events: int, batch: int = TRAIL_BATCH
+    ) -> None:
+        self._client = client
+        self._key = key
+        self._max_events = max_events
+        self._batch = batch
+
+    @_unavailable
+    def append(self, lines: Sequence[str]) -> None:
+        """Add events, oldest first, in one round trip."""
+        pipe = self._client.pipeline(transaction=False)
+        for line in lines:
+            pipe.xadd(self._key, {"line": line}, maxlen=self._max_events, approximate=True)
+        # Like every key, it goes by itself once nothing writes to it (a retired prefix).
+        pipe.expire(self._key, TRAIL_IDLE_TTL)
+        pipe.execute()
+
+    def newest(self) -> Iterator[str]:
+        """Every kept event, newest first, read in batches as the caller goes on."""
+        upper = "+"
+        while True:
+            entries = self._page(upper)
+            yield from (_as_bytes(fields[b"line"]).decode() for _, fields in entries)
+            if len(entries) < self._batch:
+                return
+            upper = "(" + _as_bytes(entries[-1][0]).decode()  # exclusive: after the last one
+
+    @_unavailable
+    def _page(self, upper: str) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        entries = self._client.xrevrange(self._key, upper, "-", count=self._batch)
+        # The client is built without decode_responses: ids and fields are bytes.
+        return cast(list[tuple[bytes, dict[bytes, bytes]]], entries)

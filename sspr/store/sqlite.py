@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -34,6 +35,10 @@ CREATE TABLE IF NOT EXISTS queue (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS queue_due ON queue (queue, due_at);
+CREATE TABLE IF NOT EXISTS audit_trail (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    line TEXT NOT NULL
+);
 """
 
 # One statement: of workers claiming together, each gets a different item (or none).
@@ -75,6 +80,10 @@ PURGE_INTERVAL = 60.0
 _VACUUM_PAGES = 2000
 # The WAL file is truncated back to this size after a checkpoint (it is reused, not grown).
 _WAL_LIMIT = 4 * 1024 * 1024
+# Events read per query when the helpdesk pages through the trail.
+TRAIL_BATCH = 500
+_TRAIL_PAGE = "SELECT id, line FROM audit_trail WHERE id < ? ORDER BY id DESC LIMIT ?"
+_AFTER_EVERY_ID = 2**63 - 1  # SQLite's largest rowid
 
 
 class _Connection(sqlite3.Connection):
@@ -121,13 +130,20 @@ def _unavailable(
 
     @functools.wraps(method)
     def wrapper(store: SqliteStore, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        try:
+        with _failures(store):
             return method(store, *args, **kwargs)
-        except (sqlite3.Error, OSError) as exc:
-            store.close()
-            raise StoreUnavailable(f"sqlite: {exc}") from exc
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _failures(store: SqliteStore) -> Iterator[None]:
+    """SQLite's failures as StoreUnavailable, the thread's connection dropped (see above)."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        store.close()
+        raise StoreUnavailable(f"sqlite: {exc}") from exc
 
 
 class SqliteStore:
@@ -219,6 +235,10 @@ class SqliteStore:
         rows = self._write(_ADD, (key, value, self._clock.now(), ttl)).fetchall()
         return bool(rows)
 
+    def audit_trail(self, max_events: int) -> SqliteAuditTrail:
+        """The latest audit events, in a table of this file, capped at `max_events`."""
+        return SqliteAuditTrail(self, max_events)
+
     def close(self) -> None:
         """Close this thread's connection."""
         conn: _Connection | None = getattr(self._local, "conn", None)
@@ -266,6 +286,41 @@ class SqliteStore:
         if self._clock.now() >= self._next_purge:
             self.purge()
         return self._connection().execute(sql, params)
+
+
+class SqliteAuditTrail:
+    """The audit trail of one host: a capped table beside the store's other state."""
+
+    def __init__(self, store: SqliteStore, max_events: int, batch: int = TRAIL_BATCH) -> None:
+        self._store = store
+        self._max_events = max_events
+        self._batch = batch
+
+    def append(self, lines: Sequence[str]) -> None:
+        """Add events, oldest first, in one transaction; the oldest beyond the cap go."""
+        with _failures(self._store):
+            conn = self._store._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            with conn:  # commits, or rolls back: every line and the trim, or nothing
+                conn.executemany(
+                    "INSERT INTO audit_trail (line) VALUES (?)", [(line,) for line in lines]
+                )
+                conn.execute(
+                    "DELETE FROM audit_trail WHERE id <= (SELECT max(id) FROM audit_trail) - ?",
+                    (self._max_events,),
+                )
+
+    def newest(self) -> Iterator[str]:
+        """Every kept event, newest first, read in batches as the caller goes on."""
+        before = _AFTER_EVERY_ID
+        while True:
+            with _failures(self._store):
+                conn = self._store._connection()
+                rows = conn.execute(_TRAIL_PAGE, (before, self._batch)).fetchall()
+            yield from (str(line) for _, line in rows)
+            if len(rows) < self._batch:
+                return
+            before = rows[-1][0]
 
 
 def _prepare(conn: sqlite3.Connection) -> None:

@@ -76,6 +76,7 @@ def create_app(
     secrets = secrets or read_secrets(settings, parts=_parts_to_build(given, testing))
     setup_config(app, settings, secrets, testing)
     setup_request_ids(app)
+    setup_audit_batches(app)
     setup_extensions(app)
     setup_templates(app, settings)
     built = build_services(settings, secrets, app.config["SECRET_KEY"], given)
@@ -127,6 +128,13 @@ def setup_request_ids(app: Flask) -> None:
     # Registered before CSRFProtect's own hook, so even a refused post has a request id.
     app.before_request(_assign_request_id)
     app.after_request(_no_store)
+
+
+def setup_audit_batches(app: Flask) -> None:
+    """A request's audit events reach the store's shared trail in one write, at its end."""
+    # Before CSRFProtect's hook too, so the events of a refused post are held like the rest.
+    app.before_request(lambda: services().audit.hold())
+    app.teardown_request(lambda error: services().audit.release())
 
 
 def setup_extensions(app: Flask) -> None:

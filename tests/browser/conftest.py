@@ -66,7 +66,7 @@ def live_server(
 def audited_server(
     slapd: Slapd, tmp_path: Path, mail_catcher: tuple[MailCatcher, Outbox], outbox: Outbox
 ) -> Iterator[LiveServer]:
-    """sspr with its audit trail in a file, which the helpdesk pages read back."""
+    """sspr with its audit trail in a file as well as in the store, which the helpdesk reads."""
     port = free_port()
     settings = demo_settings(slapd, tmp_path, f"http://127.0.0.1:{port}", mail_catcher[0].port)
     assert settings.audit.file is not None

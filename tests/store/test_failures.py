@@ -7,6 +7,8 @@ file on a tmpfs that fills up.
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from sspr.domain.audit import AuditEvent, AuditLog, Outcome
 from sspr.domain.errors import StoreUnavailable
 from sspr.store.redis import RedisStore
 from sspr.store.sqlite import PURGE_INTERVAL, SqliteStore
@@ -101,9 +104,10 @@ def test_every_redis_key_has_a_ttl(redis_url: str) -> None:
     store.take("d")
     store.push("mail", b"notice", ttl=60)
     store.claim("mail", lease=10)
+    store.audit_trail(100).append(['{"event": "account.login"}'])
     client = redis.Redis.from_url(redis_url)
     keys = list(client.scan_iter(match=prefix + "*"))
-    assert len(keys) == 5  # a, b, c, the queue and its one item
+    assert len(keys) == 6  # a, b, c, the queue and its one item, the audit trail
     assert all(client.ttl(key) > 0 for key in keys)
     client.delete(*keys)
 
@@ -237,3 +241,27 @@ def test_the_sqlite_file_stays_bounded(tmp_path: Path) -> None:
         clock.advance(PURGE_INTERVAL)
         sizes.append(path.stat().st_size)
     assert max(sizes[10:]) <= 1.2 * max(sizes[:10])
+
+
+def test_a_redis_hiccup_leaves_the_event_in_the_streams_and_counts_it(
+    private_redis: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    process, url = private_redis
+    store = RedisStore(url, FakeClock(), timeout=0.2, connect_timeout=0.2)
+    failures: list[int] = []
+    lines = io.StringIO()
+    audit = AuditLog([lines], trail=store.audit_trail(100), trail_failed=lambda: failures.append(1))
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        audit.hold()
+        audit.record(AuditEvent.PROOF_FAILED, Outcome.FAILURE, user_dn="uid=a", cause="x")
+        audit.record(AuditEvent.ACCOUNT_BLOCKED, Outcome.FAILURE, user_dn="uid=a")
+        audit.release()  # no exception: the user's request goes on
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+    assert failures == [1]  # one write of the request's two events
+    assert [json.loads(line)["event"] for line in lines.getvalue().splitlines()] == [
+        "proof.failed", "account.blocked",
+    ]  # fmt: skip
+    audit.record(AuditEvent.PROOF_FAILED, Outcome.FAILURE, user_dn="uid=b")
+    assert [json.loads(line)["user_dn"] for line in audit.newest()] == ["uid=b"]

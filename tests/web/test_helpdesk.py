@@ -17,10 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from sspr.config import Settings
+from sspr.config.secrets import Secrets
 from sspr.demo.data import DEMO_PASSWORD, DEMO_STAFF, helpdesk_group_dn
 from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd, ssha
 from sspr.domain.codes import EMAIL_ALPHABET
+from sspr.explain import run_explain
 from sspr.store.sqlite import SqliteStore
 from tests.clock import FakeClock
 from tests.helpers import WebAccount as Account
@@ -620,27 +622,28 @@ def test_the_audit_page_filters_by_user_and_type(audited: FlaskClient, make_acco
 
 
 def test_an_explain_run_is_named_on_the_user_page(
-    audited: FlaskClient, make_account: Any, tmp_path: Path
+    audited: FlaskClient, make_account: Any, settings: Settings, slapd: Slapd
 ) -> None:
     account: Account = make_account("usager")
-    line = {"time": "2026-11-26T04:00:00+00:00", "event": "admin.explain", "outcome": "success",
-            "user_dn": account.dn, "agent": "cli:root"}  # fmt: skip
-    with (tmp_path / "audit.jsonl").open("a", encoding="utf-8") as stream:
-        stream.write(json.dumps(line) + "\n")
+    # The command writes to the store's trail the console reads, as the service does.
+    run_explain(settings, Secrets(ldap_password=slapd.service_password), account.login, None)
     page = audited.get(user_url(account))
     assert "Diagnostic d&#39;un administrateur (sspr explain)" in page.text or (
         "Diagnostic d'un administrateur (sspr explain)" in page.text
     )
 
 
-def test_the_audit_page_says_when_there_is_no_file(
-    settings: Settings, outbox: Outbox, audit_lines: io.StringIO
+def test_the_audit_page_reads_the_store_without_any_file(
+    settings: Settings, outbox: Outbox, audit_lines: io.StringIO, make_account: Any
 ) -> None:
     raw = settings.model_dump(mode="json")
     raw["audit"]["file"] = None
     client = https_client(build_app(Settings.model_validate(raw), outbox, audit_lines))
     staff_login(client)
-    assert "Aucun fichier d'audit n'est configuré" in client.get("/helpdesk/audit").text
+    account: Account = make_account("usager")
+    act(client, account, "/unlock", reason="Appel de Mme W")
+    page = client.get("/helpdesk/audit", query_string={"user": account.login})
+    assert "Appel de Mme W" in page.text
 
 
 # -- one action per submission, results shown once (issue 9, 1.4) ----------------------------
