@@ -14,7 +14,7 @@ from sspr.domain.breach import BreachCheck
 from sspr.domain.codes import CodeService
 from sspr.domain.limits import Counter
 from sspr.domain.notify import Notifier
-from sspr.domain.ports import Directory, Store, UserEntry
+from sspr.domain.ports import Clock, Directory, Store, SystemClock, UserEntry
 from sspr.domain.settings import DomainSettings
 
 
@@ -94,6 +94,8 @@ class Collaborators:
     notifier: Notifier
     # Asked by policies with not_breached; None when no policy asks it.
     breaches: BreachCheck | None = None
+    # Tells whether the directory's minimum password age still forbids a change.
+    clock: Clock = field(default_factory=SystemClock)
 
 
 def registered_questions(settings: DomainSettings, entry: UserEntry) -> tuple[str, ...]:

@@ -15,7 +15,8 @@ from typing import Protocol
 from sspr.config import DirectoryConfig
 from sspr.demo.slapd import Slapd, SlapdError
 from sspr.directory.ldap import LdapDirectory
-from sspr.directory.memory import MemoryDirectory, MemoryPolicy
+from sspr.directory.memory import MemoryDirectory
+from sspr.directory.memory_policy import MemoryPolicy
 from sspr.domain.ports import Directory
 from tests.clock import FakeClock
 from tests.helpers import (
