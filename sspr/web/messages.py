@@ -18,12 +18,10 @@ def rule_text(rule: Rule) -> str:
     match rule.code:
         case "not_current":
             return _("être différent de l'ancien")
+        case "history" if count > 1:
+            return _("être différent de vos %(num)d derniers mots de passe", num=count)
         case "history":
-            return ngettext(
-                "être différent de votre dernier mot de passe",
-                "être différent de vos %(num)d derniers mots de passe",
-                count,
-            )
+            return _("être différent de l'ancien")
         case "length" if isinstance(value, tuple):
             return _("comporter entre %(low)d et %(high)d caractères", low=value[0], high=value[1])
         case "min_length":
