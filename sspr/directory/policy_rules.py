@@ -167,30 +167,27 @@ class PolicyReader:
     def _ad(self, pso: str | None) -> DirectoryPasswordRules | None:
         on_resets = self._policy_hints() is not None
         if pso is not None:
-            found = self._cache.get(
-                pso,
-                lambda: self._load(
-                    pso, AD_PSO_ATTRIBUTES, lambda dn, v: ad_pso_rules(dn, v, on_resets=on_resets)
-                ),
-            )
+            found = self._cache.get(pso, lambda: self._load(
+                pso, AD_PSO_ATTRIBUTES, lambda dn, v: ad_pso_rules(dn, v, on_resets=on_resets),
+                mandatory=True,
+            ))  # fmt: skip
             if found is not None:
                 return found
         root = domain_root(self._config.base_dn)
-        return self._cache.get(
-            root,
-            lambda: self._load(
-                root,
-                AD_DOMAIN_ATTRIBUTES,
-                lambda dn, v: ad_domain_rules(dn, v, on_resets=on_resets),
-            ),
-        )
+        return self._cache.get(root, lambda: self._load(
+            root, AD_DOMAIN_ATTRIBUTES, lambda dn, v: ad_domain_rules(dn, v, on_resets=on_resets),
+            mandatory=True,
+        ))  # fmt: skip
 
     def _load(
         self,
         dn: str,
         attributes: Sequence[str],
         build: Callable[[str, Values], DirectoryPasswordRules],
+        *,
+        mandatory: bool = False,
     ) -> DirectoryPasswordRules | None:
+        """Read and build; `mandatory`: the first attribute is always set on such an entry."""
         try:
             values = self._read(dn, attributes)
         except DirectoryRefused as refused:
@@ -199,6 +196,11 @@ class PolicyReader:
             return None
         if values is None:
             _logger.warning("password policy %s not found", dn)
+            return None
+        if mandatory and not values.get(attributes[0].lower()):
+            # AD returns the entry without the attributes the account may not read (a PSO,
+            # by default): all zeros would announce no rule at all. The next policy is read.
+            _logger.warning("password policy %s not readable: no %s returned", dn, attributes[0])
             return None
         return build(dn, values)
 
