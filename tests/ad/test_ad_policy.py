@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from sspr.directory.ldap import LdapDirectory
+from sspr.directory_checks import policy_check
 from sspr.domain.errors import PasswordRefused
 from sspr.domain.ports import DirectoryPasswordRules
 from tests.ad.samba_dc import SAMBA_TOOL, AdAccount, AdUsers, SambaDC, ad_interval
@@ -142,3 +143,11 @@ def test_the_minimum_age_binds_changes_but_not_resets_on_samba(
     assert rules is not None and rules.min_age == 86400 and not rules.age_and_history_on_resets
     directory.set_password(user.dn, "Girafe-Rose-Trompette2")
     assert binds(samba_dc, user, "Girafe-Rose-Trompette2")
+
+
+def test_check_config_names_the_domain_policy(directory: LdapDirectory, samba_dc: SambaDC) -> None:
+    (row,) = policy_check(directory, ad_config(samba_dc))
+    assert row.ok and not row.warning
+    assert row.detail == (
+        f"{samba_dc.base_dn}: 7+ characters, 3 classes, no name parts, 24 in history"
+    )
