@@ -13,6 +13,7 @@ from sspr.domain.errors import PolicyViolations
 from sspr.domain.policy import PRESETS, PasswordPolicy, Rule, generate_password
 from sspr.domain.ports import DirectoryPasswordRules
 from tests.domain.conftest import PASSWORD, Domain
+from tests.domain.test_helpdesk import agent, checked
 from tests.helpers import Account
 
 NOW = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
@@ -166,3 +167,13 @@ def test_the_default_policy_applies_to_accounts_without_their_own(domain: Domain
     # The demo's default ppolicy: history 5; its 6 characters are below WebSIG's 10.
     assert policy.history == 5 and policy.min_length == 10
     assert domain.reset.policy_for_account(domain.profile("usager"), None, by_user=True) == policy
+
+
+def test_the_helpdesks_temporary_password_meets_the_directorys_policy(domain: Domain) -> None:
+    who, account = agent(domain), policed_person(domain, MemoryPolicy(min_length=24))
+    checked(domain, who, account.dn)
+    domain.helpdesk.temporary_password(who, account.dn, "called")
+    password = domain.helpdesk.reveal_temporary_password(who, account.dn)
+    # sspr's generator makes 16 characters unless asked more: the directory would refuse them.
+    assert password is not None and len(password) >= 24
+    assert domain.directory.authenticate(account.dn, password).ok
