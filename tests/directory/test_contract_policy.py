@@ -44,6 +44,8 @@ def test_the_rules_read_are_the_rules_enforced(backend: Backend) -> None:
     with pytest.raises(PasswordRefused) as refused:
         backend.directory.set_password(account.dn, "Short-Passw0r")  # 13 characters
     assert refused.value.reason in (PasswordRefusal.TOO_SHORT, PasswordRefusal.QUALITY)
+    with pytest.raises(PasswordRefused):
+        backend.directory.set_password(account.dn, "Long-Passw0rd-" + "x" * 51)  # 65 characters
     backend.directory.set_password(account.dn, "Long-Enough-Passw0rd")
     assert backend.can_bind(account.dn, "Long-Enough-Passw0rd")
 
@@ -55,6 +57,8 @@ def test_lengths_count_only_when_the_policy_checks_quality(backend: Backend) -> 
     rules = backend.directory.password_rules(entry)
     assert rules is not None
     assert (rules.min_length, rules.max_length, rules.history) == (0, None, 5)
+    backend.directory.set_password(account.dn, "Ab1")  # what the server does agrees
+    assert backend.can_bind(account.dn, "Ab1")
 
 
 def test_the_minimum_age_is_read(backend: Backend) -> None:
