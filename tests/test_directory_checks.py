@@ -196,6 +196,7 @@ def test_explain_an_enrolled_account(
     assert "Saint" not in out and "$argon2id$" not in out  # never an answer nor its hash
     assert re.search(r"mail: j\S*@", out) and "jeanne.martin@" not in out
     assert "state: lock unlocked, disabled no, must change no" in out
+    assert "password policy: the default one (none named by the entry)" in out
     assert f"profile usager: question page ({dn}, enrolled)" in out
     assert "profile elu: neutral page (decoy" in out and "is not in this profile" in out
     [line] = audit_lines(tmp_path)
