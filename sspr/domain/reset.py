@@ -351,8 +351,9 @@ class ResetService:
         return self._password.policy_for_account(profile, entry, by_user=by_user)
 
     def policy_for_flow(self, profile: Profile, flow: Flow) -> PasswordPolicy:
-        """The policy of a proven flow's new password: the profile's and the directory's."""
-        return self.policy_for_account(profile, self._read(flow), by_user=False)
+        """The policy of a proven flow's new password: the profile's and the directory's,
+        from what the flow kept of the account (no directory read)."""
+        return self.policy_for_account(profile, flow.account(), by_user=False)
 
     def choose_password(self, flow_id: str, password: str, confirmation: str) -> Profile:
         """Check the new password against every rule, then write it; return the profile."""

@@ -10,9 +10,12 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from sspr.config import Settings
+from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd
+from sspr.directory.ldap import LdapDirectory
 from tests.helpers import WebAccount as Account
-from tests.helpers import add_policy, age_password, can_bind, csrf_token
+from tests.helpers import add_policy, age_password, build_app, can_bind, csrf_token, https_client
 from tests.web.test_account import logged_in
 from tests.web.test_reset_flow import answer, choose, identify
 
@@ -126,3 +129,28 @@ def test_a_password_changed_too_recently_is_announced_before_typing(
     later = client.get("/account/password")
     assert later.status_code == 200 and "Le mot de passe doit" in later.text
     assert "trop récemment" not in later.text
+
+
+def test_the_reset_page_reads_the_policy_once_and_the_account_not_again(
+    settings: Settings, outbox: Outbox, make_account: Any, slapd: Slapd
+) -> None:
+    operations: list[str] = []
+    directory = LdapDirectory(
+        settings.directory, slapd.service_password,
+        on_latency=lambda operation, _: operations.append(operation),
+    )  # fmt: skip
+    client = https_client(build_app(settings, outbox, io.StringIO(), directory=directory))
+    try:
+        seen: list[list[str]] = []
+        for _ in range(2):
+            account = strict_account(make_account, slapd, birth_city="Nantes")
+            identify(client, account.login)
+            assert answer(client, "Nantes").headers["Location"] == "/reset/password"
+            operations.clear()
+            assert "comporter au moins 14 caractères" in client.get("/reset/password").text
+            seen.append(list(operations))
+        # The first page reads the policy entry; under the same policy, the next costs no
+        # round trip at all (the account was read at the proof, its policy with it).
+        assert seen == [["password_rules"], []]
+    finally:
+        directory.close()
