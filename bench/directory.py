@@ -56,6 +56,11 @@ def operations(settings: Settings, slapd: Slapd) -> list[tuple[str, list[float]]
     candidates = [(p.id, p.base, p.filter) for p in settings.profiles]
     agent, compta, helpdesk = nested_groups(slapd)
     directory.ping()  # the connection is open before timing starts
+    # The directory's own policy: from the cache, and read every time (a TTL of 0).
+    entry = directory.read_user(jeanne)
+    uncached_config = settings.directory.model_copy(update={"policy_cache_seconds": 0})
+    uncached = LdapDirectory(uncached_config, slapd.service_password)
+    uncached.ping()
     calls: list[tuple[str, Callable[[int], object]]] = [
         ("find_users", lambda i: directory.find_users(["login"], "jeanne.martin", limit=2)),
         ("memberships", lambda i: directory.memberships(jeanne, candidates)),
@@ -70,11 +75,14 @@ def operations(settings: Settings, slapd: Slapd) -> list[tuple[str, list[float]]
         ("in_group (not a member)", lambda i: directory.in_group(jeanne, helpdesk)),
         # A new password each time: ppolicy keeps a history of 5.
         ("set_password", lambda i: directory.set_password(lucie, f"Bench-{i:04d}-Passw0rd!")),
+        ("password_rules (cached)", lambda i: directory.password_rules(entry)),
+        ("password_rules (read)", lambda i: uncached.password_rules(entry)),
     ]
     try:
         return [(name, timings(call)) for name, call in calls]
     finally:
         directory.close()
+        uncached.close()
 
 
 def nested_groups(slapd: Slapd) -> tuple[str, str, str]:

@@ -21,6 +21,7 @@ from sspr.delivery.smtp import smtp_mailer
 from sspr.directory.ldap import LdapDirectory
 from sspr.directory_checks import (
     Check,
+    policy_check,
     profile_checks,
     schema_checks,
     server_checks,
@@ -89,6 +90,7 @@ def directory_checks(settings: Settings, password: str) -> list[Check]:
     try:
         checks += _guarded("schema", lambda: schema_checks(directory, config))
         checks += _guarded("directory: features", lambda: server_checks(directory, config))
+        checks += _guarded("directory: password policy", lambda: policy_check(directory, config))
         for profile in settings.profiles:
             row = f"profile {profile.id}: users"
             checks += _guarded(row, lambda p=profile: profile_checks(directory, config, p))

@@ -18,6 +18,7 @@ from sspr.directory.inspect import (
     root_dse,
 )
 from sspr.directory.ldap import LdapDirectory
+from sspr.domain.ports import DirectoryPasswordRules
 
 # Accounts counted per profile: enough to tell "none" from "some", cheap on any directory.
 SAMPLE = 20
@@ -249,3 +250,32 @@ def server_checks(directory: LdapDirectory, config: DirectoryConfig) -> list[Che
             )
         )
     return checks
+
+
+def policy_check(directory: LdapDirectory, config: DirectoryConfig) -> list[Check]:
+    """The password policy shown before typing to accounts without one of their own."""
+    name = "directory: password policy"
+    if not config.read_password_policy:
+        return [Check(name, True, "not read (read_password_policy: false)")]
+    rules = directory.password_rules(None)
+    if rules is not None:
+        return [Check(name, True, f"{rules.source}: {_summary(rules)}")]
+    if config.kind == "ad":
+        return [Check(name, False, "the domain policy is not readable on the domain root")]
+    if config.default_policy_dn is None:
+        return [Check(name, True, "default_policy_dn is not set: accounts without a "
+                      "pwdPolicySubentry see sspr's rules only", warning=True)]  # fmt: skip
+    return [Check(name, False, f"default_policy_dn {config.default_policy_dn} is not readable")]
+
+
+def _summary(rules: DirectoryPasswordRules) -> str:
+    parts = [f"{rules.min_length}+ characters"]
+    if rules.max_length:
+        parts.append(f"at most {rules.max_length}")
+    if rules.min_classes:
+        parts.append(f"{rules.min_classes} classes, no name parts")
+    if rules.history:
+        parts.append(f"{rules.history} in history")
+    if rules.min_age:
+        parts.append(f"minimum age {rules.min_age:g} s")
+    return ", ".join(parts)

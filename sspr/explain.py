@@ -56,6 +56,8 @@ def _render_match(match: Match, out: Callable[[str], None]) -> None:
         f"    state: lock {lock}, disabled {_yes(entry.disabled)}, must change "
         f"{_yes(entry.must_change)}, password changed {when(entry.password_changed_at)}"
     )
+    # Its rules are merged into the pages' (docs/directory-policy.md); check-config reads them.
+    out(f"    password policy: {entry.policy_dn or 'the default one (none named by the entry)'}")
 
 
 def _yes(flag: bool) -> str:

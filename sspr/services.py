@@ -94,7 +94,7 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
     metrics = _metrics(settings, store)
     # A directory passed in keeps its own latency hook (the journey bench counts with it).
     directory = given.directory or LdapDirectory(
-        settings.directory, secrets.ldap_password, on_latency=metrics.observe_latency
+        settings.directory, secrets.ldap_password, on_latency=metrics.observe_latency, clock=clock
     )
     audit = AuditLog(
         audit_streams(settings, given.audit_streams),
@@ -120,6 +120,7 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
         codes=CodeService(store, clock, key),
         notifier=TemplateNotifier(settings, mailer, sms_sender, outbox),
         breaches=_breach_check(settings, audit),
+        clock=clock,
     )
     reset = ResetService(
         settings=rules,

@@ -62,6 +62,10 @@ def test_a_passing_config_reports_schema_users_and_rights(
     assert re.search(r"schema\s+OK\s+8 attributes and 2 object classes found in cn=Subschema", out)
     assert re.search(r"directory: password modify\s+OK", out)
     assert re.search(r"directory: ppolicy\s+OK\s+\d+ policy entr", out)
+    assert re.search(
+        r"directory: password policy\s+OK\s+cn=default,ou=policies,dc=example,dc=org: "
+        r"6\+ characters, 5 in history", out
+    )  # fmt: skip
     # "20+" once the session's directory holds more test accounts than the sample.
     assert re.search(r"profile usager: users\s+OK\s+\d+\+? account\(s\); login filled on", out)
     assert re.search(r"profile usager: rights\s+WARN\s+reads ssprRecoveryAnswer.*not tried", out)
@@ -192,6 +196,7 @@ def test_explain_an_enrolled_account(
     assert "Saint" not in out and "$argon2id$" not in out  # never an answer nor its hash
     assert re.search(r"mail: j\S*@", out) and "jeanne.martin@" not in out
     assert "state: lock unlocked, disabled no, must change no" in out
+    assert "password policy: the default one (none named by the entry)" in out
     assert f"profile usager: question page ({dn}, enrolled)" in out
     assert "profile elu: neutral page (decoy" in out and "is not in this profile" in out
     [line] = audit_lines(tmp_path)
@@ -230,3 +235,14 @@ def test_explain_an_unknown_profile_is_a_clear_error(
 ) -> None:
     status, out = explain(config(slapd, tmp_path), capsys, "x", "--profile", "nope")
     assert status == 1 and 'no profile "nope"' in out
+
+
+def test_an_unreadable_or_unset_default_policy_is_said(
+    slapd: Slapd, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = f"cn=nowhere,ou=policies,{slapd.suffix}"
+    status, out = check(config(slapd, tmp_path, default_policy_dn=missing), capsys)
+    assert status != 0
+    assert re.search(rf"directory: password policy\s+FAIL\s+default_policy_dn {missing}", out)
+    status, out = check(config(slapd, tmp_path, default_policy_dn=None), capsys)
+    assert re.search(r"directory: password policy\s+WARN\s+default_policy_dn is not set", out)

@@ -76,6 +76,17 @@ class DirectoryConfig(Strict):
     """On OpenLDAP with the memberOf overlay, the attribute it keeps ("memberOf"): nested
     groups are then followed by reading it. Null walks the groups' member values instead
     (bounded). Active Directory always uses its matching rule in chain."""
+    default_policy_dn: str | None = None
+    """OpenLDAP: the ppolicy entry the overlay applies to accounts without a
+    pwdPolicySubentry (its olcPPolicyDefault, which a service account cannot read in
+    cn=config). Null: such accounts get sspr's rules only. Active Directory reads its domain
+    policy (and the account's PSO) by itself."""
+    read_password_policy: bool = True
+    """Read the directory's own password policy and merge it into the rules shown and
+    checked before typing, the stricter value winning (see docs/directory-policy.md)."""
+    policy_cache_seconds: float = Field(default=300.0, ge=0)
+    """How long a password policy entry read from the directory is kept before it is read
+    again (0 reads it for every page)."""
 
     @field_validator("urls")
     @classmethod

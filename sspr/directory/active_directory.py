@@ -28,6 +28,8 @@ STATE_ATTRIBUTES = (
     "userAccountControl",
     "accountExpires",
     "msDS-User-Account-Control-Computed",
+    # The PSO that applies (constructed; readable with rights only: absent, the domain's).
+    "msDS-ResultantPSO",
 )
 ACCOUNTDISABLE = 0x2
 UF_LOCKOUT = 0x10
@@ -81,6 +83,7 @@ def password_state(get: Getter, now: datetime | None = None) -> PasswordState:
         must_change=last_set == "0",
         account_expires_at=expires_at,
         account_expired=expires_at is not None and expires_at <= (now or datetime.now(UTC)),
+        policy_dn=first(get("msDS-ResultantPSO")) or None,
     )
 
 

@@ -56,6 +56,7 @@ class Dialect:
         "pwdChangedTime",
         "pwdAccountLockedTime",
         "pwdReset",
+        "pwdPolicySubentry",
     )
     # Whether the directory can tell if a password is the current one without a bind.
     compares_passwords: ClassVar[bool] = True
@@ -73,6 +74,7 @@ class Dialect:
             lock=lock,
             locked_at=generalized_time(locked) if lock is LockState.LOCKED else None,
             must_change=first(get("pwdReset")).upper() == "TRUE",
+            policy_dn=first(get("pwdPolicySubentry")) or None,
         )
 
     def time_value(self, when: datetime) -> str:

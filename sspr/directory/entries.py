@@ -27,6 +27,7 @@ class PasswordState:
     must_change: bool = False
     account_expires_at: datetime | None = None
     account_expired: bool = False
+    policy_dn: str | None = None
 
 
 # A dialect's reading of its password-state attributes.
@@ -126,6 +127,7 @@ def user_entry(
         must_change=state.must_change,
         account_expires_at=state.account_expires_at,
         account_expired=state.account_expired,
+        policy_dn=state.policy_dn,
     )
 
 

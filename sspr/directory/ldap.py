@@ -38,6 +38,7 @@ from sspr.directory.groups import (
     member_filters,
     nested_member,
 )
+from sspr.directory.policy_rules import PolicyReader
 from sspr.directory.search import NO_ATTRIBUTES, Scope, logged, search
 from sspr.domain.errors import (
     DirectoryRefused,
@@ -46,6 +47,8 @@ from sspr.domain.errors import (
     PasswordRefused,
 )
 from sspr.domain.ports import (
+    Clock,
+    DirectoryPasswordRules,
     IdentifierKind,
     LoginResult,
     RecoveryField,
@@ -65,12 +68,14 @@ class LdapDirectory:
         password: str,
         *,
         on_latency: LatencyHook | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._config = config
         self._dialect = dialect_for(config.kind)
         self.pool = ConnectionPool(config, password, on_latency=on_latency)
         self._attributes = entry_attributes(config, self._dialect.state_attributes)
         self._contexts: list[str] | None = None
+        self._policies = PolicyReader(config, self.pool, clock, self.policy_hints_control)
 
     def __repr__(self) -> str:
         return f"LdapDirectory({self._config.urls!r}, bind_dn={self._config.bind_dn!r})"
@@ -221,6 +226,10 @@ class LdapDirectory:
             raise DirectoryRefused("write_recovery", f"no entry {dn}")
         return {value.decode().lower() for value in found[0][1].get("objectClass", [])}
 
+    def password_rules(self, entry: UserEntry | None) -> DirectoryPasswordRules | None:
+        """The directory's own rules for `entry`, from its policy entry (cached per policy)."""
+        return self._policies.rules(entry)
+
     # -- the helpdesk console --------------------------------------------------------------
 
     def find_by_attribute(
@@ -321,10 +330,8 @@ class LdapDirectory:
     # -- operations ------------------------------------------------------------------------
 
     def policy_hints_control(self) -> str | None:
-        """AD: the policy-hints control OID the DC supports, or None (history is then not
-        applied to resets; Samba 4.17 has none). For check-config; None on OpenLDAP."""
-        dialect = self._dialect
-        if not isinstance(dialect, ActiveDirectory):
+        """AD: the policy-hints OID the DC supports; None without (Samba 4.17) or on OpenLDAP."""
+        if not isinstance(dialect := self._dialect, ActiveDirectory):
             return None
         return self.pool.read("policy_hints", dialect.resets.policy_hints_oid)
 

@@ -30,6 +30,7 @@ from sspr.directory.filters import (
     user_class_filter,
 )
 from sspr.directory.groups import listing, nested_member
+from sspr.directory.memory_policy import MemoryPolicy, check_new
 from sspr.domain.errors import (
     DirectoryRefused,
     DirectoryUnavailable,
@@ -41,6 +42,7 @@ from sspr.domain.errors import (
 )
 from sspr.domain.ports import (
     Clock,
+    DirectoryPasswordRules,
     IdentifierKind,
     LockState,
     LoginResult,
@@ -50,22 +52,6 @@ from sspr.domain.ports import (
     UserEntry,
 )
 
-SAME_PASSWORD = "Password is not being changed from existing value"  # noqa: S105 - slapd's text
-
-
-@dataclass(frozen=True)
-class MemoryPolicy:
-    """The ppolicy settings enforced on an account (the demo slapd's default policy)."""
-
-    min_length: int = 6
-    in_history: int = 5
-    min_age: float = 0
-    max_age: float = 0  # 0: never expires
-    grace_logins: int = 0
-    max_failures: int = 5
-    lockout_seconds: float = 900
-    failure_window: float = 900
-
 
 @dataclass
 class _Entry:
@@ -73,7 +59,7 @@ class _Entry:
 
     dn: str
     values: dict[str, list[str]]
-    policy: MemoryPolicy = MemoryPolicy()
+    policy: MemoryPolicy = field(default_factory=MemoryPolicy)
     password: str | None = None
     history: list[str] = field(default_factory=list)  # previous passwords, newest first
     changed_at: datetime | None = None
@@ -90,6 +76,7 @@ class _Entry:
             lock=LockState.UNTIL_ADMIN_UNLOCK if self.admin_lock else lock,
             locked_at=None if self.admin_lock else self.locked_at,
             must_change=self.must_change,
+            policy_dn=next(iter(self.values.get("pwdpolicysubentry", [])), None),
         )
 
 
@@ -103,6 +90,8 @@ class MemoryDirectory:
         self._lock = threading.RLock()
         self._faults: dict[str, SsprError] = {}
         self.available = True
+        # What accounts added without a policy get, as ppolicy's olcPPolicyDefault.
+        self.default_policy = MemoryPolicy()
 
     # -- seeding and test hooks ----------------------------------------------------------------
 
@@ -117,7 +106,7 @@ class MemoryDirectory:
         """Add an entry (an account when it has the user class and a password)."""
         key = self._key(dn)
         values = {name.lower(): [_text(v) for v in vs] for name, vs in attributes.items()}
-        entry = _Entry(dn, values, policy or MemoryPolicy(), password)
+        entry = _Entry(dn, values, policy or self.default_policy, password)
         if password is not None:
             entry.changed_at = self._now()
         with self._lock:
@@ -255,6 +244,15 @@ class MemoryDirectory:
             if wants_class and object_class and object_class.lower() not in _folded(classes):
                 classes.append(object_class)
 
+    def password_rules(self, entry: UserEntry | None) -> DirectoryPasswordRules | None:
+        """The rules of the account's policy; without one named, of the configured default."""
+        self._answer("password_rules")
+        source = (entry.policy_dn if entry else None) or self._config.default_policy_dn
+        if not self._config.read_password_policy or source is None:
+            return None
+        found = self._entries.get(self._key(entry.dn)) if entry is not None else None
+        return (found.policy if found else self.default_policy).rules(source)
+
     # -- the helpdesk console ------------------------------------------------------------------
 
     def find_by_attribute(
@@ -341,17 +339,8 @@ class MemoryDirectory:
         return user_entry(self._config, entry.dn, raw, lambda _get: entry.state())
 
     def _check_new(self, entry: _Entry, password: str) -> None:
-        """ppolicy's checks of a new password, in its order."""
-        policy, now = entry.policy, self._now()
-        young = entry.changed_at and now - entry.changed_at < timedelta(seconds=policy.min_age)
-        if policy.min_age and young:
-            raise PasswordRefused(PasswordRefusal.TOO_YOUNG, "Password is too young to change")
-        if len(password) < policy.min_length:
-            raise PasswordRefused(PasswordRefusal.TOO_SHORT, "Password fails quality checking")
-        if password == entry.password:
-            raise PasswordRefused(PasswordRefusal.IN_HISTORY, SAME_PASSWORD)
-        if policy.in_history and password in entry.history[: policy.in_history]:
-            raise PasswordRefused(PasswordRefusal.IN_HISTORY, "Password is in history")
+        check_new(entry.policy, password, entry.password, entry.history, entry.changed_at,
+                  self._now())  # fmt: skip
 
     def _write_password(self, entry: _Entry, password: str) -> None:
         if entry.password is not None:

@@ -332,7 +332,7 @@ class AccountService:
         mismatch = new != normalize_password(confirmation)
         old = normalize_password(old)
         # The old password is at hand: no directory round trip (on AD, no failed bind either).
-        assessment = self._reset.assess(profile, entry, new, known_current=old)
+        assessment = self._reset.assess(profile, entry, new, known_current=old, by_user=True)
         if assessment.failed:
             raise PolicyViolations(assessment.failed, assessment, mismatch=mismatch)
         if mismatch:
@@ -351,7 +351,7 @@ class AccountService:
         entry, _ = self.login(profile, identifier, old)
         mismatch = new != normalize_password(confirmation)
         # The typed current password has just been proven: no directory round trip.
-        assessment = self._reset.assess(profile, entry, new, known_current=old)
+        assessment = self._reset.assess(profile, entry, new, known_current=old, by_user=True)
         if assessment.failed:
             raise PolicyViolations(assessment.failed, assessment, mismatch=mismatch)
         if mismatch:

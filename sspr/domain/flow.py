@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from sspr.domain.answers import AnswerHasher, parse_custom_questions, parse_stored
@@ -14,7 +14,7 @@ from sspr.domain.breach import BreachCheck
 from sspr.domain.codes import CodeService
 from sspr.domain.limits import Counter
 from sspr.domain.notify import Notifier
-from sspr.domain.ports import Directory, Store, UserEntry
+from sspr.domain.ports import Clock, Directory, Store, SystemClock, UserEntry
 from sspr.domain.settings import DomainSettings
 
 
@@ -41,6 +41,10 @@ class Flow:
     # How the step's last code went out when it did not simply go: "failed" (nothing was
     # sent: the user may ask again) or "late" (the provider did not answer: it may arrive).
     delivery: str = ""
+    # The account's password policy entry and last change (epoch seconds), read with it:
+    # the password page shows the directory's rules without reading the account again.
+    policy_dn: str | None = None
+    changed_at: float | None = None
 
     @property
     def proven(self) -> bool:
@@ -52,6 +56,14 @@ class Flow:
         if self.proven:
             return ()
         return tuple(c for c in self.steps[self.done] if c in self.available)
+
+    def account(self) -> UserEntry | None:
+        """What the flow knows of its account for the directory's policy (its DN, policy and
+        last change: not its names), or None for a decoy."""
+        if self.dn is None:
+            return None
+        changed = datetime.fromtimestamp(self.changed_at, UTC) if self.changed_at else None
+        return UserEntry(self.dn, "", policy_dn=self.policy_dn, password_changed_at=changed)
 
     def state(self) -> dict[str, object]:
         """What the session keeps: everything but the id, which is the session's token."""
@@ -94,6 +106,8 @@ class Collaborators:
     notifier: Notifier
     # Asked by policies with not_breached; None when no policy asks it.
     breaches: BreachCheck | None = None
+    # Tells whether the directory's minimum password age still forbids a change.
+    clock: Clock = field(default_factory=SystemClock)
 
 
 def registered_questions(settings: DomainSettings, entry: UserEntry) -> tuple[str, ...]:

@@ -39,7 +39,8 @@ from sspr.domain.helpdesk_staff import StaffAccess
 from sspr.domain.keys import subject_key
 from sspr.domain.notify import notify_after_write
 from sspr.domain.once import OneTimeResults, Submissions
-from sspr.domain.policy import UserContext, generate_password
+from sspr.domain.password_step import user_context
+from sspr.domain.policy import generate_password
 from sspr.domain.ports import UserEntry
 from sspr.domain.reset import ResetService
 from sspr.domain.sessions import TokenSessions
@@ -241,9 +242,8 @@ class HelpdeskService:
             )  # fmt: skip
             raise IdentityNotChecked() if self.identity_check_required() else ReasonRequired()
         entry = summary.entry
-        password = generate_password(
-            self._reset.policy_for(profile), UserContext(entry.login, entry.name_parts)
-        )
+        policy = self._reset.policy_for_account(profile, entry, by_user=False)
+        password = generate_password(policy, user_context(entry))
         try:
             self._directory.set_password(entry.dn, password, must_change=True)
         except PasswordRefused as refused:

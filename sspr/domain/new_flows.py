@@ -60,6 +60,8 @@ class NewFlows:
             contacts=self._contacts(profile, entry),
             dn=entry.dn,
             password_state=password_state(entry),
+            policy_dn=entry.policy_dn,
+            changed_at=entry.password_changed_at.timestamp() if entry.password_changed_at else None,
             lang=lang,
             identifier=identifier,
         )

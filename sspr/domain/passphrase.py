@@ -35,6 +35,7 @@ def generate_passphrase(
     """
     if len(set(words)) < 2:
         raise ValueError("a passphrase needs a list of distinct words")
+    policy = policy.with_changes(not_before=None)  # when, not what (see generate_password)
     per_word = math.log2(len(set(words)))
     required = max(policy.min_entropy_bits, FLOOR_BITS)
     extras = _extra_bits(policy)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import partial
 
 from sspr.domain.audit import AuditEvent, Outcome
 from sspr.domain.breach import BreachVerdict
+from sspr.domain.directory_rules import merged
 from sspr.domain.errors import (
     AccountUnusable,
     DeliveryFailed,
@@ -49,12 +51,29 @@ class PasswordStep:
         self._audit = parts.audit
         self._notifier = parts.notifier
         self._breaches = parts.breaches
+        self._clock = parts.clock
         self._policies = policies
         self._flows = flows
 
     def policy_for(self, profile: Profile) -> PasswordPolicy:
         """The password policy a profile uses."""
         return self._policies[profile.policy]
+
+    def policy_for_account(
+        self, profile: Profile, entry: UserEntry | None, *, by_user: bool
+    ) -> PasswordPolicy:
+        """The profile's policy with the directory's own rules for `entry` merged in.
+
+        Without an account (the one-form change before its POST), the rules of accounts
+        that have no policy of their own. `by_user`: a change with the user's own rights.
+        """
+        return merged(
+            self.policy_for(profile),
+            self._directory.password_rules(entry),
+            by_user=by_user,
+            changed_at=entry.password_changed_at if entry is not None else None,
+            now=datetime.fromtimestamp(self._clock.now(), UTC),
+        )
 
     def choose(self, flow: Flow, password: str, confirmation: str) -> Profile:
         """Check the new password against every rule, then write it; return the profile."""
@@ -80,7 +99,8 @@ class PasswordStep:
         flow, profile, entry = self._proven(flow)
         if not profile.temporary_password:
             raise StepNotAllowed()
-        password = generate_password(self.policy_for(profile), user_context(entry))
+        policy = self.policy_for_account(profile, entry, by_user=False)
+        password = generate_password(policy, user_context(entry))
         self._write(flow, profile, entry, password, must_change=True)
         try:
             # Mailed after the write, so a mail never holds a password the directory refused.
@@ -116,14 +136,21 @@ class PasswordStep:
         raise AccountUnusable(entry.unusable)
 
     def assess(
-        self, profile: Profile, entry: UserEntry, password: str, *, known_current: str | None = None
+        self,
+        profile: Profile,
+        entry: UserEntry,
+        password: str,
+        *,
+        known_current: str | None = None,
+        by_user: bool = False,
     ) -> Assessment:
         """Measure a new password; the directory and the range service are asked last.
 
         `known_current` is the current password when the user has just proven it: then the
-        directory need not be asked whether the new one is the same.
+        directory need not be asked whether the new one is the same. The directory's own
+        rules count (`by_user`: a change with the user's rights, else a reset).
         """
-        policy = self.policy_for(profile)
+        policy = self.policy_for_account(profile, entry, by_user=by_user)
         assessment = policy.assess(password, user_context(entry))
         failed = assessment.failed
         if policy.not_current and (
@@ -181,5 +208,7 @@ class PasswordStep:
 
 
 def user_context(entry: UserEntry) -> UserContext:
-    """What the policy knows of an account: its login, names and mail addresses."""
-    return UserContext(entry.login, entry.name_parts, entry.mails)
+    """What the policy knows of an account: its login, names (display name too, as AD's
+    complexity reads it) and mail addresses."""
+    names = (*entry.name_parts, entry.display_name) if entry.display_name else entry.name_parts
+    return UserContext(entry.login, names, entry.mails)

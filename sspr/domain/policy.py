@@ -143,6 +143,12 @@ class PasswordPolicy:
     context_words: tuple[str, ...] = ()
     # Asked to the range service (HIBP or a mirror) when every other rule holds.
     not_breached: bool = False
+    # The directory's own rules, merged in (sspr.domain.directory_rules): how many previous
+    # passwords it refuses, when it accepts a change again (epoch seconds), and the rules a
+    # passphrase does not waive (the directory knows no passphrase exemption).
+    history: int = 0
+    not_before: int | None = None
+    unwaivable: frozenset[str] = field(default_factory=frozenset)
 
     def with_changes(self, **changes: Any) -> PasswordPolicy:
         """Return a copy with some rules changed."""
@@ -155,6 +161,8 @@ class PasswordPolicy:
     def _rules(self) -> Iterator[Rule]:
         if self.not_current:
             yield Rule("not_current")
+        if self.history:
+            yield Rule("history", self.history)
         if self.max_length is not None:
             yield Rule("length", (self.min_length, self.max_length))
         else:
@@ -192,12 +200,14 @@ class PasswordPolicy:
         words = passphrase_words(password)
         exempt = bool(self.passphrase_words) and words >= self.passphrase_words
         guess = self._guess(password, user) if self.min_guess_score and not exempt else None
+        waived = WAIVED_FOR_PASSPHRASES - self.unwaivable if exempt else frozenset()
         failed = [
             rule
             for rule in self.rules()
-            if not (exempt and rule.code in WAIVED_FOR_PASSPHRASES)
-            and not self._holds(rule, password, user, guess)
+            if rule.code not in waived and not self._holds(rule, password, user, guess)
         ]
+        if self.not_before is not None:
+            failed.insert(0, Rule("too_young", self.not_before))
         return Assessment(failed, rounded_bits(password), words, guess)
 
     def _guess(self, password: str, user: UserContext) -> Guess:
@@ -206,7 +216,7 @@ class PasswordPolicy:
         return guesser.estimate(password, user_words(*texts))
 
     def _holds(self, rule: Rule, password: str, user: UserContext, guess: Guess | None) -> bool:
-        if rule.code in ("not_current", "not_breached"):
+        if rule.code in ("not_current", "not_breached", "history"):
             return True  # Only the directory or the range service can tell: see reset.
         if rule.code == "min_guess_score":
             return guess is not None and guess.score >= self.min_guess_score
@@ -287,12 +297,15 @@ def preset_name(name: str) -> str | None:
     return name if name in PRESETS else None
 
 
-def describe_for_browser(rules: Iterable[Rule]) -> list[dict[str, Any]]:
+def describe_for_browser(
+    rules: Iterable[Rule], unwaivable: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     """Rules as plain data for the live checklist script (it re-implements only live rules)."""
     return [
         {
             "code": rule.code,
             "value": list(rule.value) if isinstance(rule.value, tuple) else rule.value,
+            **({"unwaivable": True} if rule.code in unwaivable else {}),
         }
         for rule in rules
     ]
@@ -309,6 +322,8 @@ _GENERATED_CLASSES = (
 
 def generate_password(policy: PasswordPolicy, user: UserContext = UserContext()) -> str:
     """A random password that the policy accepts, at least 16 characters when allowed."""
+    # A directory's minimum age says when, not what: the write will say whether it is allowed.
+    policy = policy.with_changes(not_before=None)
     length = max(policy.min_length, 16)
     if policy.max_length is not None:
         length = min(length, policy.max_length)

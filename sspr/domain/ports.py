@@ -48,6 +48,9 @@ class UserEntry:
     # `account_expired` says whether that time has passed.
     account_expires_at: datetime | None = None
     account_expired: bool = False
+    # The password policy entry that applies to the account, when the entry names one
+    # (ppolicy's pwdPolicySubentry, AD's msDS-ResultantPSO); read with the entry, no round trip.
+    policy_dn: str | None = None
 
     @property
     def locked(self) -> bool:
@@ -60,6 +63,26 @@ class UserEntry:
         if self.disabled:
             return "disabled"
         return "expired" if self.account_expired else None
+
+
+@dataclass(frozen=True)
+class DirectoryPasswordRules:
+    """The rules a directory enforces on one account's new passwords; 0 (or None) is off."""
+
+    # The entry they were read from: a ppolicy entry, an AD PSO, or AD's domain root.
+    source: str
+    min_length: int = 0
+    max_length: int | None = None
+    # AD's complexity: 3 classes of 4, and neither the login nor a part of the display name.
+    min_classes: int = 0
+    forbid_user_parts: bool = False
+    # How many previous passwords the directory refuses (checkable only by writing).
+    history: int = 0
+    # Seconds that must pass between two changes.
+    min_age: float = 0
+    # Whether history and minimum age also bind the service account's resets: ppolicy's do;
+    # AD's only with the policy-hints control (user changes always).
+    age_and_history_on_resets: bool = True
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,14 @@ class Directory(Protocol):
         self, dn: str, changes: Mapping[RecoveryField, Sequence[RecoveryValue]]
     ) -> None:
         """Replace recovery fields in one modify (an empty list removes the field)."""
+        ...
+
+    def password_rules(self, entry: UserEntry | None) -> DirectoryPasswordRules | None:
+        """The password rules the directory enforces on `entry` (None: the default ones).
+
+        None when no policy is known. Read once per policy and kept a short while, so a
+        flow never reads it twice.
+        """
         ...
 
     # -- the helpdesk console ----------------------------------------------------------------

@@ -344,6 +344,17 @@ class ResetService:
         """The password policy a profile uses."""
         return self._password.policy_for(profile)
 
+    def policy_for_account(
+        self, profile: Profile, entry: UserEntry | None, *, by_user: bool
+    ) -> PasswordPolicy:
+        """The profile's policy with the directory's rules for the account merged in."""
+        return self._password.policy_for_account(profile, entry, by_user=by_user)
+
+    def policy_for_flow(self, profile: Profile, flow: Flow) -> PasswordPolicy:
+        """The policy of a proven flow's new password: the profile's and the directory's,
+        from what the flow kept of the account (no directory read)."""
+        return self.policy_for_account(profile, flow.account(), by_user=False)
+
     def choose_password(self, flow_id: str, password: str, confirmation: str) -> Profile:
         """Check the new password against every rule, then write it; return the profile."""
         return self._password.choose(self.load(flow_id), password, confirmation)
@@ -357,10 +368,18 @@ class ResetService:
         return self._password.assess(profile, entry, password).failed
 
     def assess(
-        self, profile: Profile, entry: UserEntry, password: str, *, known_current: str | None = None
+        self,
+        profile: Profile,
+        entry: UserEntry,
+        password: str,
+        *,
+        known_current: str | None = None,
+        by_user: bool = False,
     ) -> Assessment:
         """Measure a new password (PasswordStep.assess)."""
-        return self._password.assess(profile, entry, password, known_current=known_current)
+        return self._password.assess(
+            profile, entry, password, known_current=known_current, by_user=by_user
+        )
 
     # -- helpers ---------------------------------------------------------------------------
 

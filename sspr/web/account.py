@@ -312,8 +312,8 @@ def password() -> Page:
                     FormError("confirmation", mismatch_text()).populate_form(form)
             else:
                 return _after_password_change(current, profile)
-    failed = [rule.code for rule in refused.failed] if refused else []
-    policy = services().reset.policy_for(profile)
+    failed = refused.failed if refused else []
+    policy = services().reset.policy_for_account(profile, account_entry(), by_user=True)
     return render_template(
         "account/password.html", form=form, current=current, quality_context="account",
         **policy_context(policy, profile, current_language(), failed,

@@ -65,9 +65,10 @@ def form(profile_id: str) -> Page:
             else:
                 # Nobody is logged in and nothing is kept to show: the POST says it is done.
                 return render_template("reset/success.html", profile=profile, temporary=False)
-    failed = [rule.code for rule in refused.failed] if refused else []
-    policy = services().reset.policy_for(profile)
-    # Anonymous until the POST proves the current password: the live check knows no account.
+    failed = refused.failed if refused else []
+    # Anonymous until the POST proves the current password: the live check knows no account,
+    # and the rules shown are those of accounts without a directory policy of their own.
+    policy = services().reset.policy_for_account(profile, None, by_user=True)
     return render_template(
         "change/form.html", form=form, profile=profile, quality_context=f"change:{profile.id}",
         **policy_context(policy, profile, current_language(), failed,

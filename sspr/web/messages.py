@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from sspr.domain.errors import CodeMalformed, PasswordRefusal
 from sspr.domain.policy import Rule
@@ -15,6 +17,10 @@ def rule_text(rule: Rule) -> str:
     count = value if isinstance(value, int) else 0
     match rule.code:
         case "not_current":
+            return _("être différent de l'ancien")
+        case "history" if count > 1:
+            return _("être différent de vos %(num)d derniers mots de passe", num=count)
+        case "history":
             return _("être différent de l'ancien")
         case "length" if isinstance(value, tuple):
             return _("comporter entre %(low)d et %(high)d caractères", low=value[0], high=value[1])
@@ -89,6 +95,16 @@ def rule_text(rule: Rule) -> str:
         case "not_breached":
             return _("ne pas figurer dans une fuite de données connue")
     return rule.code
+
+
+def too_young_text(not_before: int) -> str:
+    """Why the directory will refuse any change until `not_before` (its minimum age)."""
+    when = format_datetime(datetime.fromtimestamp(not_before, UTC), "medium")
+    return _(
+        "Votre mot de passe a été changé trop récemment : l'annuaire refusera tout nouveau "
+        "mot de passe avant le %(when)s.",
+        when=when,
+    )
 
 
 def breach_text(code: str) -> str | None:

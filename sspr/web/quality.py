@@ -18,18 +18,27 @@ from sspr.domain.flow import password_state
 from sspr.domain.limits import Area
 from sspr.domain.passphrase import generate_passphrase
 from sspr.domain.password_step import user_context
-from sspr.domain.policy import Assessment, PasswordPolicy, UserContext, describe_for_browser
+from sspr.domain.policy import (
+    Assessment,
+    PasswordPolicy,
+    Rule,
+    UserContext,
+    describe_for_browser,
+)
 from sspr.domain.ports import UserEntry
 from sspr.domain.settings import Profile
 from sspr.web.context import services
 from sspr.web.forms import MAX_PASSWORD
-from sspr.web.messages import breach_text, guess_feedback_text, rule_text
+from sspr.web.messages import breach_text, guess_feedback_text, rule_text, too_young_text
 from sspr.web.sources import limit
 
 bp = Blueprint("quality", __name__)
 
 # Rules that read the account: unanswered until it is known.
 ACCOUNT_RULES = frozenset({"no_user_parts"})
+# Broken rules listed even when the page did not show them before (the account's directory
+# policy, learnt by the one-form change's POST); the others have a sentence of their own.
+LISTED = frozenset({"history", "min_classes", "no_user_parts", "length", "min_length"})
 
 
 def default_tips() -> list[str]:
@@ -56,18 +65,28 @@ def policy_context(
     policy: PasswordPolicy,
     profile: Profile,
     lang: str,
-    failed: Iterable[str] = (),
+    refused: Iterable[Rule] = (),
     assessment: Assessment | None = None,
 ) -> dict[str, Any]:
-    """What _policy.html shows: rules, the entropy bar, zxcvbn's advice, tips, generator."""
-    rules = policy.rules()
-    failed = list(failed)
+    """What _policy.html shows: rules, the entropy bar, zxcvbn's advice, tips, generator.
+
+    `refused` are the rules a submitted password broke: their values win over the ones
+    shown before (the one-form change learns the account's directory policy on its POST).
+    """
+    measured = {rule.code: rule for rule in refused}
+    rules = [measured.get(rule.code, rule) for rule in policy.rules()]
+    shown = {rule.code for rule in rules}
+    rules += [rule for rule in refused if rule.code not in shown and rule.code in LISTED]
+    failed = list(measured)
     required = policy.min_entropy_bits
+    # Said before typing: the directory's minimum age refuses any password until then.
+    not_before = policy.not_before or _value(measured.get("too_young"))
+    too_young = [too_young_text(not_before)] if not_before else []
     return {
         "rules": [(rule, rule_text(rule)) for rule in rules],
-        "rules_data": describe_for_browser(rules),
+        "rules_data": describe_for_browser(rules, policy.unwaivable),
         "failed": failed,
-        "alerts": [text for code in failed if (text := breach_text(code))],
+        "alerts": too_young + [text for code in failed if (text := breach_text(code))],
         "entropy": (
             {"required": required, "bits": assessment.bits if assessment else 0}
             if required
@@ -77,6 +96,10 @@ def policy_context(
         "tips": tips_for(profile, lang),
         "generator": profile.password_generator,
     }
+
+
+def _value(rule: Rule | None) -> int | None:
+    return rule.value if rule is not None and isinstance(rule.value, int) else None
 
 
 def advice(assessment: Assessment) -> list[str]:
@@ -94,9 +117,9 @@ def check() -> Response:
     subject = _subject_or_error()
     if isinstance(subject, Response):
         return subject
-    profile, entry = subject
+    profile, entry, by_user = subject
     password = _password()
-    policy = services().reset.policy_for(profile)
+    policy = services().reset.policy_for_account(profile, entry, by_user=by_user)
     assessment = policy.assess(password, user_context(entry) if entry else UserContext())
     failed = [rule.code for rule in assessment.failed if rule.live or rule.server_live]
     # Without an account (the one-form change), its rules are not answered: not even "met".
@@ -123,25 +146,27 @@ def suggest() -> Response:
     subject = _subject_or_error()
     if isinstance(subject, Response):
         return subject
-    profile, entry = subject
+    profile, entry, by_user = subject
     if not profile.password_generator:
         return _private(jsonify(error="off"), 404)
-    policy = services().reset.policy_for(profile)
+    policy = services().reset.policy_for_account(profile, entry, by_user=by_user)
     user = user_context(entry) if entry else UserContext()
     suggestion = generate_passphrase(policy, data.passphrase_words(), user)
     return _private(jsonify(password=suggestion.password, bits=suggestion.bits))
 
 
-def _subject_or_error() -> tuple[Profile, UserEntry | None] | Response:
+def _subject_or_error() -> tuple[Profile, UserEntry | None, bool] | Response:
     try:
         limit(Area.PASSWORD_CHECK)
     except SourceLimited:
         return _private(jsonify(error="too_many"), 429)
     body = request.get_json(silent=True)
-    subject = _subject(str(body.get("context", "")) if isinstance(body, dict) else "")
+    context = str(body.get("context", "")) if isinstance(body, dict) else ""
+    subject = _subject(context)
     if subject is None:
         return _private(jsonify(error="expired"), 403)
-    return subject
+    # A reset is written by the service account; the other pages change with the user's rights.
+    return (*subject, context != "reset")
 
 
 def _subject(context: str) -> tuple[Profile, UserEntry | None] | None:

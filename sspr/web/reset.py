@@ -141,8 +141,8 @@ def done() -> Page:
 def _password_page(
     profile: Profile, flow: Flow, form: NewPasswordForm, refused: PolicyViolations | None = None
 ) -> Page:
-    failed = [rule.code for rule in refused.failed] if refused else []
-    policy = services().reset.policy_for(profile)
+    failed = refused.failed if refused else []
+    policy = services().reset.policy_for_flow(profile, flow)
     return render_template(
         "reset/password.html", form=form, flow=flow, quality_context="reset",
         **policy_context(policy, profile, current_language(), failed,

@@ -15,7 +15,8 @@ from typing import Protocol
 from sspr.config import DirectoryConfig
 from sspr.demo.slapd import Slapd, SlapdError
 from sspr.directory.ldap import LdapDirectory
-from sspr.directory.memory import MemoryDirectory, MemoryPolicy
+from sspr.directory.memory import MemoryDirectory
+from sspr.directory.memory_policy import MemoryPolicy
 from sspr.domain.ports import Directory
 from tests.clock import FakeClock
 from tests.helpers import (
@@ -43,7 +44,17 @@ POLICIES: dict[str, tuple[dict[str, str], MemoryPolicy]] = {
         {"pwdMaxAge": "3600", "pwdGraceAuthNLimit": "0", "pwdInHistory": "5"},
         MemoryPolicy(max_age=3600, min_length=0, max_failures=0),
     ),
+    # Stricter than the default: longer, bounded, a longer history (quality checks on).
+    "strict": (
+        {"pwdMinLength": "14", "pwdMaxLength": "64", "pwdCheckQuality": "2", "pwdInHistory": "8"},
+        MemoryPolicy(min_length=14, max_length=64, in_history=8, max_failures=0),
+    ),
 }
+
+
+def policy_dn(suffix: str, name: str) -> str:
+    """The DN of one of POLICIES (and of the default policy, "default")."""
+    return f"cn={name},ou=policies,{suffix}"
 
 
 class Backend(Protocol):
@@ -165,7 +176,7 @@ class SlapdBackend:
 
     def _policy(self, name: str) -> str:
         add_policy(self.slapd, name, **POLICIES[name][0])
-        return f"cn={name},ou=policies,{self.suffix}"
+        return policy_dn(self.suffix, name)
 
     def _add_once(self, ldif: str) -> None:
         """Add an entry the session slapd may hold already (the demo's, an earlier test's)."""
@@ -205,6 +216,7 @@ class MemoryBackend:
             "mail": [account.mail],
             "ssprRecoveryAnswer": list(answers),
             "mobile": [mobile] if mobile else [],
+            "pwdPolicySubentry": [policy_dn(self.suffix, policy)] if policy else [],
         }
         chosen = POLICIES[policy][1] if policy else None
         self.directory.add(account.dn, attributes, password=account.password, policy=chosen)
@@ -232,7 +244,10 @@ class MemoryBackend:
 def memory_config() -> DirectoryConfig:
     """The in-memory directory's configuration: the demo's attribute names."""
     return DirectoryConfig(
-        urls=["ldap://memory.invalid"], bind_dn=f"cn=sspr,{SUFFIX}", base_dn=f"ou=people,{SUFFIX}"
+        urls=["ldap://memory.invalid"],
+        bind_dn=f"cn=sspr,{SUFFIX}",
+        base_dn=f"ou=people,{SUFFIX}",
+        default_policy_dn=policy_dn(SUFFIX, "default"),
     )
 
 

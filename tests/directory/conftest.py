@@ -15,7 +15,13 @@ from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
 from sspr.directory.memory import MemoryDirectory
 from tests.clock import FakeClock
-from tests.directory.backends import Backend, MemoryBackend, SlapdBackend, memory_config
+from tests.directory.backends import (
+    Backend,
+    MemoryBackend,
+    SlapdBackend,
+    memory_config,
+    policy_dn,
+)
 
 BACKENDS = ["slapd", "memory"]
 
@@ -26,6 +32,8 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     if request.param == "slapd":
         slapd: Slapd = request.getfixturevalue("slapd")
         config: DirectoryConfig = request.getfixturevalue("directory_config")
+        # The demo slapd's olcPPolicyDefault, as an administrator would configure it.
+        config = config.model_copy(update={"default_policy_dn": policy_dn(slapd.suffix, "default")})
         directory = LdapDirectory(config, slapd.service_password)
         yield SlapdBackend(slapd, directory)
         directory.close()

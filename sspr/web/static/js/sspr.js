@@ -152,7 +152,9 @@
         var item = list.querySelector('[data-rule="' + rule.code + '"]');
         var check = checks[rule.code];
         if (!item || !check) { return; }
-        var ok = (exempt && waived.indexOf(rule.code) >= 0) || check(chars, rule.value);
+        // The directory's own rules know no passphrase exemption ("unwaivable").
+        var waivedHere = exempt && waived.indexOf(rule.code) >= 0 && !rule.unwaivable;
+        var ok = waivedHere || check(chars, rule.value);
         markRule(list, item, ok, typed);
       });
       updateEntropy(policy, chars);
