@@ -83,15 +83,14 @@ class LdapDirectory:
     # -- the Directory protocol ------------------------------------------------------------
 
     def find_users(
-        self, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+        self, base: str, kinds: Sequence[IdentifierKind], value: str, *, limit: int
     ) -> list[UserEntry]:
-        """Return up to `limit` accounts whose identifier of one of `kinds` equals `value`."""
+        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`."""
         if not value or not kinds or limit < 1:
             return []
         ldap_filter = identifier_filter(self._config, kinds, value)
         if ldap_filter is None:
             return []  # DOMAINE\login of another domain: nobody here
-        base = self._config.base_dn
         found = self.pool.read(
             "find_users",
             lambda conn: self._search(conn, base, ldap_filter, SUBTREE, self._attributes, limit),

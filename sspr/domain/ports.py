@@ -114,9 +114,9 @@ class Directory(Protocol):
     """
 
     def find_users(
-        self, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+        self, base: str, kinds: Sequence[IdentifierKind], value: str, *, limit: int
     ) -> list[UserEntry]:
-        """Return up to `limit` accounts whose identifier of one of `kinds` equals `value`."""
+        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`."""
         ...
 
     def memberships(self, dn: str, candidates: Iterable[tuple[str, str, str]]) -> set[str]:

@@ -103,6 +103,11 @@ def people(suffix: str, unit: str) -> str:
     return f"ou={unit},ou=people,{suffix}"
 
 
+def everyone(backend: Backend) -> str:
+    """The base of every account a backend holds (its directory's base_dn)."""
+    return f"ou=people,{backend.suffix}"
+
+
 def group_dn(suffix: str) -> str:
     """A fresh group DN under ou=tests."""
     return f"cn=g-{uuid.uuid4().hex[:10]},{people(suffix, 'tests')}"
