@@ -44,7 +44,7 @@ class Match:
     not_in: dict[str, str]
     channels: tuple[str, ...]
     enrolment: Enrolment
-    # The name of the directory that holds the entry.
+    # The name of the directory that holds the entry, when there are several.
     directory: str | None = None
 
 
@@ -121,7 +121,8 @@ class Explainer:
         # and masked in `enrolment`, and nothing unmasked can reach the output.
         stripped = replace(entry, mails=(), mobiles=(), answers=())
         channels = self._flows.available(entry)
-        directory = self._settings.directory_of(entry.dn)
+        several = len(self._settings.directories) > 1
+        directory = self._settings.directory_of(entry.dn) if several else None
         return Match(stripped, ordered, not_in, channels, self._enrolment(entry), directory)
 
     def _enrolment(self, entry: UserEntry) -> Enrolment:
@@ -143,7 +144,7 @@ class Explainer:
         entries = self._directory.find_users(profile.base, profile.identifier, identifier, limit=2)
         if not entries:
             kinds = " or ".join(profile.identifier)
-            return Verdict(profile.id, decoy, f"no account has this {kinds}")
+            return Verdict(profile.id, decoy, f"no account under {profile.base} has this {kinds}")
         if len(entries) > 1:
             return Verdict(profile.id, decoy, "several accounts match: none is chosen")
         entry = entries[0]
