@@ -47,7 +47,7 @@ def directory_errors(raw: Mapping[str, Any]) -> list[str]:
     if not has_single and not has_several:
         return ["directory: set directory (one directory) or directories (several, by name)"]
     directories = named_directories(raw)
-    errors = _same_bases(directories)
+    errors = _same_bases(directories) if len(directories) > 1 else []
     sections = _sections(raw)
     for where, section in sections:
         errors += _name_errors(directories, section, where)
