@@ -94,7 +94,7 @@ class RoutingDirectory:
         if name is None:
             return set()
         # Another directory's filters are never sent to this one's server.
-        own = [c for c in candidates if self.name_of(c[1]) == name]
+        own = [c for c in candidates if self.name_of(c[1]) in (name, None)]
         return self.directories[name].memberships(dn, own) if own else set()
 
     def read_user(self, dn: str) -> UserEntry | None:
