@@ -321,6 +321,7 @@ def test_the_user_page_shows_channels_and_state_never_answers(
     for hidden in ("Paris", "Médor", "M&#233;dor", "argon2", "sspr1:", "0612345678", "zoe@"):
         assert hidden not in page.text, hidden
     assert "Dernier changement" in page.text
+    assert "Annuaire" not in page.text  # one directory: nothing to tell apart
 
 
 def test_the_user_page_tells_an_administrative_lock(

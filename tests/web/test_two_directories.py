@@ -131,7 +131,9 @@ def test_the_helpdesk_finds_and_acts_on_users_of_both_directories(
         assert f">{account.login}<" in page, account.login
     _, agents = slapds
     sophie = demo("sophie.moreau").dn(agents.suffix)
-    assert agent.get("/helpdesk/user", query_string={"dn": sophie}).status_code == 200
+    card = agent.get("/helpdesk/user", query_string={"dn": sophie})
+    assert card.status_code == 200
+    assert "<dt>Annuaire</dt><dd>agents</dd>" in card.text
     url = f"/helpdesk/user/unlock?dn={sophie}"
     assert submit(agent, url, {"reason": "Appel du 12/03"}).status_code == 302
     [unlock] = events(audit_lines, "helpdesk.unlock")
