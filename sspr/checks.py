@@ -86,20 +86,15 @@ def directory_checks(settings: Settings, passwords: Mapping[str, str]) -> list[C
         return one_directory_checks(settings, name, config, passwords.get(name, ""))
     checks: list[Check] = []
     for name, config in directories.items():
-        rows = one_directory_checks(settings, name, config, passwords.get(name, ""), name=name)
+        rows = one_directory_checks(settings, name, config, passwords.get(name, ""), named=True)
         checks += [replace(row, name=_named(row.name, name)) for row in rows]
     return checks
 
 
 def one_directory_checks(
-    settings: Settings,
-    directory_name: str,
-    config: DirectoryConfig,
-    password: str,
-    *,
-    name: str | None = None,
+    settings: Settings, name: str, config: DirectoryConfig, password: str, *, named: bool = False
 ) -> list[Check]:
-    """Transport, bind, schema and server features, then its profiles' users and rights."""
+    """Transport, bind, schema, features, then its profiles; `named`: under directories.<name>."""
     checks = [transport_check(config)]
     directory = LdapDirectory(config, password)
     try:
@@ -107,13 +102,13 @@ def one_directory_checks(
     except (DirectoryUnavailable, DirectoryRefused) as error:
         return [*checks, Check("directory: service bind", False, str(error))]
     checks.append(Check("directory: service bind", True, config.bind_dn))
-    root = f"directories.{name}" if name else "directory"
+    root = f"directories.{name}" if named else "directory"
     try:
         checks += _guarded("schema", lambda: schema_checks(directory, config, root))
         checks += _guarded("directory: features", lambda: server_checks(directory, config))
         checks += _guarded("directory: password policy", lambda: policy_check(directory, config))
         for profile in settings.profiles:
-            if settings.directory_name(profile) != directory_name:
+            if settings.directory_name(profile) != name:
                 continue
             row = f"profile {profile.id}: users"
             checks += _guarded(row, lambda p=profile: profile_checks(directory, config, p))

@@ -155,10 +155,6 @@ class Settings(Strict):
         """The name of the directory that holds a profile's accounts."""
         return profile.directory or next(iter(self.named_directories))
 
-    def directory_of(self, profile: Profile) -> DirectoryConfig:
-        """The directory that holds a profile's accounts."""
-        return self.named_directories[self.directory_name(profile)]
-
     def profile(self, profile_id: str) -> Profile | None:
         """Return the profile with this id, if any."""
         return next((p for p in self.profiles if p.id == profile_id), None)

@@ -54,6 +54,7 @@ class Profile:
     label: Text
     base: str
     policy: str
+    # Steps in order, each the channels the user may pick from ("email or SMS").
     channels: tuple[tuple[Channel, ...], ...]
     # The name of the directory that holds the profile's accounts.
     directory: str = "default"
