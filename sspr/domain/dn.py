@@ -6,6 +6,7 @@ the adapters and the router all compare DNs the one same way.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -16,6 +17,9 @@ _ATTRIBUTE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)*)$")
 _HEX = "0123456789abcdefABCDEF"
 
 
+# The same few DNs come back on every request of a flow (the account, the bases): parsing
+# each once keeps routing off the request's cost.
+@functools.lru_cache(maxsize=4096)
 def dn_key(dn: str) -> DnKey | None:
     """A DN's items, lower-cased and unescaped, for comparison; None if it does not parse."""
     if not dn.strip():
