@@ -627,7 +627,9 @@ def test_an_explain_run_is_named_on_the_user_page(
 ) -> None:
     account: Account = make_account("usager")
     # The command writes to the store's trail the console reads, as the service does.
-    run_explain(settings, Secrets(ldap_password=slapd.service_password), account.login, None)
+    run_explain(
+        settings, Secrets(ldap_passwords={"default": slapd.service_password}), account.login, None
+    )
     page = audited.get(user_url(account))
     assert "Diagnostic d&#39;un administrateur (sspr explain)" in page.text or (
         "Diagnostic d'un administrateur (sspr explain)" in page.text
