@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from sspr.config import Settings
 from sspr.directory.connection import LatencyHook
 from sspr.directory.ldap import LdapDirectory
-from sspr.domain.dn import DnKey, dn_key, is_within
+from sspr.domain.dn import deepest_base, dn_key
 from sspr.domain.errors import DirectoryRefused, DirectoryUnavailable
 from sspr.domain.ports import (
     Clock,
@@ -55,24 +55,17 @@ class RoutingDirectory:
 
     def __init__(self, directories: Mapping[str, Directory], areas: Iterable[tuple[str, str]]):
         self.directories = dict(directories)
-        keyed: list[tuple[DnKey, str]] = []
-        for name, dn in areas:
-            key = dn_key(dn)
-            if name not in self.directories or key is None:
+        self._areas = list(areas)
+        for name, dn in self._areas:
+            if name not in self.directories or dn_key(dn) is None:
                 raise ValueError(f"area {dn!r} of directory {name!r} cannot be routed")
-            keyed.append((key, name))
-        # Deepest first, so the first area holding a DN is the one it belongs to.
-        self._areas = sorted(keyed, key=lambda area: -len(area[0]))
 
     def __repr__(self) -> str:
         return f"RoutingDirectory({list(self.directories)!r})"
 
     def name_of(self, dn: str) -> str | None:
         """The name of the directory that holds `dn`, or None when none does."""
-        key = dn_key(dn)
-        if key is None:
-            return None
-        return next((name for base, name in self._areas if is_within(key, base)), None)
+        return deepest_base(dn, self._areas)
 
     def _for(self, dn: str, operation: str) -> Directory:
         name = self.name_of(dn)
