@@ -91,6 +91,9 @@ def two_directories(raw: dict[str, Any], agents: Slapd) -> None:
             "bind_password_env": AGENTS_PASSWORD_ENV, "base_dn": f"ou=people,{agents.suffix}",
         },
     }  # fmt: skip
+    if first.get("default_policy_dn"):
+        moved_policy = first["default_policy_dn"].removesuffix(suffix) + agents.suffix
+        raw["directories"][AGENTS]["default_policy_dn"] = moved_policy
     for profile in raw["profiles"]:
         moved = profile["id"] in AGENT_PROFILES
         profile["directory"] = AGENTS if moved else FIRST

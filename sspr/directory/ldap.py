@@ -225,7 +225,9 @@ class LdapDirectory:
             raise DirectoryRefused("write_recovery", f"no entry {dn}")
         return {value.decode().lower() for value in found[0][1].get("objectClass", [])}
 
-    def password_rules(self, entry: UserEntry | None) -> DirectoryPasswordRules | None:
+    def password_rules(
+        self, entry: UserEntry | None, *, base: str | None = None
+    ) -> DirectoryPasswordRules | None:
         """The directory's own rules for `entry`, from its policy entry (cached per policy)."""
         return self._policies.rules(entry)
 

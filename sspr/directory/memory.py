@@ -244,7 +244,9 @@ class MemoryDirectory:
             if wants_class and object_class and object_class.lower() not in _folded(classes):
                 classes.append(object_class)
 
-    def password_rules(self, entry: UserEntry | None) -> DirectoryPasswordRules | None:
+    def password_rules(
+        self, entry: UserEntry | None, *, base: str | None = None
+    ) -> DirectoryPasswordRules | None:
         """The rules of the account's policy; without one named, of the configured default."""
         self._answer("password_rules")
         source = (entry.policy_dn if entry else None) or self._config.default_policy_dn

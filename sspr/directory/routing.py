@@ -17,6 +17,7 @@ from sspr.domain.errors import DirectoryRefused, DirectoryUnavailable
 from sspr.domain.ports import (
     Clock,
     Directory,
+    DirectoryPasswordRules,
     IdentifierKind,
     LoginResult,
     RecoveryField,
@@ -116,6 +117,15 @@ class RoutingDirectory:
     ) -> None:
         """Replace recovery fields in one modify."""
         self._for(dn, "write_recovery").write_recovery(dn, changes)
+
+    def password_rules(
+        self, entry: UserEntry | None, *, base: str | None = None
+    ) -> DirectoryPasswordRules | None:
+        """The rules of the directory holding the account (or, without one, its base)."""
+        where = entry.dn if entry is not None else base
+        if where is None:
+            raise DirectoryRefused("password_rules", "no account nor base to choose a directory")
+        return self._for(where, "password_rules").password_rules(entry, base=base)
 
     def find_by_attribute(
         self, base: str, attribute: str, value: str, *, limit: int

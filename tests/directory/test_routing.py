@@ -101,6 +101,20 @@ def test_search_pages_run_across_the_directories_in_turn(two: Two) -> None:
     assert [e.dn for e in page] == [a.dn for a in theirs] and not more
 
 
+def test_password_rules_come_from_the_accounts_directory_or_its_base(two: Two) -> None:
+    theirs = two.other.account()
+    entry = two.router.read_user(theirs.dn)
+    rules = two.router.password_rules(entry)
+    assert rules is not None and rules.source == f"cn=default,ou=policies,{OTHER_SUFFIX}"
+    # No account yet (a decoy, the one-form change): the profile's base chooses.
+    before = two.router.password_rules(None, base=f"ou=lycees,{OTHER_PEOPLE}")
+    assert before == rules
+    mine = two.router.password_rules(None, base=FIRST_PEOPLE)
+    assert mine is not None and mine.source == f"cn=default,ou=policies,{SUFFIX}"
+    with pytest.raises(DirectoryRefused, match="no account nor base"):
+        two.router.password_rules(None)
+
+
 def test_ping_names_each_directory_that_does_not_answer(two: Two) -> None:
     two.router.ping()
     assert isinstance(two.other.directory, MemoryDirectory)
