@@ -51,7 +51,8 @@ def first_connects(settings: Settings, password: str) -> list[float]:
 def operations(settings: Settings, slapd: Slapd) -> list[tuple[str, list[float]]]:
     """Time each Directory operation on one kept-open connection, as a worker does."""
     directory = LdapDirectory(settings.directory, slapd.service_password)
-    jeanne = f"uid=jeanne.martin,ou=usagers,ou=people,{slapd.suffix}"
+    usagers = f"ou=usagers,ou=people,{slapd.suffix}"
+    jeanne = f"uid=jeanne.martin,{usagers}"
     lucie = f"uid=lucie.bernard,ou=usagers,ou=people,{slapd.suffix}"
     candidates = [(p.id, p.base, p.filter) for p in settings.profiles]
     agent, compta, helpdesk = nested_groups(slapd)
@@ -62,7 +63,10 @@ def operations(settings: Settings, slapd: Slapd) -> list[tuple[str, list[float]]
     uncached = LdapDirectory(uncached_config, slapd.service_password)
     uncached.ping()
     calls: list[tuple[str, Callable[[int], object]]] = [
-        ("find_users", lambda i: directory.find_users(["login"], "jeanne.martin", limit=2)),
+        (
+            "find_users",
+            lambda i: directory.find_users(usagers, ["login"], "jeanne.martin", limit=2),
+        ),
         ("memberships", lambda i: directory.memberships(jeanne, candidates)),
         ("read_user", lambda i: directory.read_user(jeanne)),
         (

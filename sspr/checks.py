@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import phonenumbers
 from twilio.http import HttpClient
 
-from sspr.config import MailConfig, Settings, SmsConfig
+from sspr.config import DirectoryConfig, MailConfig, Settings, SmsConfig
 from sspr.config.secrets import Secrets
 from sspr.delivery.sms import twilio_sender
 from sspr.delivery.smtp import smtp_mailer
@@ -36,7 +37,7 @@ SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
 
 def run_all(settings: Settings, secrets: Secrets, *, live: bool = False) -> list[Check]:
     """Every check the configuration calls for, in the order they are printed."""
-    checks = directory_checks(settings, secrets.ldap_password)
+    checks = directory_checks(settings, secrets.ldap_passwords)
     if settings.mail is not None:
         checks.append(smtp_check(settings.mail, secrets.smtp_password))
     if settings.sms is not None:
@@ -77,9 +78,23 @@ def breach_check(settings: Settings) -> Check:
 # -- directory ------------------------------------------------------------------------------
 
 
-def directory_checks(settings: Settings, password: str) -> list[Check]:
-    """Transport, bind, schema and server features, then each profile's users and rights."""
-    config = settings.directory
+def directory_checks(settings: Settings, passwords: Mapping[str, str]) -> list[Check]:
+    """Each directory's rows; with several, every row names its directory."""
+    directories = settings.named_directories
+    if len(directories) == 1:
+        [(name, config)] = directories.items()
+        return one_directory_checks(settings, name, config, passwords.get(name, ""))
+    checks: list[Check] = []
+    for name, config in directories.items():
+        rows = one_directory_checks(settings, name, config, passwords.get(name, ""), named=True)
+        checks += [replace(row, name=_named(row.name, name)) for row in rows]
+    return checks
+
+
+def one_directory_checks(
+    settings: Settings, name: str, config: DirectoryConfig, password: str, *, named: bool = False
+) -> list[Check]:
+    """Transport, bind, schema, features, then its profiles; `named`: under directories.<name>."""
     checks = [transport_check(config)]
     directory = LdapDirectory(config, password)
     try:
@@ -87,16 +102,28 @@ def directory_checks(settings: Settings, password: str) -> list[Check]:
     except (DirectoryUnavailable, DirectoryRefused) as error:
         return [*checks, Check("directory: service bind", False, str(error))]
     checks.append(Check("directory: service bind", True, config.bind_dn))
+    root = f"directories.{name}" if named else "directory"
     try:
-        checks += _guarded("schema", lambda: schema_checks(directory, config))
+        checks += _guarded("schema", lambda: schema_checks(directory, config, root))
         checks += _guarded("directory: features", lambda: server_checks(directory, config))
         checks += _guarded("directory: password policy", lambda: policy_check(directory, config))
         for profile in settings.profiles:
+            if settings.directory_name(profile) != name:
+                continue
             row = f"profile {profile.id}: users"
             checks += _guarded(row, lambda p=profile: profile_checks(directory, config, p))
     finally:
         directory.close()
     return checks
+
+
+def _named(row: str, directory: str) -> str:
+    """A row's name, saying which directory it is about."""
+    if row.startswith("directory: "):
+        return f"directory {directory}: {row.removeprefix('directory: ')}"
+    if row == "schema":
+        return f"schema: directories.{directory}"
+    return row if row.startswith("schema: ") else f"{row} (directory {directory})"
 
 
 def _guarded(name: str, run: Callable[[], list[Check]]) -> list[Check]:

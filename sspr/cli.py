@@ -16,7 +16,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sspr", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="run sspr against a private demo directory")
+    demo = commands.add_parser("demo", help="run sspr against two private demo directories")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--host", default="127.0.0.1")
 

@@ -68,34 +68,38 @@ def _transport(url: str, start_tls: bool) -> str:
 Named = list[tuple[str, str]]
 
 
-def configured_names(config: DirectoryConfig) -> tuple[Named, Named]:
-    """(config path, attribute) and (config path, object class) of everything sspr uses."""
+def configured_names(config: DirectoryConfig, root: str = "directory") -> tuple[Named, Named]:
+    """(config path, attribute) and (config path, object class) of everything sspr uses;
+    paths start at `root` (directories.<name> when there are several)."""
     names = config.attributes
+    at = f"{root}.attributes"
     attributes = [
-        ("directory.attributes.login", names.login),
-        ("directory.attributes.mail", names.mail),
-        *((f"directory.attributes.mobile[{i}]", n) for i, n in enumerate(names.mobile)),
-        ("directory.attributes.answers", names.answers),
-        ("directory.attributes.display_name", names.display_name),
-        *((f"directory.attributes.name_parts[{i}]", n) for i, n in enumerate(names.name_parts)),
+        (f"{at}.login", names.login),
+        (f"{at}.mail", names.mail),
+        *((f"{at}.mobile[{i}]", n) for i, n in enumerate(names.mobile)),
+        (f"{at}.answers", names.answers),
+        (f"{at}.display_name", names.display_name),
+        *((f"{at}.name_parts[{i}]", n) for i, n in enumerate(names.name_parts)),
     ]
     if names.reminder:
-        attributes.append(("directory.attributes.reminder", names.reminder))
+        attributes.append((f"{at}.reminder", names.reminder))
     if config.member_of_attribute:
-        attributes.append(("directory.member_of_attribute", config.member_of_attribute))
-    classes = [("directory.user_object_class", config.user_object_class)]
+        attributes.append((f"{root}.member_of_attribute", config.member_of_attribute))
+    classes = [(f"{root}.user_object_class", config.user_object_class)]
     if names.recovery_object_class:
-        classes.append(("directory.attributes.recovery_object_class", names.recovery_object_class))
+        classes.append((f"{at}.recovery_object_class", names.recovery_object_class))
     return attributes, classes
 
 
-def schema_checks(directory: LdapDirectory, config: DirectoryConfig) -> list[Check]:
+def schema_checks(
+    directory: LdapDirectory, config: DirectoryConfig, root: str = "directory"
+) -> list[Check]:
     """One row per configured attribute or class the server's subschema lacks, or one OK."""
     subentry = (root_dse(directory).get("subschemasubentry") or [""])[0]
     if not subentry:
         return [Check("schema", True, "the server publishes no subschema: not checked", True)]
     schema = read_schema(directory, subentry)
-    attributes, classes = configured_names(config)
+    attributes, classes = configured_names(config, root)
     rows = [
         Check(f"schema: {path}", False, f'attribute "{name}" is not in the server\'s schema')
         for path, name in attributes

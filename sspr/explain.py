@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sspr.config import Settings
 from sspr.config.secrets import Secrets
-from sspr.directory.ldap import LdapDirectory
+from sspr.directory.routing import open_directory
 from sspr.domain.audit import AuditLog
 from sspr.domain.explain import Explainer, Explanation, Match, when
 from sspr.services import audit_streams, command_audit_trail
@@ -17,11 +17,16 @@ def run_explain(
     settings: Settings, secrets: Secrets, identifier: str, profile_id: str | None
 ) -> Explanation:
     """Explain one identifier with the configured directory; the audit goes where sspr's does."""
-    directory = LdapDirectory(settings.directory, secrets.ldap_password)
+    directory = open_directory(settings, secrets.ldap_passwords)
+    rules = settings.to_domain()
     # The store's trail too, so the helpdesk's pages name the run.
-    audit = AuditLog(audit_streams(settings, None), trail=command_audit_trail(settings, secrets))
+    audit = AuditLog(
+        audit_streams(settings, None),
+        trail=command_audit_trail(settings, secrets),
+        directory_of=rules.audit_directory,
+    )
     try:
-        explainer = Explainer(settings.to_domain(), directory, audit)
+        explainer = Explainer(rules, directory, audit)
         return explainer.explain(identifier, profile_id=profile_id, agent=f"cli:{_user()}")
     finally:
         directory.close()
@@ -41,7 +46,7 @@ def render(explanation: Explanation, out: Callable[[str], None] = print) -> None
 
 def _render_match(match: Match, out: Callable[[str], None]) -> None:
     entry, enrolled = match.entry, match.enrolment
-    out(f"  {entry.dn}")
+    out(f"  {entry.dn}" + (f" (directory {match.directory})" if match.directory else ""))
     out(f"    login {entry.login}, name {entry.display_name or '-'}")
     out(f"    profiles: {', '.join(match.profiles) or 'none'}")
     for profile_id, why in match.not_in.items():

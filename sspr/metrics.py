@@ -72,15 +72,19 @@ class Metrics:
         self._trail = trail
         self._steps_of = steps_of
         self.resets_started = self._counter(
-            "sspr_resets_started", "Reset flows started (identify submitted)", ["profile"]
+            "sspr_resets_started",
+            "Reset flows started (identify submitted)",
+            ["profile", "directory"],
         )
         self.resets_completed = self._counter(
             "sspr_resets_completed",
             "Passwords written at the end of a reset",
-            ["profile", "channel"],
+            ["profile", "channel", "directory"],
         )
         self.proofs_failed = self._counter(
-            "sspr_proofs_failed", "Failed proofs (wrong answer, wrong code…)", ["reason"]
+            "sspr_proofs_failed",
+            "Failed proofs (wrong answer, wrong code…)",
+            ["reason", "directory"],
         )
         self.codes_sent = self._counter(
             "sspr_codes_sent", "Codes handed to SMTP or Twilio", ["channel"]
@@ -104,7 +108,7 @@ class Metrics:
         self.directory_latency = Histogram(
             "sspr_directory_operation_seconds",
             "Time the directory took for one operation, reconnects included",
-            ["operation"],
+            ["operation", "directory"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
@@ -112,22 +116,27 @@ class Metrics:
     def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
         return Counter(name, documentation, labels, registry=self.registry)
 
-    def observe_latency(self, operation: str, seconds: float) -> None:
-        """The LdapDirectory on_latency hook."""
-        self.directory_latency.labels(operation=operation).observe(seconds)
+    def observe_latency(self, operation: str, seconds: float, directory: str = "default") -> None:
+        """The LdapDirectory on_latency hook (of the one directory, named "default")."""
+        self.directory_latency.labels(operation=operation, directory=directory).observe(seconds)
+
+    def latency_hook(self, directory: str) -> Callable[[str, float], None]:
+        """The on_latency hook of one named directory."""
+        return lambda operation, seconds: self.observe_latency(operation, seconds, directory)
 
     def observe_event(self, record: AuditRecord) -> None:
         """The AuditLog observer: one audit event may move one counter."""
-        profile = _label(record.profile)
+        profile, directory = _label(record.profile), _label(record.directory)
         match record.event:
             case AuditEvent.RESET_REQUESTED:
-                self.resets_started.labels(profile=profile).inc()
+                self.resets_started.labels(profile=profile, directory=directory).inc()
             case AuditEvent.PROOF_SUCCEEDED if self._trail is not None:
                 self._trail.proved(_label(record.user_dn), _label(record.channel))
             case AuditEvent.PASSWORD_CHANGED if record.outcome is Outcome.SUCCESS:
-                self.resets_completed.labels(profile=profile, channel=self._channels(record)).inc()
+                channel = self._channels(record)
+                self.resets_completed.labels(profile, channel, directory).inc()
             case AuditEvent.PROOF_FAILED:
-                self.proofs_failed.labels(reason=_label(record.cause)).inc()
+                self.proofs_failed.labels(reason=_label(record.cause), directory=directory).inc()
             case AuditEvent.CODE_SENT if record.outcome is Outcome.SUCCESS:
                 self.codes_sent.labels(channel=_label(record.channel)).inc()
             case AuditEvent.PASSWORD_BREACH_CHECKED:

@@ -12,7 +12,7 @@ from sspr.config import Settings
 from sspr.config.secrets import Secrets
 from sspr.delivery.outbox import Outbox
 from sspr.delivery.pwned import HttpPwnedRanges
-from sspr.directory.ldap import LdapDirectory
+from sspr.directory.routing import open_directory
 from sspr.domain.account import AccountService
 from sspr.domain.answers import AnswerHasher
 from sspr.domain.audit import AuditLog
@@ -93,21 +93,22 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
     store = given.store or _open_store(settings, secrets, clock)
     metrics = _metrics(settings, store)
     # A directory passed in keeps its own latency hook (the journey bench counts with it).
-    directory = given.directory or LdapDirectory(
-        settings.directory, secrets.ldap_password, on_latency=metrics.observe_latency, clock=clock
+    directory = given.directory or open_directory(
+        settings, secrets.ldap_passwords, latency=metrics.latency_hook, clock=clock
     )
+    rules = settings.to_domain()
     audit = AuditLog(
         audit_streams(settings, given.audit_streams),
         context=given.audit_context,
         observers=[metrics.observe_event],
         trail=open_audit_trail(store, settings.audit.recent_events),
         trail_failed=metrics.audit_trail_failures.inc,
+        directory_of=rules.audit_directory,
     )
     mailer = given.mailer or _mailer(settings, secrets)
     sms_sender = given.sms_sender or _sms_sender(settings, secrets)
     outbox = Outbox(store, mailer, audit, background=given.background_notices) if mailer else None
     key = secret.encode()
-    rules = settings.to_domain()
     policies = code_policies(settings)
     counter = Counter(StoreStorage(store, clock), clock)
     limits = settings.rate_limits.to_domain()

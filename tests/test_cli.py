@@ -153,7 +153,7 @@ def test_check_config_reports_a_wrong_service_password(
     assert "not-the-password" not in out
 
 
-def test_demo_serves_french_and_ctrl_c_stops_everything() -> None:
+def test_demo_serves_two_directories_in_french_and_ctrl_c_stops_everything() -> None:
     port = free_port()
     demo = subprocess.Popen(
         [sys.executable, "-m", "sspr.cli", "demo", "--port", str(port)],
@@ -163,25 +163,24 @@ def test_demo_serves_french_and_ctrl_c_stops_everything() -> None:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        slapd_url = ""
+        slapd_ports: list[int] = []
         assert demo.stdout is not None
         for line in demo.stdout:
-            if match := re.search(r"directory (ldap://\S+),", line):
-                slapd_url = match.group(1)
+            if line.startswith("sspr demo: directories"):
+                slapd_ports = [int(p) for p in re.findall(r"ldap://127\.0\.0\.1:(\d+)", line)]
             if "Demo accounts" in line:
                 break
         page = fetch_when_up(f"http://127.0.0.1:{port}/")
         assert '<html lang="fr">' in page
         assert "Je suis un usager des services de la Région" in page
         follow_a_link(f"http://127.0.0.1:{port}/reset/link/{REFERENCE}")
-        slapd_port = slapd_url.rsplit(":", 1)[1]
-        assert _listening(int(slapd_port))
+        assert len(slapd_ports) == 2 and all(_listening(port) for port in slapd_ports)
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=20)
     assert demo.returncode == 0
     assert "sspr demo: stopped" in output
-    assert not _listening(int(slapd_port))
+    assert not any(_listening(port) for port in slapd_ports)
     # The request log shows the link was followed, never its reference.
     assert "GET /reset/link/[masked]" in output and REFERENCE not in output
 

@@ -198,7 +198,8 @@ def test_explain_an_enrolled_account(
     assert "state: lock unlocked, disabled no, must change no" in out
     assert "password policy: the default one (none named by the entry)" in out
     assert f"profile usager: question page ({dn}, enrolled)" in out
-    assert "profile elu: neutral page (decoy" in out and "is not in this profile" in out
+    assert "profile elu: neutral page (decoy" in out
+    assert "(no account under ou=elus,ou=people,dc=example,dc=org has this " in out
     [line] = audit_lines(tmp_path)
     assert (line["event"], line["outcome"], line["user_dn"]) == ("admin.explain", "success", dn)
     assert str(line["agent"]).startswith("cli:")

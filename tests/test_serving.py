@@ -54,7 +54,8 @@ def test_serve_keeps_connections_open_and_sums_the_workers_metrics(
         for _ in range(8):
             fetch_when_up(f"http://127.0.0.1:{port}/readyz")
         pings = re.search(
-            r'^sspr_directory_operation_seconds_count\{operation="ping"\} (\S+)$',
+            r"^sspr_directory_operation_seconds_count"
+            r'\{directory="default",operation="ping"\} (\S+)$',
             fetch_when_up(f"http://127.0.0.1:{port}/metrics"),
             re.MULTILINE,
         )

@@ -25,6 +25,9 @@ class AccountSessions(Strict):
 class HelpdeskConfig(Strict):
     """The helpdesk console: which directory accounts may use it, and its rules."""
 
+    directory: str | None = None
+    """The name of the directory (a key of `directories`) that holds the staff accounts;
+    needed when there are several."""
     base: str = Field(min_length=3)
     """Where staff accounts are searched for (a DN); they log in with their own password."""
     identifier: str = Field(default="uid", pattern=r"^[A-Za-z][A-Za-z0-9-]*$")

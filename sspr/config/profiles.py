@@ -60,6 +60,9 @@ class Profile(Strict):
     """The choice as the chooser shows it ("Je suis un usager…")."""
     description: Text | None = None
     """A line under the label on the chooser."""
+    directory: str | None = None
+    """The name of the directory (a key of `directories`) that holds this profile's
+    accounts; needed when there are several."""
     base: str
     """The part of the directory (a DN) where this profile's accounts live."""
     filter: LdapFilter = "(objectClass=*)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from sspr.config.loading import ConfigError
@@ -38,11 +38,17 @@ class Secrets:
     """The secret values, read from the environment; empty where not configured."""
 
     secret_key: str = ""
-    ldap_password: str = ""
+    # The service account's password of each directory, by the directory's name.
+    ldap_passwords: Mapping[str, str] = field(default_factory=dict)
     smtp_password: str | None = None
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     redis_url: str = ""
+
+    @property
+    def ldap_password(self) -> str:
+        """The password of the one directory (or of the first, when there are several)."""
+        return next(iter(self.ldap_passwords.values()), "")
 
     def __repr__(self) -> str:
         # Values must never reach a log or a traceback.
@@ -62,11 +68,15 @@ def secret_needs(settings: Settings) -> list[SecretNeed]:
         SecretNeed(
             "sessions", settings.secret_key_env, "secret_key_env", "the session signing key"
         ),
-        SecretNeed(
-            "directory", settings.directory.bind_password_env, "directory.bind_password_env",
-            f"the password of {settings.directory.bind_dn}",
-        ),
-    ]  # fmt: skip
+    ]
+    for name, directory in settings.named_directories.items():
+        where = "directory" if settings.directory is not None else f"directories.{name}"
+        needs.append(
+            SecretNeed(
+                "directory", directory.bind_password_env, f"{where}.bind_password_env",
+                f"the password of {directory.bind_dn}",
+            )
+        )  # fmt: skip
     if settings.store.backend == "redis":
         needs.append(SecretNeed("store", settings.store.url_env, "store.url_env", "the Redis URL"))
     if settings.mail is not None and settings.mail.smtp.username:
@@ -108,7 +118,10 @@ def read_secrets(
     sms = settings.sms
     return Secrets(
         secret_key=env.get(settings.secret_key_env, ""),
-        ldap_password=env.get(settings.directory.bind_password_env, ""),
+        ldap_passwords={
+            name: env.get(directory.bind_password_env, "")
+            for name, directory in settings.named_directories.items()
+        },
         smtp_password=env.get(smtp.password_env, "") if smtp and smtp.username else None,
         twilio_account_sid=env.get(sms.account_sid_env, "") if sms else "",
         twilio_auth_token=env.get(sms.auth_token_env, "") if sms else "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,6 +13,13 @@ from pydantic import Field, HttpUrl, field_validator, model_validator
 from sspr.config.account import AccountSessions, HelpdeskConfig
 from sspr.config.base import Strict
 from sspr.config.delivery import CodesConfig, MailConfig, SmsConfig
+from sspr.config.directories import (
+    DEFAULT_DIRECTORY,
+    DirectoryName,
+    directory_errors,
+    profile_directory,
+    routing_areas,
+)
 from sspr.config.directory import DirectoryConfig
 from sspr.config.policies import BreachConfig, PolicyConfig
 from sspr.config.profiles import Profile, Question, Support
@@ -68,8 +76,12 @@ class Settings(Strict):
     """The IANA time zone of dates in mails ("modifié le …")."""
     branding: Branding = Branding()
     """Name, logo and colour of the pages."""
-    directory: DirectoryConfig
-    """The LDAP directory."""
+    directory: DirectoryConfig | None = None
+    """The LDAP directory, when there is one (it is named "default"); set this or
+    `directories`."""
+    directories: dict[DirectoryName, DirectoryConfig] = Field(default_factory=dict)
+    """Several directories by name (usagers in OpenLDAP, agents in AD…); each profile
+    names the one that holds its accounts in its `directory`. Set this or `directory`."""
     store: StoreConfig = StoreConfig()
     """Where short-lived state lives."""
     questions: list[Question] = Field(default_factory=list)
@@ -128,6 +140,21 @@ class Settings(Strict):
             raise ValueError("; ".join(errors))
         return self
 
+    @property
+    def named_directories(self) -> dict[str, DirectoryConfig]:
+        """Every directory by name: the one `directory` is named "default"."""
+        if self.directory is not None:
+            return {DEFAULT_DIRECTORY: self.directory}
+        return dict(self.directories)
+
+    def routing_areas(self) -> list[tuple[str, str]]:
+        """(directory, DN) pairs a DN is routed by: it belongs to its deepest area."""
+        return routing_areas(self.model_dump(mode="json"))
+
+    def directory_name(self, profile: Profile) -> str:
+        """The name of the directory that holds a profile's accounts."""
+        return profile.directory or next(iter(self.named_directories))
+
     def profile(self, profile_id: str) -> Profile | None:
         """Return the profile with this id, if any."""
         return next((p for p in self.profiles if p.id == profile_id), None)
@@ -150,7 +177,12 @@ class Settings(Strict):
         """What the domain services are told of this configuration."""
         attempts = self.proof_attempts
         return domain.DomainSettings(
-            profiles=tuple(profile.to_domain() for profile in self.profiles),
+            profiles=tuple(
+                replace(profile.to_domain(), directory=self.directory_name(profile))
+                for profile in self.profiles
+            ),
+            directories=tuple((name, d.base_dn) for name, d in self.named_directories.items()),
+            directory_areas=tuple(self.routing_areas()),
             public_url=str(self.public_url).rstrip("/"),
             questions=tuple(question.to_domain() for question in self.questions),
             default_language=self.default_language,
@@ -160,7 +192,10 @@ class Settings(Strict):
             ),
             mail_enabled=self.mail is not None,
             sms_region=self.sms.default_region if self.sms is not None else None,
-            reminder_in_directory=self.directory.attributes.reminder is not None,
+            # With one directory lacking the attribute, every snooze is kept in the store.
+            reminder_in_directory=all(
+                d.attributes.reminder is not None for d in self.named_directories.values()
+            ),
             reminder_snooze_days=self.account.reminder_snooze_days,
             account_idle_seconds=self.account.idle_timeout_seconds,
             reauth_seconds=self.account.reauth_seconds,
@@ -173,7 +208,7 @@ def reference_errors(raw: Mapping[str, Any]) -> list[str]:
 
     Working on raw data lets them be reported together with the field errors.
     """
-    errors: list[str] = []
+    errors = directory_errors(raw)
     policies = raw.get("policies")
     policy_names = set(policies) if isinstance(policies, dict) else set()
     questions = _list_at(raw, "questions")
@@ -199,7 +234,7 @@ def reference_errors(raw: Mapping[str, Any]) -> list[str]:
 
 
 def _identifier_errors(raw: Mapping[str, Any], profile: Mapping[str, Any], where: str) -> list[str]:
-    directory = raw.get("directory")
+    directory = profile_directory(raw, profile)
     kind = directory.get("kind", "openldap") if isinstance(directory, dict) else "openldap"
     identifiers = profile.get("identifier")
     if kind != "ad" and isinstance(identifiers, list) and "upn" in identifiers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sspr.demo.slapd import ldif_attr, ssha
@@ -23,6 +24,11 @@ DEMO_QUESTIONS: dict[str, str] = {
     "school": "Quel est le nom de votre premier établissement scolaire ?",
     "mother_maiden": "Quel est le nom de jeune fille de votre mère ?",
 }
+
+# `sspr demo` keeps these profiles' accounts in a second directory of their own (a stand-in
+# for the agents' Active Directory), under this suffix; the others stay in the first.
+AGENT_PROFILES = ("agent-lycee", "agent-siege")
+AGENTS_SUFFIX = "dc=agents,dc=example,dc=org"
 
 # Profile id → the organisational unit under ou=people that holds its accounts.
 PROFILE_UNITS: dict[str, str] = {
@@ -117,14 +123,26 @@ def helpdesk_group_dn(suffix: str) -> str:
     return f"cn=helpdesk,ou=groups,{suffix}"
 
 
-def demo_ldif(suffix: str, hasher: AnswerHasher) -> str:
-    """Return the LDIF of the profile units, every demo account, staff and their group."""
+def demo_ldif(
+    suffix: str,
+    hasher: AnswerHasher,
+    *,
+    profiles: Collection[str] = tuple(PROFILE_UNITS),
+    staff: bool = True,
+) -> str:
+    """Return the LDIF of the units and demo accounts of `profiles`, with the staff and their
+    group unless `staff` is false (a second directory holds only its profiles)."""
     units = [
         f"dn: ou={unit},ou=people,{suffix}\nobjectClass: organizationalUnit\nou: {unit}"
-        for unit in PROFILE_UNITS.values()
+        for profile, unit in PROFILE_UNITS.items()
+        if profile in profiles
     ]
-    accounts = [_account_ldif(account, suffix, hasher) for account in DEMO_ACCOUNTS]
-    return "\n\n".join(units + accounts + _staff_ldif(suffix)) + "\n"
+    accounts = [
+        _account_ldif(account, suffix, hasher)
+        for account in DEMO_ACCOUNTS
+        if account.profile in profiles
+    ]
+    return "\n\n".join(units + accounts + (_staff_ldif(suffix) if staff else [])) + "\n"
 
 
 def _staff_ldif(suffix: str) -> list[str]:

@@ -10,16 +10,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from ldap3.core.exceptions import LDAPExceptionError
 from ldap3.utils.conv import escape_filter_chars
-from ldap3.utils.dn import parse_dn
 
 from sspr.config import DirectoryConfig
 from sspr.directory.active_directory import identifier_terms
+from sspr.domain.dn import DnKey, dn_key, is_within
 from sspr.domain.errors import DirectoryRefused
 from sspr.domain.ports import IdentifierKind
 
-DnKey = tuple[tuple[str, str], ...]
+__all__ = [
+    "DnKey",
+    "compile_filter",
+    "dn_key",
+    "identifier_filter",
+    "is_within",
+    "people_filter",
+    "user_class_filter",
+]
+
 # An entry's values by lower-case attribute name.
 Values = Mapping[str, Sequence[str]]
 Matcher = Callable[[Values], bool]
@@ -55,20 +63,6 @@ def people_filter(config: DirectoryConfig, query: str, scope_filter: str) -> str
 def user_class_filter(config: DirectoryConfig) -> str:
     """The entries that are accounts."""
     return f"(objectClass={escape_filter_chars(config.user_object_class)})"
-
-
-def dn_key(dn: str) -> DnKey | None:
-    """A DN's components, lower-cased, for suffix comparison; None if it does not parse."""
-    try:
-        parts = parse_dn(dn, escape=False, strip=True) if dn.strip() else []
-    except LDAPExceptionError:
-        return None
-    return tuple((attr.lower(), value.lower()) for attr, value, _ in parts)
-
-
-def is_within(dn: DnKey, base: DnKey) -> bool:
-    """Whether the DN key `dn` is `base` or lies under it."""
-    return len(base) <= len(dn) and dn[len(dn) - len(base) :] == base
 
 
 # -- evaluation ------------------------------------------------------------------------------

@@ -83,15 +83,14 @@ class LdapDirectory:
     # -- the Directory protocol ------------------------------------------------------------
 
     def find_users(
-        self, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+        self, base: str, kinds: Sequence[IdentifierKind], value: str, *, limit: int
     ) -> list[UserEntry]:
-        """Return up to `limit` accounts whose identifier of one of `kinds` equals `value`."""
+        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`."""
         if not value or not kinds or limit < 1:
             return []
         ldap_filter = identifier_filter(self._config, kinds, value)
         if ldap_filter is None:
             return []  # DOMAINE\login of another domain: nobody here
-        base = self._config.base_dn
         found = self.pool.read(
             "find_users",
             lambda conn: self._search(conn, base, ldap_filter, SUBTREE, self._attributes, limit),
@@ -226,7 +225,9 @@ class LdapDirectory:
             raise DirectoryRefused("write_recovery", f"no entry {dn}")
         return {value.decode().lower() for value in found[0][1].get("objectClass", [])}
 
-    def password_rules(self, entry: UserEntry | None) -> DirectoryPasswordRules | None:
+    def password_rules(
+        self, entry: UserEntry | None, *, base: str | None = None
+    ) -> DirectoryPasswordRules | None:
         """The directory's own rules for `entry`, from its policy entry (cached per policy)."""
         return self._policies.rules(entry)
 

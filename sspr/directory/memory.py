@@ -130,16 +130,16 @@ class MemoryDirectory:
     # -- the Directory protocol ----------------------------------------------------------------
 
     def find_users(
-        self, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+        self, base: str, kinds: Sequence[IdentifierKind], value: str, *, limit: int
     ) -> list[UserEntry]:
-        """Return up to `limit` accounts whose identifier of one of `kinds` equals `value`."""
+        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`."""
         self._answer("find_users")
         if not value or not kinds or limit < 1:
             return []
         ldap_filter = identifier_filter(self._config, kinds, value)
         if ldap_filter is None:
             return []
-        return self._search(self._config.base_dn, ldap_filter, limit)
+        return self._search(base, ldap_filter, limit)
 
     def memberships(self, dn: str, candidates: Iterable[tuple[str, str, str]]) -> set[str]:
         """Return the ids of the (id, base, filter) candidates whose base and filter hold `dn`."""
@@ -244,7 +244,9 @@ class MemoryDirectory:
             if wants_class and object_class and object_class.lower() not in _folded(classes):
                 classes.append(object_class)
 
-    def password_rules(self, entry: UserEntry | None) -> DirectoryPasswordRules | None:
+    def password_rules(
+        self, entry: UserEntry | None, *, base: str | None = None
+    ) -> DirectoryPasswordRules | None:
         """The rules of the account's policy; without one named, of the configured default."""
         self._answer("password_rules")
         source = (entry.policy_dn if entry else None) or self._config.default_policy_dn

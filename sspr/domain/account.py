@@ -183,7 +183,7 @@ class AccountService:
         return until.timestamp() if until is not None else 0.0
 
     def _snooze_key(self, entry: UserEntry) -> str:
-        return "reminder:" + account_subject(entry.dn)
+        return "reminder:" + account_subject(self._settings.directory_of(entry.dn), entry.dn)
 
     # -- security questions ------------------------------------------------------------------
 

@@ -77,6 +77,8 @@ class AuditRecord:
     outcome: Outcome
     user_dn: str | None = None
     profile: str | None = None
+    # The name of the directory holding the account (its profile's, else its DN's).
+    directory: str | None = None
     channel: str | None = None
     cause: str | None = None
     agent: str | None = None
@@ -100,6 +102,8 @@ STANDARD_FIELDS = tuple(
 )
 
 ContextProvider = Callable[[], Mapping[str, str | None]]
+# The directory an event is about, from its profile id and its account's DN (or None).
+DirectoryResolver = Callable[[str | None, str | None], str | None]
 # Called with each record once written (the metrics are built this way, outside the domain).
 Observer = Callable[[AuditRecord], None]
 
@@ -118,11 +122,13 @@ class AuditLog:
         observers: Sequence[Observer] = (),
         trail: AuditTrail | None = None,
         trail_failed: Callable[[], None] | None = None,
+        directory_of: DirectoryResolver | None = None,
     ) -> None:
         self._streams = streams
         self._clock = clock or SystemClock()
         self._context = context
         self._observers = tuple(observers)
+        self._directory_of = directory_of
         self._lock = threading.Lock()
         self._trail = trail
         self._trail_failed = trail_failed
@@ -140,13 +146,17 @@ class AuditLog:
         cause: str | None = None,
         agent: str | None = None,
         agent_note: str | None = None,
+        directory: str | None = None,
         **detail: str | int | None,
     ) -> AuditRecord:
-        """Write one event; request fields (id, source IP) come from the context provider."""
+        """Write one event; request fields come from the context, the directory resolved."""
         context = self._context() if self._context is not None else {}
+        if directory is None and self._directory_of is not None:
+            directory = self._directory_of(profile, user_dn)
         record = AuditRecord(
             time=datetime.fromtimestamp(self._clock.now(), UTC).isoformat(),
-            event=event, outcome=outcome, user_dn=user_dn, profile=profile, channel=channel,
+            event=event, outcome=outcome, user_dn=user_dn, profile=profile, directory=directory,
+            channel=channel,
             cause=cause, agent=agent, agent_note=agent_note,
             request_id=context.get("request_id"), source_ip=context.get("source_ip"),
             detail={k: v for k, v in detail.items() if k not in _SECRET_KEYS},

@@ -16,7 +16,7 @@ from sspr.domain.flow_codes import code_destination
 from sspr.domain.masks import mask_email
 from sspr.domain.new_flows import NewFlows
 from sspr.domain.phone import first_mobile, mask_mobile
-from sspr.domain.ports import Directory, UserEntry
+from sspr.domain.ports import Directory, IdentifierKind, UserEntry
 from sspr.domain.settings import DomainSettings, Profile
 
 # Entries listed for one identifier: more is a directory to clean, not a list to read.
@@ -44,6 +44,8 @@ class Match:
     not_in: dict[str, str]
     channels: tuple[str, ...]
     enrolment: Enrolment
+    # The name of the directory that holds the entry, when there are several.
+    directory: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Explainer:
         identifier = identifier.strip()
         profiles = [p for p in self._settings.profiles if profile_id in (None, p.id)]
         kinds = list(dict.fromkeys(k for p in profiles for k in p.identifier))
-        found = self._directory.find_users(kinds, identifier, limit=MATCH_CAP + 1)
+        found = self._find_everywhere(profiles, kinds, identifier)
         matches = tuple(self._match(entry) for entry in found[:MATCH_CAP])
         verdicts = tuple(self._verdict(p, identifier) for p in profiles)
         self._audit.record(
@@ -88,6 +90,19 @@ class Explainer:
             user_dn=matches[0].entry.dn if len(matches) == 1 else None, matches=len(found),
         )  # fmt: skip
         return Explanation(identifier, matches, len(found) > MATCH_CAP, verdicts)
+
+    def _find_everywhere(
+        self, profiles: list[Profile], kinds: list[IdentifierKind], identifier: str
+    ) -> list[UserEntry]:
+        """The entries under the whole of each directory the profiles use, not only their
+        bases: an account outside every profile is what an admin wants to see."""
+        used = {p.directory for p in profiles}
+        found: list[UserEntry] = []
+        for name, base_dn in self._settings.directories:
+            if name in used and len(found) <= MATCH_CAP:
+                left = MATCH_CAP + 1 - len(found)
+                found += self._directory.find_users(base_dn, kinds, identifier, limit=left)
+        return found
 
     def _match(self, entry: UserEntry) -> Match:
         held = self._directory.memberships(entry.dn, self._settings.membership_candidates())
@@ -106,7 +121,9 @@ class Explainer:
         # and masked in `enrolment`, and nothing unmasked can reach the output.
         stripped = replace(entry, mails=(), mobiles=(), answers=())
         channels = self._flows.available(entry)
-        return Match(stripped, ordered, not_in, channels, self._enrolment(entry))
+        several = len(self._settings.directories) > 1
+        directory = self._settings.directory_of(entry.dn) if several else None
+        return Match(stripped, ordered, not_in, channels, self._enrolment(entry), directory)
 
     def _enrolment(self, entry: UserEntry) -> Enrolment:
         region = self._settings.region
@@ -124,10 +141,10 @@ class Explainer:
     def _verdict(self, profile: Profile, identifier: str) -> Verdict:
         """The reset service's identification, step by step (see ResetService.identify)."""
         decoy = DECOY
-        entries = self._directory.find_users(profile.identifier, identifier, limit=2)
+        entries = self._directory.find_users(profile.base, profile.identifier, identifier, limit=2)
         if not entries:
             kinds = " or ".join(profile.identifier)
-            return Verdict(profile.id, decoy, f"no account has this {kinds}")
+            return Verdict(profile.id, decoy, f"no account under {profile.base} has this {kinds}")
         if len(entries) > 1:
             return Verdict(profile.id, decoy, "several accounts match: none is chosen")
         entry = entries[0]

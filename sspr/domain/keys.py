@@ -16,9 +16,9 @@ def subject_key(kind: str, *parts: str) -> str:
     return f"{kind}:{digest}"
 
 
-def account_subject(dn: str) -> str:
-    """An account, as the proof limits, codes and blocks count it."""
-    return subject_key("dn", dn.casefold())
+def account_subject(directory: str | None, dn: str) -> str:
+    """An account of a directory, as the proof limits, codes and blocks count it."""
+    return subject_key("dn", directory or "", dn.casefold())
 
 
 def identifier_subject(profile_id: str, identifier: str) -> str:

@@ -126,5 +126,5 @@ class NewFlows:
     def subject(self, profile: Profile, identifier: str, entry: UserEntry | None) -> str:
         """The key failed proofs count under: the account's, or the identifier's for a decoy."""
         if entry is not None:
-            return account_subject(entry.dn)
+            return account_subject(self._settings.directory_of(entry.dn), entry.dn)
         return identifier_subject(profile.id, identifier)

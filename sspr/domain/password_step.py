@@ -69,7 +69,7 @@ class PasswordStep:
         """
         return merged(
             self.policy_for(profile),
-            self._directory.password_rules(entry),
+            self._directory.password_rules(entry, base=profile.base),
             by_user=by_user,
             changed_at=entry.password_changed_at if entry is not None else None,
             now=datetime.fromtimestamp(self._clock.now(), UTC),

@@ -114,9 +114,9 @@ class Directory(Protocol):
     """
 
     def find_users(
-        self, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+        self, base: str, kinds: Sequence[IdentifierKind], value: str, *, limit: int
     ) -> list[UserEntry]:
-        """Return up to `limit` accounts whose identifier of one of `kinds` equals `value`."""
+        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`."""
         ...
 
     def memberships(self, dn: str, candidates: Iterable[tuple[str, str, str]]) -> set[str]:
@@ -153,11 +153,14 @@ class Directory(Protocol):
         """Replace recovery fields in one modify (an empty list removes the field)."""
         ...
 
-    def password_rules(self, entry: UserEntry | None) -> DirectoryPasswordRules | None:
+    def password_rules(
+        self, entry: UserEntry | None, *, base: str | None = None
+    ) -> DirectoryPasswordRules | None:
         """The password rules the directory enforces on `entry` (None: the default ones).
 
         None when no policy is known. Read once per policy and kept a short while, so a
-        flow never reads it twice.
+        flow never reads it twice. `base` is where the account lives or would live (its
+        profile's base): without an entry, it tells several directories which one answers.
         """
         ...
 

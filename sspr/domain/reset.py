@@ -103,7 +103,7 @@ class ResetService:
         """Return the one account the identifier names in this profile, or None if ambiguous."""
         if not identifier:
             return None
-        entries = self._directory.find_users(profile.identifier, identifier, limit=2)
+        entries = self._directory.find_users(profile.base, profile.identifier, identifier, limit=2)
         if len(entries) != 1:
             # The membership query a found account costs, on the profile's base instead:
             # deliberate directory work, so the response time does not tell the cases apart.
@@ -319,18 +319,21 @@ class ResetService:
     def proof_block(self, dn: str) -> float | None:
         """Seconds left of the account's block after failed proofs, or None."""
         try:
-            self._limiter.ensure_allowed(account_subject(dn))
+            self._limiter.ensure_allowed(self._account(dn))
         except AccountBlocked as blocked:
             return blocked.retry_after
         return None
 
     def lift_proof_block(self, dn: str) -> None:
         """End the account's block after failed proofs (a helpdesk agent unlocks it)."""
-        self._limiter.unblock(account_subject(dn))
+        self._limiter.unblock(self._account(dn))
 
     def resend_wait(self, dn: str, channel: str) -> float | None:
         """Seconds before the account's reset may send another code on `channel`, or None."""
-        return self._codes.resend_wait(subject=account_subject(dn), channel=channel)
+        return self._codes.resend_wait(subject=self._account(dn), channel=channel)
+
+    def _account(self, dn: str) -> str:
+        return account_subject(self._settings.directory_of(dn), dn)
 
     # -- codes -----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sspr.domain.channels import Channel
+from sspr.domain.dn import deepest_base
 from sspr.domain.helpdesk_actions import REASONS_REQUIRED_BY_DEFAULT, HelpdeskAction
 from sspr.domain.limits import Limit
 from sspr.domain.ports import IdentifierKind
@@ -55,6 +56,8 @@ class Profile:
     policy: str
     # Steps in order, each the channels the user may pick from ("email or SMS").
     channels: tuple[tuple[Channel, ...], ...]
+    # The name of the directory that holds the profile's accounts.
+    directory: str = "default"
     filter: str = "(objectClass=*)"
     identifier: tuple[IdentifierKind, ...] = ("login",)
     description: Text | None = None
@@ -120,10 +123,27 @@ class DomainSettings:
     account_idle_seconds: int = 900
     reauth_seconds: int = 300
     helpdesk: HelpdeskRules | None = None
+    # (name, base_dn) of each directory, and the (name, DN) areas a DN is told apart by:
+    # the base_dns, the profiles' bases and the helpdesk's (see directory_of).
+    directories: tuple[tuple[str, str], ...] = (("default", ""),)
+    directory_areas: tuple[tuple[str, str], ...] = ()
     _by_id: dict[str, Profile] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_id.update((profile.id, profile) for profile in self.profiles)
+
+    def directory_of(self, dn: str) -> str | None:
+        """The name of the directory that holds `dn`, or None when none does."""
+        if len(self.directories) == 1:
+            return self.directories[0][0]  # one directory: no DN to parse
+        return deepest_base(dn, self.directory_areas or self.directories)
+
+    def audit_directory(self, profile_id: str | None, dn: str | None) -> str | None:
+        """The directory an audit event is about: its profile's, else its account's."""
+        profile = self.profile(profile_id) if profile_id else None
+        if profile is not None:
+            return profile.directory
+        return self.directory_of(dn) if dn else None
 
     @property
     def region(self) -> str:

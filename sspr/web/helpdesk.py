@@ -153,6 +153,7 @@ def user() -> Page:
     events = desk().events(user=summary.entry.dn, limit=15)
     return render_template(
         "helpdesk/user.html", summary=summary, labels=_profile_labels(), events=events,
+        directory=_directory_name(summary.entry.dn),
         checked_minutes=_minutes(checked) if checked else None,
         block_minutes=_minutes(summary.proof_block) if summary.proof_block else None,
     )  # fmt: skip
@@ -163,6 +164,12 @@ def _summary() -> UserSummary:
         return desk().summary(request.args.get("dn", "")[:1024])
     except OutOfScope:
         abort(404)
+
+
+def _directory_name(dn: str) -> str | None:
+    """The name of the directory holding `dn`, shown only when there are several."""
+    rules = services().rules
+    return rules.directory_of(dn) if len(rules.directories) > 1 else None
 
 
 def _profile_labels() -> dict[str, str]:

@@ -90,7 +90,7 @@ def test_check_config_prints_every_error(
     assert check_config(str(bad), offline=True) == 1
     out = capsys.readouterr().out
     assert "public_url: Input should be a valid URL" in out
-    assert "directory: Field required" in out
+    assert "directory: set directory (one directory) or directories" in out
     assert "policies: Field required" in out
 
 

@@ -1,7 +1,8 @@
 """The directories the contract suite runs against, each behind the same small test API.
 
 A backend creates accounts and groups, and changes what only an administrator (or time)
-changes: an administrative lock, the age of a password. Active Directory plugs in as a
+changes: an administrative lock, the age of a password. The routed backend is the router
+of several directories, over two in-memory ones. Active Directory plugs in as a
 third Backend (see conftest.py) once a Samba DC fixture exists.
 """
 
@@ -17,6 +18,7 @@ from sspr.demo.slapd import Slapd, SlapdError
 from sspr.directory.ldap import LdapDirectory
 from sspr.directory.memory import MemoryDirectory
 from sspr.directory.memory_policy import MemoryPolicy
+from sspr.directory.routing import RoutingDirectory
 from sspr.domain.ports import Directory
 from tests.clock import FakeClock
 from tests.helpers import (
@@ -101,6 +103,11 @@ class Backend(Protocol):
 def people(suffix: str, unit: str) -> str:
     """The DN of an organisational unit under ou=people."""
     return f"ou={unit},ou=people,{suffix}"
+
+
+def everyone(backend: Backend) -> str:
+    """The base of every account a backend holds (its directory's base_dn)."""
+    return f"ou=people,{backend.suffix}"
 
 
 def group_dn(suffix: str) -> str:
@@ -241,13 +248,65 @@ class MemoryBackend:
         self.directory.age_password(dn, seconds)
 
 
-def memory_config() -> DirectoryConfig:
+# The second directory of the routed backend: accounts of its own, under another suffix.
+OTHER_SUFFIX = "dc=agents,dc=example,dc=org"
+
+
+@dataclass
+class RoutedBackend:
+    """A router over two in-memory directories; the test's accounts live in the first."""
+
+    inner: MemoryBackend
+    other: MemoryDirectory
+    directory: RoutingDirectory
+    name: str = "routed"
+    suffix: str = SUFFIX
+
+    @classmethod
+    def over_memory(cls, clock: FakeClock) -> RoutedBackend:
+        first = MemoryDirectory(memory_config(), clock=clock)
+        other = MemoryDirectory(memory_config(OTHER_SUFFIX), clock=clock)
+        bases = [("first", f"ou=people,{SUFFIX}"), ("other", f"ou=people,{OTHER_SUFFIX}")]
+        router = RoutingDirectory({"first": first, "other": other}, bases)
+        return cls(MemoryBackend(first, clock), other, router)
+
+    def account(
+        self,
+        unit: str = "tests",
+        *,
+        mail: str | None = None,
+        mobile: str | None = None,
+        answers: Sequence[bytes] = (),
+        policy: str | None = None,
+        plain: bool = False,
+    ) -> Account:
+        return self.inner.account(
+            unit, mail=mail, mobile=mobile, answers=answers, policy=policy, plain=plain
+        )
+
+    def group(self, members: Sequence[str], *, dn: str | None = None) -> str:
+        return self.inner.group(members, dn=dn)
+
+    def can_bind(self, dn: str, password: str) -> bool:
+        return self.directory.authenticate(dn, password).ok
+
+    def lock_by_failures(self, dn: str) -> None:
+        self.inner.lock_by_failures(dn)
+
+    def lock_until_admin_unlocks(self, dn: str) -> None:
+        self.inner.lock_until_admin_unlocks(dn)
+
+    def age_password(self, dn: str, seconds: float) -> None:
+        self.inner.age_password(dn, seconds)
+
+
+def memory_config(suffix: str = SUFFIX) -> DirectoryConfig:
     """The in-memory directory's configuration: the demo's attribute names."""
     return DirectoryConfig(
         urls=["ldap://memory.invalid"],
-        bind_dn=f"cn=sspr,{SUFFIX}",
-        base_dn=f"ou=people,{SUFFIX}",
-        default_policy_dn=policy_dn(SUFFIX, "default"),
+        bind_dn=f"cn=sspr,{suffix}",
+        base_dn=f"ou=people,{suffix}",
+        default_policy_dn=policy_dn(suffix, "default"),
     )
 
 

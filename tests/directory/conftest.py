@@ -18,12 +18,13 @@ from tests.clock import FakeClock
 from tests.directory.backends import (
     Backend,
     MemoryBackend,
+    RoutedBackend,
     SlapdBackend,
     memory_config,
     policy_dn,
 )
 
-BACKENDS = ["slapd", "memory"]
+BACKENDS = ["slapd", "memory", "routed"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -37,6 +38,8 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         directory = LdapDirectory(config, slapd.service_password)
         yield SlapdBackend(slapd, directory)
         directory.close()
+    elif request.param == "routed":
+        yield RoutedBackend.over_memory(FakeClock(1_800_000_000.0))
     else:
         clock = FakeClock(1_800_000_000.0)
         yield MemoryBackend(MemoryDirectory(memory_config(), clock=clock), clock)

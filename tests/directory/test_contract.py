@@ -17,7 +17,7 @@ from sspr.domain.errors import (
     DirectoryRefused,
 )
 from sspr.domain.ports import IdentifierKind, LockState
-from tests.directory.backends import Backend, answer, fail_binds, group_dn, people
+from tests.directory.backends import Backend, answer, everyone, fail_binds, group_dn, people
 from tests.helpers import FAST_HASHER
 
 NEW = "Brand-New-Passw0rd"
@@ -29,7 +29,7 @@ EVERYONE = "(objectClass=*)"
 
 def test_find_by_login_reads_every_field_in_one_search(backend: Backend) -> None:
     account = backend.account(answers=[answer()], mobile="06 12 34 56 78")
-    [entry] = backend.directory.find_users(["login"], account.login, limit=2)
+    [entry] = backend.directory.find_users(everyone(backend), ["login"], account.login, limit=2)
     assert (entry.dn, entry.login) == (account.dn, account.login)
     assert entry.display_name == f"Test {account.login}"
     assert (entry.mails, entry.mobiles) == ((account.mail,), ("06 12 34 56 78",))
@@ -41,25 +41,27 @@ def test_find_by_login_reads_every_field_in_one_search(backend: Backend) -> None
 
 def test_the_kinds_decide_which_attributes_are_searched(backend: Backend) -> None:
     account = backend.account()
-    find = backend.directory.find_users
+    find, top = backend.directory.find_users, everyone(backend)
     both: list[IdentifierKind] = ["login", "email"]
-    assert [e.dn for e in find(both, account.login, limit=2)] == [account.dn]
-    assert [e.dn for e in find(["email"], account.mail, limit=2)] == [account.dn]
-    assert find(["login"], account.mail, limit=2) == []
-    assert find(["email"], account.login, limit=2) == []
-    assert find(["login"], "", limit=2) == [] and find([], account.login, limit=2) == []
+    assert [e.dn for e in find(top, both, account.login, limit=2)] == [account.dn]
+    assert [e.dn for e in find(top, ["email"], account.mail, limit=2)] == [account.dn]
+    assert find(top, ["login"], account.mail, limit=2) == []
+    assert find(top, ["email"], account.login, limit=2) == []
+    assert find(top, ["login"], "", limit=2) == [] and find(top, [], account.login, limit=2) == []
 
 
 def test_equality_ignores_case(backend: Backend) -> None:
     account = backend.account()
-    [entry] = backend.directory.find_users(["login"], account.login.upper(), limit=2)
+    [entry] = backend.directory.find_users(
+        everyone(backend), ["login"], account.login.upper(), limit=2
+    )
     assert entry.dn == account.dn
 
 
 def test_more_than_limit_returns_limit_entries_without_raising(backend: Backend) -> None:
     shared = f"shared-{uuid.uuid4().hex[:8]}@tests.sspr.test"
     accounts = [backend.account(mail=shared) for _ in range(3)]
-    found = backend.directory.find_users(["email"], shared, limit=2)
+    found = backend.directory.find_users(everyone(backend), ["email"], shared, limit=2)
     assert len(found) == 2 and {e.dn for e in found} <= {a.dn for a in accounts}
 
 
@@ -69,12 +71,12 @@ def test_more_than_limit_returns_limit_entries_without_raising(backend: Backend)
 )
 def test_filter_injection_finds_nothing(backend: Backend, value: str) -> None:
     backend.account()
-    assert backend.directory.find_users(["login", "email"], value, limit=5) == []
+    assert backend.directory.find_users(everyone(backend), ["login", "email"], value, limit=5) == []
 
 
 def test_an_escaped_special_character_still_matches_literally(backend: Backend) -> None:
     odd = backend.account(mail=f"o*dd(1)\\x{uuid.uuid4().hex[:6]}@tests.sspr.test")
-    [entry] = backend.directory.find_users(["email"], odd.mail, limit=2)
+    [entry] = backend.directory.find_users(everyone(backend), ["email"], odd.mail, limit=2)
     assert entry.dn == odd.dn
 
 
@@ -138,7 +140,10 @@ def test_read_user_is_what_find_users_returns(backend: Backend) -> None:
     account = backend.account(answers=[answer()], mobile="0612345678")
     entry = backend.directory.read_user(account.dn)
     assert entry is not None and entry.mobiles == ("0612345678",)
-    assert entry == backend.directory.find_users(["login"], account.login, limit=2)[0]
+    assert (
+        entry
+        == backend.directory.find_users(everyone(backend), ["login"], account.login, limit=2)[0]
+    )
 
 
 def test_read_user_of_a_missing_or_non_user_entry_is_none(backend: Backend) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from sspr.domain.errors import PasswordRefusal, PasswordRefused
 from sspr.domain.ports import DirectoryPasswordRules
-from tests.directory.backends import Backend, policy_dn
+from tests.directory.backends import Backend, everyone, policy_dn
 
 
 def test_an_account_without_a_policy_gets_the_default_one(backend: Backend) -> None:
@@ -17,8 +17,9 @@ def test_an_account_without_a_policy_gets_the_default_one(backend: Backend) -> N
     # The demo's default: 6 characters (pwdCheckQuality 1), 5 in history, no minimum age.
     expected = DirectoryPasswordRules(source=default, min_length=6, history=5)
     assert backend.directory.password_rules(entry) == expected
-    # Before any account is known (the one-form change), the same default.
-    assert backend.directory.password_rules(None) == expected
+    # Before any account is known (the one-form change), the same default: the base the
+    # account would live under tells several directories which one answers.
+    assert backend.directory.password_rules(None, base=everyone(backend)) == expected
 
 
 def test_the_policy_an_account_names_is_read_with_its_entry(backend: Backend) -> None:
@@ -27,7 +28,7 @@ def test_the_policy_an_account_names_is_read_with_its_entry(backend: Backend) ->
     assert entry is not None
     assert entry.policy_dn is not None
     assert entry.policy_dn.lower() == policy_dn(backend.suffix, "strict").lower()
-    found = backend.directory.find_users(["login"], account.login, limit=2)
+    found = backend.directory.find_users(everyone(backend), ["login"], account.login, limit=2)
     assert [user.policy_dn for user in found] == [entry.policy_dn]
     rules = backend.directory.password_rules(entry)
     assert rules == DirectoryPasswordRules(

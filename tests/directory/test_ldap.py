@@ -41,6 +41,8 @@ from tests.helpers import (
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 NEW_PASSWORD = "Brand-New-Passw0rd"
+# Where the demo accounts live (every slapd here serves the demo suffix).
+PEOPLE = "ou=people,dc=example,dc=org"
 
 
 def demo_dn(slapd: Slapd, login: str) -> str:
@@ -57,8 +59,8 @@ def test_empty_value_or_no_kind_finds_nothing_without_a_round_trip(slapd: Slapd)
     directory = LdapDirectory(
         config, slapd.service_password, on_latency=lambda op, _: calls.append(op)
     )
-    assert directory.find_users(["login"], "", limit=2) == []
-    assert directory.find_users([], "jeanne.martin", limit=2) == []
+    assert directory.find_users(PEOPLE, ["login"], "", limit=2) == []
+    assert directory.find_users(PEOPLE, [], "jeanne.martin", limit=2) == []
     assert calls == []
 
 
@@ -89,7 +91,7 @@ def test_every_demo_account_is_found_with_its_answer(private_slapd: Slapd) -> No
     # A slapd of its own: other tests may change the shared demo accounts.
     directory = private_directory(private_slapd)
     for demo in DEMO_ACCOUNTS:
-        [entry] = directory.find_users(["login", "email"], demo.email, limit=2)
+        [entry] = directory.find_users(PEOPLE, ["login", "email"], demo.email, limit=2)
         assert entry.dn == demo.dn(private_slapd.suffix)
         assert can_bind(private_slapd.url, entry.dn, demo.password)
         stored = {a.question_id: a for a in parse_stored(entry.answers)}
@@ -245,7 +247,7 @@ def test_latency_hook(slapd: Slapd, account: Account) -> None:
         slapd.service_password,
         on_latency=lambda op, seconds: seen.append((op, seconds)),
     )
-    directory.find_users(["login"], account.login, limit=2)
+    directory.find_users(PEOPLE, ["login"], account.login, limit=2)
     directory.read_user(account.dn)
     directory.set_password(account.dn, NEW_PASSWORD)
     directory.close()
@@ -257,11 +259,11 @@ def test_latency_hook(slapd: Slapd, account: Account) -> None:
 
 
 def test_the_connection_is_reused(directory: LdapDirectory, slapd: Slapd, account: Account) -> None:
-    directory.find_users(["login"], account.login, limit=2)
+    directory.find_users(PEOPLE, ["login"], account.login, limit=2)
     [first] = directory.pool.idle()
     directory.read_user(account.dn)
     directory.set_password(account.dn, NEW_PASSWORD)
-    directory.find_users(["email"], account.mail, limit=2)
+    directory.find_users(PEOPLE, ["email"], account.mail, limit=2)
     assert directory.pool.idle() == (first,)
 
 
@@ -271,7 +273,7 @@ def test_failover_to_the_second_url(slapd: Slapd) -> None:
         directory_config_for(slapd, closed, slapd.url), slapd.service_password
     )
     try:
-        [entry] = directory.find_users(["login"], "jeanne.martin", limit=2)
+        [entry] = directory.find_users(PEOPLE, ["login"], "jeanne.martin", limit=2)
         assert entry.login == "jeanne.martin"
     finally:
         directory.close()
@@ -302,7 +304,7 @@ def test_a_peer_that_does_not_speak_ldap_is_skipped(slapd: Slapd, garbage_url: s
         directory_config_for(slapd, garbage_url, slapd.url), slapd.service_password
     )
     try:
-        [entry] = directory.find_users(["login"], "jeanne.martin", limit=2)
+        [entry] = directory.find_users(PEOPLE, ["login"], "jeanne.martin", limit=2)
         assert entry.login == "jeanne.martin"
     finally:
         directory.close()
@@ -313,7 +315,7 @@ def test_no_url_answers(slapd: Slapd) -> None:
     directory = LdapDirectory(directory_config_for(slapd, *urls), slapd.service_password)
     started = time.monotonic()
     with pytest.raises(DirectoryUnavailable, match="no directory server answered") as error:
-        directory.find_users(["login"], "jeanne.martin", limit=2)
+        directory.find_users(PEOPLE, ["login"], "jeanne.martin", limit=2)
     assert time.monotonic() - started < 2
     assert all(url in str(error.value) for url in urls)
 
@@ -484,7 +486,7 @@ def test_a_forked_worker_opens_its_own_connection(directory: LdapDirectory) -> N
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through its exit status
         try:
-            [entry] = directory.find_users(["login"], "sophie.moreau", limit=2)
+            [entry] = directory.find_users(PEOPLE, ["login"], "sophie.moreau", limit=2)
             own = inherited not in directory.pool.idle()
             os._exit(0 if entry.login == "sophie.moreau" and own else 1)
         except BaseException:
@@ -493,7 +495,7 @@ def test_a_forked_worker_opens_its_own_connection(directory: LdapDirectory) -> N
     assert os.waitstatus_to_exitcode(status) == 0
     # The parent's connection survived the child's use of the directory.
     assert directory.pool.idle() == (inherited,)
-    [entry] = directory.find_users(["login"], "sophie.moreau", limit=2)
+    [entry] = directory.find_users(PEOPLE, ["login"], "sophie.moreau", limit=2)
     assert entry.login == "sophie.moreau" and directory.pool.idle() == (inherited,)
 
 
@@ -503,7 +505,7 @@ def test_threads_share_a_small_pool(directory: LdapDirectory) -> None:
     def lookup() -> None:
         try:
             for _ in range(20):
-                [entry] = directory.find_users(["login"], "sophie.moreau", limit=2)
+                [entry] = directory.find_users(PEOPLE, ["login"], "sophie.moreau", limit=2)
                 assert entry.login == "sophie.moreau"
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -537,7 +539,7 @@ def test_a_busy_connection_does_not_hold_up_the_others_up_to_the_pools_size(
     for _ in holders:
         assert holding.acquire(timeout=10)
     # One slot is left: a lookup goes through while the others are busy.
-    [entry] = directory.find_users(["login"], "sophie.moreau", limit=2)
+    [entry] = directory.find_users(PEOPLE, ["login"], "sophie.moreau", limit=2)
     assert entry.login == "sophie.moreau"
     # With every slot taken, the next caller waits for one to come free.
     last = threading.Thread(target=directory.pool.read, args=("hold", hold))
@@ -546,7 +548,7 @@ def test_a_busy_connection_does_not_hold_up_the_others_up_to_the_pools_size(
     waiting: list[str] = []
     late = threading.Thread(
         target=lambda: waiting.append(
-            directory.find_users(["login"], "sophie.moreau", limit=2)[0].login
+            directory.find_users(PEOPLE, ["login"], "sophie.moreau", limit=2)[0].login
         )
     )
     late.start()

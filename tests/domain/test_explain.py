@@ -56,7 +56,7 @@ def test_not_enrolled_and_unknown(domain: Domain) -> None:
 
 def test_several_matches_get_the_decoy(domain: Domain) -> None:
     account = domain.person(answers={"birth_city": ANSWER})
-    twin_dn = account.dn.replace("ou=usagers", "ou=elus")
+    twin_dn = account.dn.replace(f"uid={account.login}", "cn=Twin")
     domain.directory.add(
         twin_dn, {"objectClass": ["inetOrgPerson"], "uid": [account.login], "cn": ["Twin"]}
     )
@@ -64,6 +64,19 @@ def test_several_matches_get_the_decoy(domain: Domain) -> None:
     assert len(found.matches) == 2
     assert verdict(found, "usager").page == DECOY == real_page(domain, "usager", account.login)
     assert "several accounts match" in verdict(found, "usager").why
+
+
+def test_a_namesake_in_another_profile_does_not_hide_the_account(domain: Domain) -> None:
+    # Identification searches the profile's own base: an elu with the same login is elsewhere.
+    account = domain.person(answers={"birth_city": ANSWER})
+    twin_dn = account.dn.replace("ou=usagers", "ou=elus")
+    domain.directory.add(
+        twin_dn, {"objectClass": ["inetOrgPerson"], "uid": [account.login], "cn": ["Twin"]}
+    )
+    found = explain(domain, account.login)
+    assert len(found.matches) == 2
+    assert verdict(found, "usager").page == "question page"
+    assert real_page(domain, "usager", account.login) == "question page"
 
 
 def test_an_account_in_two_profiles_gets_the_decoy(make_domain: MakeDomain) -> None:

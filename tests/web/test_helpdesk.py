@@ -321,6 +321,7 @@ def test_the_user_page_shows_channels_and_state_never_answers(
     for hidden in ("Paris", "Médor", "M&#233;dor", "argon2", "sspr1:", "0612345678", "zoe@"):
         assert hidden not in page.text, hidden
     assert "Dernier changement" in page.text
+    assert "Annuaire" not in page.text  # one directory: nothing to tell apart
 
 
 def test_the_user_page_tells_an_administrative_lock(
@@ -626,7 +627,9 @@ def test_an_explain_run_is_named_on_the_user_page(
 ) -> None:
     account: Account = make_account("usager")
     # The command writes to the store's trail the console reads, as the service does.
-    run_explain(settings, Secrets(ldap_password=slapd.service_password), account.login, None)
+    run_explain(
+        settings, Secrets(ldap_passwords={"default": slapd.service_password}), account.login, None
+    )
     page = audited.get(user_url(account))
     assert "Diagnostic d&#39;un administrateur (sspr explain)" in page.text or (
         "Diagnostic d'un administrateur (sspr explain)" in page.text

@@ -202,16 +202,43 @@ def test_a_question_reset_moves_the_counters_and_the_latency_histogram(
     def moved(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
-    assert moved("sspr_resets_started_total", profile="usager") == 1
-    assert moved("sspr_resets_completed_total", profile="usager", channel="question") == 1
-    assert moved("sspr_proofs_failed_total", reason="wrong_answer") == 1
+    assert moved("sspr_resets_started_total", profile="usager", directory="default") == 1
+    assert (
+        moved(
+            "sspr_resets_completed_total", profile="usager", channel="question", directory="default"
+        )
+        == 1
+    )
+    assert moved("sspr_proofs_failed_total", reason="wrong_answer", directory="default") == 1
     for operation in ("find_users", "memberships", "read_user", "set_password"):
-        assert moved("sspr_directory_operation_seconds_count", operation=operation) >= 1
-        assert value(after, "sspr_directory_operation_seconds_sum", operation=operation) > 0
-    assert moved("sspr_directory_operation_seconds_count", operation="read_user") >= 2
-    count = value(after, "sspr_directory_operation_seconds_count", operation="read_user")
+        assert (
+            moved(
+                "sspr_directory_operation_seconds_count", operation=operation, directory="default"
+            )
+            >= 1
+        )
+        assert (
+            value(
+                after,
+                "sspr_directory_operation_seconds_sum",
+                operation=operation,
+                directory="default",
+            )
+            > 0
+        )
+    assert (
+        moved("sspr_directory_operation_seconds_count", operation="read_user", directory="default")
+        >= 2
+    )
+    count = value(
+        after, "sspr_directory_operation_seconds_count", operation="read_user", directory="default"
+    )
     every = value(
-        after, "sspr_directory_operation_seconds_bucket", operation="read_user", le="+Inf"
+        after,
+        "sspr_directory_operation_seconds_bucket",
+        operation="read_user",
+        directory="default",
+        le="+Inf",
     )
     assert every == count
 
@@ -228,7 +255,14 @@ def test_codes_sent_and_completion_by_both_channels(
     assert value(found, "sspr_codes_sent_total", channel="email") == 1
     assert value(found, "sspr_codes_sent_total", channel="sms") == 1
     assert (
-        value(found, "sspr_resets_completed_total", profile="agent-siege", channel="email+sms") == 1
+        value(
+            found,
+            "sspr_resets_completed_total",
+            profile="agent-siege",
+            channel="email+sms",
+            directory="default",
+        )
+        == 1
     )
 
 
@@ -239,7 +273,7 @@ def test_a_block_is_a_rate_limit_hit(client: FlaskClient, make_account: Any) -> 
         answer(client, "Lyon")
     found = samples(client)
     assert value(found, "sspr_rate_limit_hits_total", kind="too_many_failures") == 1
-    assert value(found, "sspr_proofs_failed_total", reason="wrong_answer") == 5
+    assert value(found, "sspr_proofs_failed_total", reason="wrong_answer", directory="default") == 5
 
 
 def test_each_app_counts_alone(
@@ -247,8 +281,14 @@ def test_each_app_counts_alone(
 ) -> None:
     identify(client, "nobody-at-all")
     other = https_client(build_app(settings, outbox, audit_lines))
-    assert value(samples(client), "sspr_resets_started_total", profile="usager") == 1
-    assert value(samples(other), "sspr_resets_started_total", profile="usager") == 0
+    assert (
+        value(samples(client), "sspr_resets_started_total", profile="usager", directory="default")
+        == 1
+    )
+    assert (
+        value(samples(other), "sspr_resets_started_total", profile="usager", directory="default")
+        == 0
+    )
 
 
 def test_the_channel_survives_a_change_of_worker(
@@ -265,13 +305,24 @@ def test_the_channel_survives_a_change_of_worker(
     other.set_cookie("__Host-sspr", cookie.value, domain=cookie.domain)
     assert choose(other, GOOD_PASSWORD).headers["Location"] == "/reset/done"
     found = samples(other)
-    assert value(found, "sspr_resets_completed_total", profile="usager", channel="question") == 1
+    assert (
+        value(
+            found,
+            "sspr_resets_completed_total",
+            profile="usager",
+            channel="question",
+            directory="default",
+        )
+        == 1
+    )
     other.application.extensions["sspr"].directory.close()
 
 
 def test_a_password_changed_in_mon_compte_is_no_reset() -> None:
     metrics = Metrics(None, lambda profile: 1)
-    completed = ("sspr_resets_completed_total", {"profile": "usager", "channel": "unknown"})
+    # No resolver: the directory is unknown, like the channel.
+    labels = {"profile": "usager", "channel": "unknown", "directory": "unknown"}
+    completed = ("sspr_resets_completed_total", labels)
     audit = AuditLog([io.StringIO()], observers=[metrics.observe_event])
     audit.record(AuditEvent.ACCOUNT_PASSWORD_CHANGED, Outcome.SUCCESS, profile="usager",
                  user_dn="uid=a,dc=example,dc=org")  # fmt: skip
@@ -297,7 +348,8 @@ WORKER = textwrap.dedent(
     from sspr.metrics import Metrics
     metrics = Metrics(None, lambda profile: 1)
     audit = AuditLog([io.StringIO()], observers=[metrics.observe_event])
-    audit.record(AuditEvent.RESET_REQUESTED, Outcome.SUCCESS, profile="usager")
+    audit.record(AuditEvent.RESET_REQUESTED, Outcome.SUCCESS, profile="usager",
+                 directory="default")
     metrics.observe_latency("read_user", 0.004)
     """
 )
@@ -319,5 +371,13 @@ def test_multiprocess_mode_adds_up_every_worker(tmp_path: Path) -> None:
         [sys.executable, "-c", SCRAPE], env=env, check=True, capture_output=True, text=True
     ).stdout
     found = parse(scraped)
-    assert value(found, "sspr_resets_started_total", profile="usager") == 2
-    assert value(found, "sspr_directory_operation_seconds_count", operation="read_user") == 2
+    assert value(found, "sspr_resets_started_total", profile="usager", directory="default") == 2
+    assert (
+        value(
+            found,
+            "sspr_directory_operation_seconds_count",
+            operation="read_user",
+            directory="default",
+        )
+        == 2
+    )

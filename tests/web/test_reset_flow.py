@@ -396,7 +396,7 @@ def test_a_directory_refusal_is_an_error_not_an_outage(
     settings: Settings, audit_lines: io.StringIO, outbox: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     raw = settings.model_dump(mode="json")
-    raw["directory"]["base_dn"] = "not a distinguished name"  # refused before it is sent
+    raw["profiles"][0]["base"] = "not a distinguished name"  # refused before it is sent
     app = build_app(Settings.model_validate(raw), outbox, audit_lines)
     page = identify(https_client(app), "jeanne.martin")
     assert page.status_code == 500

@@ -68,7 +68,9 @@ def hosts(settings: Settings, outbox: Outbox, slapd: Slapd, shared_redis: str) -
     shared = Settings.model_validate(raw)
     # What each host reads from its environment: the same key and the same Redis everywhere.
     secrets = Secrets(
-        secret_key="s" * 64, ldap_password=slapd.service_password, redis_url=shared_redis
+        secret_key="s" * 64,
+        ldap_passwords={"default": slapd.service_password},
+        redis_url=shared_redis,
     )
     streams = [io.StringIO(), io.StringIO()]
     apps = [build_app(shared, outbox, stream, secrets=secrets) for stream in streams]
