@@ -140,8 +140,9 @@ def search() -> Page:
     page = request.args.get("page", 1, type=int) or 1
     results = desk().search(query, page - 1) if query.strip() else None
     return render_template(
-        "helpdesk/search.html", query=query, results=results, labels=_profile_labels()
-    )
+        "helpdesk/search.html", query=query, results=results, labels=_profile_labels(),
+        directory_of=_directory_name,
+    )  # fmt: skip
 
 
 @bp.get("/user")

@@ -280,6 +280,7 @@ def test_search_pages_through_the_profiles_accounts(
     assert sum(first.text.count(f">{login}<") for login in logins) == 5  # the page size
     assert "Je suis un usager des services de la Région" in first.text
     assert "Je suis un élu de la Région" in first.text + second.text
+    assert "Annuaire" not in first.text  # one directory: no column naming it
 
 
 @pytest.mark.parametrize("query", ["*", "*)(uid=*", ")("])

@@ -129,6 +129,8 @@ def test_the_helpdesk_finds_and_acts_on_users_of_both_directories(
     page = agent.get("/helpdesk/search", query_string={"q": "demo.sspr.test"}).text
     for account in DEMO_ACCOUNTS:
         assert f">{account.login}<" in page, account.login
+    assert '<th scope="col">Annuaire</th>' in page
+    assert page.count("<td>agents</td>") == 2  # the agent des lycées and du siège
     _, agents = slapds
     sophie = demo("sophie.moreau").dn(agents.suffix)
     card = agent.get("/helpdesk/user", query_string={"dn": sophie})
