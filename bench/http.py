@@ -1,6 +1,6 @@
 """Every journey over real HTTP, under the production server command, with server CPU per flow.
 
-Run: .venv/bin/python -m bench.http [--flows 48] [--concurrency 1 4 16] [--workers 4]
+Run: .venv/bin/python -m bench.http [--flows 48] [--concurrency 1 4 16] [--workers 4] [--runs 3]
      .venv/bin/python -m bench.http --instances 2 --store redis   (bench/scale.py)
 
 It starts a private slapd (ppolicy on), an SMTP catcher, an SMS sink, and sspr under
@@ -11,7 +11,9 @@ connection, following redirects as a browser does; every new password is then ch
 a bind. Server CPU is the utime+stime of gunicorn's processes and slapd's, from /proc. In the
 same run: the raw ldap3 ceiling of the flow's own LDAP work (search + password modify on
 persistent connections) and a bare Flask + ldap3 one-form change (bench/floor_app.py), the
-floor of this stack. Results go to docs/performance.json and docs/performance.md.
+floor of this stack. With --runs N everything runs N times in turn and each figure is the
+median of the N (errors are added up). Results go to docs/performance.json and
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -373,6 +375,9 @@ def main() -> None:
     parser.add_argument("--journeys", nargs="+", default=list(JOURNEYS))
     parser.add_argument("--instances", type=int, default=1, help="sspr instances (bench.scale)")
     parser.add_argument("--store", choices=["sqlite", "redis"], default="sqlite")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="repeat everything; each figure is the median"
+    )
     args = parser.parse_args()
     if args.instances > 1 and args.store != "redis":
         parser.error("several instances share their state through Redis: add --store redis")
@@ -381,24 +386,57 @@ def main() -> None:
 
         run_scale(args)
         return
+    command = "python -m bench.http" + (f" --runs {args.runs}" if args.runs > 1 else "")
     report: dict[str, Any] = {
         "machine": _machine(),
-        "command": "python -m bench.http",
+        "command": command,
         "workers": args.workers,
-        "journeys": {},
+        "runs": args.runs,
     }
+    # Runs follow one another (sspr, floor, ceiling, then again) so that a disturbance of the
+    # machine touches one run of each, and the median leaves it out.
+    runs = [_one_run(args) for _ in range(args.runs)]
+    report.update(median_of(runs))
+    if args.runs > 1:
+        report["each_run"] = runs
+    _write(report)
+
+
+def _one_run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sspr-bench-") as tmp:
         workdir = Path(tmp)
         bench = Bench(workdir)
         try:
-            report["journeys"] = _sspr(bench, workdir, args)
-            report["floor"] = _floor(bench, args)
-            report["ldap_ceiling"] = {
-                str(c): ldap_ceiling(bench, c, args.flows) for c in args.concurrency
+            return {
+                "journeys": _sspr(bench, workdir, args),
+                "floor": _floor(bench, args),
+                "ldap_ceiling": {
+                    str(c): ldap_ceiling(bench, c, args.flows) for c in args.concurrency
+                },
             }
         finally:
             bench.stop()
-    _write(report)
+
+
+# Counts that no run may hide: every run's are added up.
+SUMMED = frozenset({"error_count", "passwords_not_changed"})
+
+
+def median_of(runs: list[Any]) -> Any:
+    """The runs' figures, each the median of its values; errors are added up, not medians."""
+    first = runs[0]
+    if isinstance(first, dict):
+        return {
+            key: sum(run[key] for run in runs)
+            if key in SUMMED
+            else median_of([r[key] for r in runs])
+            for key in first
+        }
+    if isinstance(first, list):  # error messages: every run's
+        return [item for run in runs for item in run][:5]
+    if isinstance(first, bool) or not isinstance(first, int | float):
+        return first
+    return round(statistics.median(runs), 1)
 
 
 def _sspr(bench: Bench, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -472,7 +510,8 @@ def _write(report: dict[str, Any]) -> None:
     head = text.split(marker)[0].rstrip() + "\n\n"
     m = report["machine"]
     machine = f"{m['cpus']} CPUs, Python {m['python']}, {m['system']}, {m['date']}"
-    setup = f"Machine: {machine}; {report['workers']} workers."
+    runs = f"; median of {report['runs']} runs" if report["runs"] > 1 else ""
+    setup = f"Machine: {machine}; {report['workers']} workers{runs}."
     path.write_text(f"{head}{marker}\n\n{setup}\n\n{table}\n")
 
 
