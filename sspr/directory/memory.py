@@ -7,7 +7,7 @@ policies are seeded with add(); the clock is injected, so expiry and lockouts ne
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -120,8 +120,7 @@ class MemoryDirectory:
 
     def age_password(self, dn: str, seconds: float) -> None:
         """Move the last password change `seconds` back in time."""
-        entry = self._get(dn, "age_password")
-        entry.changed_at = self._now() - timedelta(seconds=seconds)
+        self._get(dn, "age_password").changed_at = self._now() - timedelta(seconds=seconds)
 
     def fail_next(self, operation: str, error: SsprError) -> None:
         """Make the next call of `operation` raise `error` (a PartialWrite after writing)."""
@@ -209,16 +208,19 @@ class MemoryDirectory:
             entry.failures, entry.locked_at = [], None
             return self._bound(entry)
 
-    def change_own_password(self, dn: str, old: str, new: str) -> None:
+    def change_own_password(
+        self, dn: str, old: str, new: str, *, before: Callable[[LoginResult], None] | None = None
+    ) -> None:
         """Change a password knowing the old one; an expired one may still be changed."""
         if not old or not new:
             raise InvalidCredentials() if not old else PasswordRefused(PasswordRefusal.TOO_SHORT)
         state = self.authenticate(dn, old)
-        if not state.ok:
-            if state.locked:
-                raise PasswordRefused(PasswordRefusal.LOCKED, "account locked")
-            if not state.expired:
-                raise InvalidCredentials()
+        if before is not None:
+            before(state)  # nothing written yet: whatever it raises leaves the account as it was
+        if not state.ok and state.locked:
+            raise PasswordRefused(PasswordRefusal.LOCKED, "account locked")
+        if not (state.ok or state.expired):
+            raise InvalidCredentials()
         with self._lock:
             entry = self._get(dn, "change_own_password")
             self._check_new(entry, new)
@@ -345,10 +347,8 @@ class MemoryDirectory:
                   self._now())  # fmt: skip
 
     def _write_password(self, entry: _Entry, password: str) -> None:
-        if entry.password is not None:
-            entry.history.insert(0, entry.password)
-        entry.password = password
-        now = self._now()
+        entry.history[:0] = [entry.password] if entry.password is not None else []
+        entry.password, now = password, self._now()
         # Strictly later than the previous change: proofs bind to this time.
         if entry.changed_at is not None and now <= entry.changed_at:
             now = entry.changed_at + timedelta(microseconds=1)
