@@ -64,6 +64,8 @@ class Dialect:
     compares_passwords: ClassVar[bool] = True
     # Whether an auxiliary class must be added before (not with) the values it allows.
     adds_classes_alone: ClassVar[bool] = False
+    # Whether an administrator's password write refuses the current password (ppolicy does).
+    refuses_current_password: ClassVar[bool] = True
 
     def password_state(self, get: Getter) -> PasswordState:
         """ppolicy's attributes: any pwdAccountLockedTime locks, 000001010000Z for good."""
@@ -181,6 +183,8 @@ class ActiveDirectory(Dialect):
     # AD checks each value against the classes the entry already has (objectClassViolation
     # otherwise): an auxiliary class is added in a modify of its own, before its values.
     adds_classes_alone: ClassVar[bool] = True
+    # A reset by the service account is not checked against history (no policy hints).
+    refuses_current_password: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.resets = ad.PasswordResets()

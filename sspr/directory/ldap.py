@@ -136,6 +136,10 @@ class LdapDirectory:
             lambda conn: self._dialect.is_current_password(conn, dn, password),
         )
 
+    def refuses_current_password(self, dn: str) -> bool:
+        """ppolicy refuses to write the current password again; AD's resets do not check."""
+        return self._dialect.refuses_current_password
+
     def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
         """Write a new password as the service account, unlocking the account.
 

@@ -173,6 +173,10 @@ class MemoryDirectory:
         entry = self._entries.get(key) if key is not None else None
         return bool(password) and entry is not None and entry.password == password
 
+    def refuses_current_password(self, dn: str) -> bool:
+        """As ppolicy: the current password is refused with CurrentPassword."""
+        return True
+
     def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
         """Write a new password as the service account, unlocking the account."""
         if not password:
@@ -355,10 +359,8 @@ class MemoryDirectory:
         entry.changed_at, entry.grace_used = now, 0
 
     def _refuses_binds(self, entry: _Entry) -> bool:
-        if entry.admin_lock:
-            return True
-        if entry.locked_at is None:
-            return False
+        if entry.admin_lock or entry.locked_at is None:
+            return entry.admin_lock
         duration = entry.policy.lockout_seconds
         return not duration or self._now() < entry.locked_at + timedelta(seconds=duration)
 

@@ -108,6 +108,10 @@ class RoutingDirectory:
         """Bind as the user on the account's directory."""
         return self._for(dn, "authenticate").authenticate(dn, password)
 
+    def refuses_current_password(self, dn: str) -> bool:
+        """What the account's directory does."""
+        return self._for(dn, "set_password").refuses_current_password(dn)
+
     def change_own_password(
         self, dn: str, old: str, new: str, *, before: Callable[[LoginResult], None] | None = None
     ) -> None:

@@ -131,11 +131,17 @@ class Directory(Protocol):
         """Tell whether `password` is the current one, without reading any hash."""
         ...
 
+    def refuses_current_password(self, dn: str) -> bool:
+        """Whether set_password refuses `dn`'s current password with CurrentPassword: the
+        write then answers the not_current rule itself, with no question beforehand."""
+        ...
+
     def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
         """Write a new password as the service account, unlocking the account.
 
-        PasswordRefused: nothing was written. PartialWrite: the password was written but the
-        must-change flag is not as asked.
+        PasswordRefused: nothing was written (CurrentPassword when it is the current one, if
+        the directory says so). PartialWrite: the password was written but the must-change
+        flag is not as asked.
         """
         ...
 
