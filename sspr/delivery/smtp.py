@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.message import Message
+from email.utils import parseaddr
 from typing import Literal
 
 from sspr.config import MailConfig
+from sspr.delivery.mime import build_message
 from sspr.domain.errors import DeliveryFailed
 from sspr.domain.ports import OutgoingMail
 
@@ -110,23 +111,9 @@ class SmtpMailer:
             _quit(smtp)
         return greeting.decode("utf-8", "replace").partition("\n")[0].strip()[:80]
 
-    def build(self, message: OutgoingMail) -> EmailMessage:
-        """The MIME message: a text part, and an HTML alternative when given."""
-        mail = EmailMessage()
-        mail["From"] = self._sender
-        mail["To"] = message.to
-        mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=True)
-        # The sender's domain, so the id is unique without revealing this host's name.
-        domain = parseaddr(self._sender)[1].rpartition("@")[2]
-        mail["Message-ID"] = make_msgid(domain=domain or None)
-        reply_to = message.reply_to or self._reply_to
-        if reply_to:
-            mail["Reply-To"] = reply_to
-        mail.set_content(message.text)
-        if message.html is not None:
-            mail.add_alternative(message.html, subtype="html")
-        return mail
+    def build(self, message: OutgoingMail) -> Message:
+        """The MIME message (sspr.delivery.mime); ValueError for unusable headers."""
+        return build_message(self._sender, self._reply_to, message)
 
     def _transaction(self, work: Callable[[smtplib.SMTP], object]) -> None:
         """Run one mail transaction on a kept session, or on a new one.

@@ -345,3 +345,15 @@ def test_an_idle_session_is_not_kept_past_its_time(
     plain.send(MAIL)
     plain.send(MAIL)
     assert len(set(keeper.peers)) == 2
+
+
+def test_accented_names_and_an_international_address(smtp_server: Start) -> None:
+    port, keeper = smtp_server(enable_SMTPUTF8=True)
+    accented = mailer(port, sender="Région Île-de-France <no-reply@example.org>")
+    accented.send(MAIL)
+    accented.send(OutgoingMail(to="jérôme@exemple.fr", subject="Code", text="Votre code : é"))
+    first, second = (received.parsed() for received in keeper.messages)
+    assert first["From"] == "Région Île-de-France <no-reply@example.org>"
+    assert first["Subject"] == "Votre code de vérification"
+    assert keeper.messages[1].rcpt_tos == ["jérôme@exemple.fr"]  # sent with SMTPUTF8
+    assert second["To"] == "jérôme@exemple.fr" and "Votre code : é" in second.get_content()
