@@ -170,6 +170,7 @@ class ConnectionPool:
         return self._connect()
 
     def _checkin(self, conn: Connection) -> None:
+        forget_request(conn)
         with self._guard:
             self._idle.append(conn)
 
@@ -258,7 +259,7 @@ class ConnectionPool:
         except (*_BROKEN, *_GARBLED) as exc:
             raise Unreachable(reason(exc)) from exc
         finally:
-            conn.password = None  # not kept in memory while the connection waits
+            conn.password = None  # not kept in memory while the connection waits (nor below)
         if not bound and conn.result["result"] in SERVER_DOWN_CODES:
             raise Unreachable(describe(conn.result))
         return bound
@@ -273,6 +274,7 @@ class ConnectionPool:
         return None
 
     def _checkin_user(self, conn: Connection) -> None:
+        forget_request(conn)
         with self._guard:
             if len(self._user_idle) < self._size:
                 self._user_idle.append(conn)
@@ -352,6 +354,11 @@ def dropped_by_server(conn: Connection) -> bool:
     except (OSError, ValueError):
         return True
     return bool(readable)
+
+
+def forget_request(conn: Connection) -> None:
+    """Drop ldap3's copy of the last request: a bind's or a password change's holds passwords."""
+    conn.request = None
 
 
 def unbind(conn: Connection) -> None:
