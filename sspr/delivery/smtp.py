@@ -1,26 +1,41 @@
-"""Email over SMTP with smtplib: plain, STARTTLS or implicit TLS, optional AUTH, timeouts."""
+"""Email over SMTP with smtplib: plain, STARTTLS or implicit TLS, optional AUTH, timeouts.
+
+Sessions are kept open between messages (a code the user waits for then costs one
+transaction, not a TCP and TLS handshake and a login): a few per process, each used by one
+thread at a time, dropped when the server closed them or after a short idle time.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import select
 import smtplib
 import socket
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from email.message import Message
+from email.utils import parseaddr
 from typing import Literal
 
 from sspr.config import MailConfig
+from sspr.delivery.mime import build_message
 from sspr.domain.errors import DeliveryFailed
 from sspr.domain.ports import OutgoingMail
 
 Security = Literal["none", "starttls", "tls"]
+# Idle sessions kept per process: the request threads and the outbox's sender share them.
+KEPT_SESSIONS = 2
+# Well under the 5 minutes a server waits for the next command (RFC 5321 §4.5.3.2.7), and
+# than most firewalls' idle timeouts: a kept session is then rarely found dead.
+KEEP_SECONDS = 60.0
 
 
 class SmtpMailer:
-    """A Mailer that opens one SMTP connection per message; every failure is DeliveryFailed."""
+    """A Mailer on kept-alive SMTP sessions; every failure is DeliveryFailed."""
 
     def __init__(
         self,
@@ -50,6 +65,9 @@ class SmtpMailer:
         self._reply_to = reply_to
         # Verifies the certificate and host name against the system's CAs.
         self._ssl_context = ssl_context or ssl.create_default_context()
+        self._guard = threading.Lock()
+        self._pid = os.getpid()
+        self._idle: list[tuple[Session, float]] = []  # with the time each went idle
 
     def send(self, message: OutgoingMail) -> None:
         """Send one message, or raise DeliveryFailed."""
@@ -57,8 +75,7 @@ class SmtpMailer:
             mail = self.build(message)
         except ValueError as exc:  # a header with a line break, or an unusable address
             raise DeliveryFailed("smtp: the message headers are invalid") from exc
-        with self._session() as smtp:
-            smtp.send_message(mail)
+        self._transaction(lambda smtp: smtp.send_message(mail))
 
     def rehearse(self, message: OutgoingMail) -> None:
         """A send up to its point of no return, for decoy flows: the same work, nothing sent.
@@ -72,74 +89,163 @@ class SmtpMailer:
             mail = self.build(message)
         except ValueError as exc:
             raise DeliveryFailed("smtp: the message headers are invalid") from exc
-        data = _dot_stuffed(mail.as_bytes(policy=mail.policy.clone(linesep="\r\n")))
+        # Built and flattened as for a send (the same work), but never given to the server.
+        _dot_stuffed(mail.as_bytes(policy=mail.policy.clone(linesep="\r\n")))
         sender = parseaddr(self._sender)[1]
-        with self._session() as smtp:
-            # NOOP stands for the round trip of the final dot, which a rehearsal cannot make.
-            for command in (f"MAIL FROM:<{sender}>", f"RCPT TO:<{sender}>", "NOOP", "DATA"):
+
+        def aborted(smtp: smtplib.SMTP) -> None:
+            # As many round trips as a send (MAIL, RCPT, DATA, the final dot): NOOP stands
+            # for DATA, and RSET, which drops the transaction, for the dot.
+            for command in (f"MAIL FROM:<{sender}>", f"RCPT TO:<{sender}>", "NOOP", "RSET"):
                 code, _ = smtp.docmd(command)
                 if code >= 400:
                     raise smtplib.SMTPResponseException(code, b"")
-            smtp.send(data)
-            smtp.close()
+
+        self._transaction(aborted)
 
     def probe(self) -> str:
         """Connect, secure and log in, send nothing; the first line of the EHLO greeting."""
-        with self._session() as smtp:
+        with self._errors():
+            smtp = self._open()
             greeting = smtp.ehlo_resp or b""
+            _quit(smtp)
         return greeting.decode("utf-8", "replace").partition("\n")[0].strip()[:80]
 
-    def build(self, message: OutgoingMail) -> EmailMessage:
-        """The MIME message: a text part, and an HTML alternative when given."""
-        mail = EmailMessage()
-        mail["From"] = self._sender
-        mail["To"] = message.to
-        mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=True)
-        # The sender's domain, so the id is unique without revealing this host's name.
-        domain = parseaddr(self._sender)[1].rpartition("@")[2]
-        mail["Message-ID"] = make_msgid(domain=domain or None)
-        reply_to = message.reply_to or self._reply_to
-        if reply_to:
-            mail["Reply-To"] = reply_to
-        mail.set_content(message.text)
-        if message.html is not None:
-            mail.add_alternative(message.html, subtype="html")
-        return mail
+    def build(self, message: OutgoingMail) -> Message:
+        """The MIME message (sspr.delivery.mime); ValueError for unusable headers."""
+        return build_message(self._sender, self._reply_to, message)
+
+    def _transaction(self, work: Callable[[smtplib.SMTP], object]) -> None:
+        """Run one mail transaction on a kept session, or on a new one.
+
+        A kept session the server dropped unnoticed (it fails before MAIL FROM is answered,
+        so nothing was accepted) is replaced once by a new session.
+        """
+        with self._errors():
+            smtp, kept = self._checkout()
+            try:
+                try:
+                    work(smtp)
+                except (smtplib.SMTPServerDisconnected, OSError):
+                    if not kept or smtp.answered:
+                        raise
+                    _close(smtp)
+                    smtp = self._open()
+                    work(smtp)
+            except BaseException:
+                _close(smtp)  # a refusal leaves the session in a state not worth keeping
+                raise
+            self._checkin(smtp)
+
+    def _checkout(self) -> tuple[Session, bool]:
+        """(A session ready for a transaction, whether it was kept from an earlier one)."""
+        with self._guard:
+            if self._pid != os.getpid():
+                # Inherited across a fork: the sockets are the parent's; just forget them.
+                self._pid, self._idle = os.getpid(), []
+            while self._idle:
+                smtp, since = self._idle.pop()
+                if time.monotonic() - since < KEEP_SECONDS and not _dropped(smtp):
+                    smtp.answered = False
+                    return smtp, True
+                _quit(smtp)
+        return self._open(), False
+
+    def _checkin(self, smtp: Session) -> None:
+        with self._guard:
+            if len(self._idle) < KEPT_SESSIONS and self._pid == os.getpid():
+                self._idle.append((smtp, time.monotonic()))
+                return
+        _quit(smtp)
+
+    def _open(self) -> Session:
+        """A connected, secured and authenticated session."""
+        smtp = _new_session(self._host, self._port, self._timeout, self._security,
+                            self._ssl_context)  # fmt: skip
+        try:
+            _greet(smtp)
+            if self._security == "starttls":
+                if not smtp.has_extn("starttls"):  # never fall back to clear text
+                    raise smtplib.SMTPNotSupportedError("the server does not offer STARTTLS")
+                smtp.starttls(context=self._ssl_context)
+                _greet(smtp)
+            if self._username:
+                smtp.login(self._username, self._password or "")
+        except BaseException:
+            _close(smtp)
+            raise
+        return smtp
 
     @contextmanager
-    def _session(self) -> Iterator[smtplib.SMTP]:
-        """A connected, secured and authenticated session; every failure is DeliveryFailed."""
+    def _errors(self) -> Iterator[None]:
+        """Every failure of smtplib or of the network as DeliveryFailed, with its cause."""
         try:
-            smtp = self._connect()
-            try:
-                _greet(smtp)
-                if self._security == "starttls":
-                    if not smtp.has_extn("starttls"):  # never fall back to clear text
-                        raise smtplib.SMTPNotSupportedError("the server does not offer STARTTLS")
-                    smtp.starttls(context=self._ssl_context)
-                    _greet(smtp)
-                if self._username:
-                    smtp.login(self._username, self._password or "")
-                yield smtp
-                # QUIT, without waiting for its reply: the work is done, and a rehearsal
-                # could not spend that round trip alike.
-                if smtp.sock is not None:
-                    smtp.putcmd("quit")
-            finally:
-                smtp.close()
+            yield
         except (smtplib.SMTPException, OSError) as exc:  # OSError covers timeouts and TLS
             where = f"smtp {self._host}:{self._port}"
             if _timed_out(exc):
                 raise DeliveryFailed(f"{where}: timeout after {self._timeout:g} s") from exc
             raise DeliveryFailed(f"{where}: {_describe(exc)}") from exc
 
-    def _connect(self) -> smtplib.SMTP:
-        if self._security == "tls":
-            return smtplib.SMTP_SSL(
-                self._host, self._port, timeout=self._timeout, context=self._ssl_context
-            )
-        return smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+
+class _Answered:
+    """Notes when the server answers MAIL FROM: a failure before it means a dead session."""
+
+    answered = True
+
+    def mail(self, sender: str, options: tuple[str, ...] = ()) -> tuple[int, bytes]:
+        reply: tuple[int, bytes] = super().mail(sender, options)  # type: ignore[misc]
+        self.answered = True
+        return reply
+
+    def docmd(self, cmd: str, args: str = "") -> tuple[int, bytes]:
+        reply: tuple[int, bytes] = super().docmd(cmd, args)  # type: ignore[misc]
+        self.answered = True
+        return reply
+
+
+class _PlainSession(_Answered, smtplib.SMTP):
+    pass
+
+
+class _TlsSession(_Answered, smtplib.SMTP_SSL):
+    pass
+
+
+Session = _PlainSession | _TlsSession
+
+
+def _new_session(
+    host: str, port: int, timeout: float, security: Security, context: ssl.SSLContext
+) -> Session:
+    if security == "tls":
+        return _TlsSession(host, port, timeout=timeout, context=context)
+    return _PlainSession(host, port, timeout=timeout)
+
+
+def _dropped(smtp: smtplib.SMTP) -> bool:
+    """True when an idle session has something to read: the server closed it (or said 421)."""
+    sock = smtp.sock
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """QUIT without waiting for the reply, then close: a polite end at no round trip's cost."""
+    with suppress(smtplib.SMTPException, OSError):
+        if smtp.sock is not None:
+            smtp.putcmd("quit")
+    _close(smtp)
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    with suppress(OSError):
+        smtp.close()
 
 
 def smtp_mailer(

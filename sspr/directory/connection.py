@@ -1,4 +1,11 @@
-"""Bound LDAP connections: a small pool per worker, failover across URLs, reconnects."""
+"""Bound LDAP connections: a small pool per worker, failover across URLs, reconnects.
+
+Two kinds are kept: connections bound as the service account, and connections for binds as
+users, rebound for each user (a bind on an open connection, not a new TCP and TLS
+handshake). A user connection only ever carries that user's bind and the operations made
+with the user's own rights, so the service identity is never lent to a user, nor a user's
+to the next request.
+"""
 
 from __future__ import annotations
 
@@ -77,10 +84,16 @@ class ConnectionPool:
         self._guard = threading.Lock()
         self._slots = threading.BoundedSemaphore(self._size)
         self._idle: list[Connection] = []
+        # Open connections for user binds, whoever they were last bound as (see the module).
+        self._user_idle: list[Connection] = []
 
     def idle(self) -> tuple[Connection, ...]:
         """The open connections waiting for work (for tests and diagnostics)."""
         return tuple(self._idle)
+
+    def user_idle(self) -> tuple[Connection, ...]:
+        """The open connections waiting for a user's bind (for tests and diagnostics)."""
+        return tuple(self._user_idle)
 
     def read(self, operation: str, action: Callable[[Connection], T]) -> T:
         """Run an idempotent action; after a broken connection, reconnect and retry once."""
@@ -99,7 +112,8 @@ class ConnectionPool:
         """Unbind the idle connections; the next call opens new ones."""
         with self._guard:
             idle, self._idle = self._idle, []
-        for conn in idle:
+            user_idle, self._user_idle = self._user_idle, []
+        for conn in (*idle, *user_idle):
             unbind(conn)
 
     @contextmanager
@@ -156,6 +170,7 @@ class ConnectionPool:
         return self._connect()
 
     def _checkin(self, conn: Connection) -> None:
+        forget_request(conn)
         with self._guard:
             self._idle.append(conn)
 
@@ -189,46 +204,86 @@ class ConnectionPool:
     def user_connection(
         self, operation: str, dn: str, password: str
     ) -> Iterator[tuple[Connection, bool]]:
-        """A short-lived connection bound as the user: (connection, whether the bind worked)."""
+        """A connection bound as the user: (connection, whether the bind worked).
+
+        A kept connection is rebound when one is idle, else a new one is opened; it is kept
+        again afterwards unless it broke.
+        """
+        if self._pid != os.getpid():
+            self._reset_for(os.getpid())
         started = time.perf_counter()
+        conn, bound = self._bound_as(dn, password)
+        healthy = False
+        try:
+            yield conn, bound
+            healthy = True
+        except _BROKEN as exc:
+            raise DirectoryUnavailable(f"{operation}: {reason(exc)}") from exc
+        except SsprError:
+            healthy = True  # a refusal the directory answered: the connection still works
+            raise
+        finally:
+            if healthy:
+                self._checkin_user(conn)
+            else:
+                unbind(conn)
+            if self._on_latency is not None:
+                self._on_latency(operation, time.perf_counter() - started)
+
+    def _bound_as(self, dn: str, password: str) -> tuple[Connection, bool]:
+        """Bind as the user on a kept connection, or on a new one to the first URL that answers."""
+        kept = self._checkout_user()
+        if kept is not None:
+            try:
+                return kept, self._bind_as(kept, dn, password)
+            except Unreachable:
+                unbind(kept)  # dropped since it was checked: a fresh connection instead
         problems: list[str] = []
         for url in self._config.urls:
+            conn = self._connection(url, None, None)
             try:
-                conn, bound = self._open_as(url, dn, password)
-            except Unreachable as exc:
-                problems.append(f"{url}: {exc}")
-                continue
-            try:
-                yield conn, bound
-            except _BROKEN as exc:
-                raise DirectoryUnavailable(f"{operation}: {reason(exc)}") from exc
-            finally:
+                self._secure_socket(url, conn)
+                return conn, self._bind_as(conn, dn, password)
+            except (*_BROKEN, *_GARBLED, Unreachable) as exc:
                 unbind(conn)
-                if self._on_latency is not None:
-                    self._on_latency(operation, time.perf_counter() - started)
-            return
+                problems.append(f"{url}: {exc if isinstance(exc, Unreachable) else reason(exc)}")
         raise DirectoryUnavailable("no directory server answered: " + "; ".join(problems))
 
-    def _open_as(self, url: str, dn: str, password: str) -> tuple[Connection, bool]:
+    @staticmethod
+    def _bind_as(conn: Connection, dn: str, password: str) -> bool:
+        """One simple bind as the user, with the ppolicy control; Unreachable if it broke."""
         # Bytes, as for the writes: ldap3 would SASLprep a str, and the two must agree.
-        conn = self._connection(url, dn, password.encode("utf-8"))
+        conn.user, conn.password = dn, password.encode("utf-8")
         try:
-            self._secure_socket(url, conn)
             bound = bool(conn.bind(read_server_info=False, controls=[PPOLICY_REQUEST]))
-        except Unreachable:
-            unbind(conn)
-            raise
         except (*_BROKEN, *_GARBLED) as exc:
-            unbind(conn)
             raise Unreachable(reason(exc)) from exc
+        finally:
+            conn.password = None  # not kept in memory while the connection waits (nor below)
         if not bound and conn.result["result"] in SERVER_DOWN_CODES:
-            unbind(conn)
             raise Unreachable(describe(conn.result))
-        return conn, bound
+        return bound
+
+    def _checkout_user(self) -> Connection | None:
+        with self._guard:
+            while self._user_idle:
+                conn = self._user_idle.pop()
+                if not dropped_by_server(conn):
+                    return conn
+                unbind(conn)
+        return None
+
+    def _checkin_user(self, conn: Connection) -> None:
+        forget_request(conn)
+        with self._guard:
+            if len(self._user_idle) < self._size:
+                self._user_idle.append(conn)
+                return
+        unbind(conn)  # more threads than the pool keeps: this one goes
 
     # -- opening ----------------------------------------------------------------------------
 
-    def _connection(self, url: str, user: str, password: Any) -> Connection:
+    def _connection(self, url: str, user: str | None, password: Any) -> Connection:
         """An unopened connection to one URL with the configured TLS and timeouts."""
         server = Server(
             url,
@@ -299,6 +354,11 @@ def dropped_by_server(conn: Connection) -> bool:
     except (OSError, ValueError):
         return True
     return bool(readable)
+
+
+def forget_request(conn: Connection) -> None:
+    """Drop ldap3's copy of the last request: a bind's or a password change's holds passwords."""
+    conn.request = None
 
 
 def unbind(conn: Connection) -> None:

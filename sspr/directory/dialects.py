@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -36,6 +36,8 @@ from sspr.domain.errors import (
     DirectoryUnavailable,
     InvalidCredentials,
     PartialWrite,
+    PasswordRefusal,
+    PasswordRefused,
 )
 from sspr.domain.ports import LockState, LoginResult
 
@@ -62,6 +64,8 @@ class Dialect:
     compares_passwords: ClassVar[bool] = True
     # Whether an auxiliary class must be added before (not with) the values it allows.
     adds_classes_alone: ClassVar[bool] = False
+    # Whether an administrator's password write refuses the current password (ppolicy does).
+    refuses_current_password: ClassVar[bool] = True
 
     def password_state(self, get: Getter) -> PasswordState:
         """ppolicy's attributes: any pwdAccountLockedTime locks, 000001010000Z for good."""
@@ -127,6 +131,16 @@ class Dialect:
         """The password change on the user's own connection."""
         change_with_old(conn, dn, old, new)
 
+    def unbound_change(
+        self, state: LoginResult, dn: str, old: str, new: str
+    ) -> Callable[[Connection], None]:
+        """The service account's change when the old password could not bind, or the refusal."""
+        refuse_unbound(state)
+        if not state.expired:
+            raise InvalidCredentials()
+        # Expired: the exop with the old password, which slapd checks before any write.
+        return lambda conn: change_with_old(conn, dn, old, new)
+
     def unlock_changes(self) -> Changes:
         """The modify that clears the lock and the failed-bind count.
 
@@ -169,6 +183,8 @@ class ActiveDirectory(Dialect):
     # AD checks each value against the classes the entry already has (objectClassViolation
     # otherwise): an auxiliary class is added in a modify of its own, before its values.
     adds_classes_alone: ClassVar[bool] = True
+    # A reset by the service account is not checked against history (no policy hints).
+    refuses_current_password: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.resets = ad.PasswordResets()
@@ -201,6 +217,16 @@ class ActiveDirectory(Dialect):
         """AD wants GeneralizedTime with a fraction."""
         return ad.generalized_time(to_generalized_time(when))
 
+    def unbound_change(
+        self, state: LoginResult, dn: str, old: str, new: str
+    ) -> Callable[[Connection], None]:
+        """An expired or must-change password cannot bind: the service account sends the
+        change, which the DC checks (old password, history, complexity) as the user's own."""
+        refuse_unbound(state)
+        if not (state.expired or state.must_change):
+            raise InvalidCredentials()
+        return lambda conn: ad.change(conn, dn, old, new)
+
     def unlock_changes(self) -> Changes:
         """A zero lockoutTime unlocks, and resets the bad password count with it."""
         return {"lockoutTime": [(MODIFY_REPLACE, [b"0"])]}
@@ -221,6 +247,14 @@ class ActiveDirectory(Dialect):
 def dialect_for(kind: str) -> Dialect:
     """The dialect of a configured directory kind."""
     return ActiveDirectory() if kind == "ad" else Dialect()
+
+
+def refuse_unbound(state: LoginResult) -> None:
+    """Raise for an account whose state forbids any change: locked, disabled or expired."""
+    if state.locked:
+        raise PasswordRefused(PasswordRefusal.LOCKED, "account locked")
+    if state.disabled or state.account_expired:
+        raise PasswordRefused(PasswordRefusal.NOT_ALLOWED, "account disabled or expired")
 
 
 def change_with_old(conn: Connection, dn: str, old: str, new: str) -> None:

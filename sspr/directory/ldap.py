@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ldap3 import BASE, MODIFY_ADD, SUBTREE, Connection
 from ldap3.utils.conv import escape_filter_chars
@@ -11,13 +11,7 @@ from ldap3.utils.conv import escape_filter_chars
 from sspr.config import DirectoryConfig
 from sspr.directory import active_directory as ad
 from sspr.directory.connection import ConnectionPool, LatencyHook
-from sspr.directory.dialects import (
-    ActiveDirectory,
-    Changes,
-    apply,
-    change_with_old,
-    dialect_for,
-)
+from sspr.directory.dialects import ActiveDirectory, Changes, apply, dialect_for
 from sspr.directory.entries import (
     RawAttributes,
     entry_attributes,
@@ -142,6 +136,10 @@ class LdapDirectory:
             lambda conn: self._dialect.is_current_password(conn, dn, password),
         )
 
+    def refuses_current_password(self, dn: str) -> bool:
+        """ppolicy refuses to write the current password again; AD's resets do not check."""
+        return self._dialect.refuses_current_password
+
     def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
         """Write a new password as the service account, unlocking the account.
 
@@ -168,32 +166,24 @@ class LdapDirectory:
         with self.pool.user_connection("authenticate", dn, password) as (conn, bound):
             return self._dialect.login_result(bound, conn.result)
 
-    def change_own_password(self, dn: str, old: str, new: str) -> None:
-        """Change a password knowing the old one, with the user's own rights.
-
-        An expired password cannot bind, so then the service account sends the exop with
-        the old password, which slapd checks before anything is written.
-        """
+    def change_own_password(
+        self, dn: str, old: str, new: str, *, before: Callable[[LoginResult], None] | None = None
+    ) -> None:
+        """Change a known password with one bind as the user (`before` judges its outcome)."""
         if not old or not new:
             raise InvalidCredentials() if not old else PasswordRefused(PasswordRefusal.TOO_SHORT)
-        with logged("change_own_password", dn):
-            with self.pool.user_connection("change_own_password", dn, old) as (conn, bound):
-                state = self._dialect.login_result(bound, conn.result)
-                if bound:
+        with self.pool.user_connection("change_own_password", dn, old) as (conn, bound):
+            state = self._dialect.login_result(bound, conn.result)
+            if before is not None:
+                before(state)
+            if bound:
+                with logged("change_own_password", dn):
                     return self._dialect.change_own(conn, dn, old, new)
-            if state.locked:
-                raise PasswordRefused(PasswordRefusal.LOCKED, "account locked")
-            if state.disabled or state.account_expired:
-                raise PasswordRefused(PasswordRefusal.NOT_ALLOWED, "account disabled or expired")
-            if self._dialect.kind == "ad" and (state.expired or state.must_change):
-                # The user may not bind: the service account sends the change, which the DC
-                # checks (old password, history, complexity) exactly as the user's own.
-                self.pool.write("change_own_password", lambda conn: ad.change(conn, dn, old, new))
-                return None
-            if not state.expired:
-                raise InvalidCredentials()
-            self.pool.write("change_own_password", lambda conn: change_with_old(conn, dn, old, new))
-        return None
+        with logged("change_own_password", dn):
+            # The old password could not bind: refused, or sent by the service account.
+            self.pool.write(
+                "change_own_password", self._dialect.unbound_change(state, dn, old, new)
+            )
 
     def write_recovery(
         self, dn: str, changes: Mapping[RecoveryField, Sequence[RecoveryValue]]

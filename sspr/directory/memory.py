@@ -7,7 +7,7 @@ policies are seeded with add(); the clock is injected, so expiry and lockouts ne
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -120,8 +120,7 @@ class MemoryDirectory:
 
     def age_password(self, dn: str, seconds: float) -> None:
         """Move the last password change `seconds` back in time."""
-        entry = self._get(dn, "age_password")
-        entry.changed_at = self._now() - timedelta(seconds=seconds)
+        self._get(dn, "age_password").changed_at = self._now() - timedelta(seconds=seconds)
 
     def fail_next(self, operation: str, error: SsprError) -> None:
         """Make the next call of `operation` raise `error` (a PartialWrite after writing)."""
@@ -174,6 +173,10 @@ class MemoryDirectory:
         entry = self._entries.get(key) if key is not None else None
         return bool(password) and entry is not None and entry.password == password
 
+    def refuses_current_password(self, dn: str) -> bool:
+        """As ppolicy: the current password is refused with CurrentPassword."""
+        return True
+
     def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
         """Write a new password as the service account, unlocking the account."""
         if not password:
@@ -209,16 +212,19 @@ class MemoryDirectory:
             entry.failures, entry.locked_at = [], None
             return self._bound(entry)
 
-    def change_own_password(self, dn: str, old: str, new: str) -> None:
+    def change_own_password(
+        self, dn: str, old: str, new: str, *, before: Callable[[LoginResult], None] | None = None
+    ) -> None:
         """Change a password knowing the old one; an expired one may still be changed."""
         if not old or not new:
             raise InvalidCredentials() if not old else PasswordRefused(PasswordRefusal.TOO_SHORT)
         state = self.authenticate(dn, old)
-        if not state.ok:
-            if state.locked:
-                raise PasswordRefused(PasswordRefusal.LOCKED, "account locked")
-            if not state.expired:
-                raise InvalidCredentials()
+        if before is not None:
+            before(state)  # nothing written yet: whatever it raises leaves the account as it was
+        if not state.ok and state.locked:
+            raise PasswordRefused(PasswordRefusal.LOCKED, "account locked")
+        if not (state.ok or state.expired):
+            raise InvalidCredentials()
         with self._lock:
             entry = self._get(dn, "change_own_password")
             self._check_new(entry, new)
@@ -345,20 +351,16 @@ class MemoryDirectory:
                   self._now())  # fmt: skip
 
     def _write_password(self, entry: _Entry, password: str) -> None:
-        if entry.password is not None:
-            entry.history.insert(0, entry.password)
-        entry.password = password
-        now = self._now()
+        entry.history[:0] = [entry.password] if entry.password is not None else []
+        entry.password, now = password, self._now()
         # Strictly later than the previous change: proofs bind to this time.
         if entry.changed_at is not None and now <= entry.changed_at:
             now = entry.changed_at + timedelta(microseconds=1)
         entry.changed_at, entry.grace_used = now, 0
 
     def _refuses_binds(self, entry: _Entry) -> bool:
-        if entry.admin_lock:
-            return True
-        if entry.locked_at is None:
-            return False
+        if entry.admin_lock or entry.locked_at is None:
+            return entry.admin_lock
         duration = entry.policy.lockout_seconds
         return not duration or self._now() < entry.locked_at + timedelta(seconds=duration)
 

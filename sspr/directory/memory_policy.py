@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sspr.domain.errors import PasswordRefusal, PasswordRefused
+from sspr.directory.ppolicy import SAME_PASSWORD
+from sspr.domain.errors import CurrentPassword, PasswordRefusal, PasswordRefused
 from sspr.domain.ports import DirectoryPasswordRules
-
-SAME_PASSWORD = "Password is not being changed from existing value"  # noqa: S105 - slapd's text
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,6 @@ def check_new(
     if policy.max_length is not None and len(password) > policy.max_length:
         raise PasswordRefused(PasswordRefusal.QUALITY, "Password fails quality checking")
     if password == current:
-        raise PasswordRefused(PasswordRefusal.IN_HISTORY, SAME_PASSWORD)
+        raise CurrentPassword(SAME_PASSWORD)
     if policy.in_history and password in history[: policy.in_history]:
         raise PasswordRefused(PasswordRefusal.IN_HISTORY, "Password is in history")

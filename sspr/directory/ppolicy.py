@@ -11,7 +11,7 @@ from pyasn1.codec.ber import decoder
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import namedtype, tag, univ
 
-from sspr.domain.errors import PasswordRefusal, PasswordRefused
+from sspr.domain.errors import CurrentPassword, PasswordRefusal, PasswordRefused
 
 PPOLICY_OID = "1.3.6.1.4.1.42.2.27.8.5.1"
 # Sent with a password write so that ppolicy answers with its response control.
@@ -126,6 +126,8 @@ def refusal_for(error: PolicyError) -> PasswordRefusal:
 
 def openldap_refusal(code: int, message: str, control: bytes | None) -> PasswordRefused:
     """Explain a refused password write from its result and ppolicy control, if any."""
+    if SAME_PASSWORD in message:
+        return CurrentPassword(message)
     if control is not None:
         try:
             error = decode_policy_response(control).error
@@ -134,6 +136,10 @@ def openldap_refusal(code: int, message: str, control: bytes | None) -> Password
         if error is not None:
             return PasswordRefused(refusal_for(error), message)
     return PasswordRefused(_refusal_for_code(code), message)
+
+
+# ppolicy's words when the new password is the current one (a history check of its own).
+SAME_PASSWORD = "Password is not being changed from existing value"  # noqa: S105 - slapd's text
 
 
 def _refusal_for_code(code: int) -> PasswordRefusal:

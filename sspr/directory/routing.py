@@ -108,9 +108,16 @@ class RoutingDirectory:
         """Bind as the user on the account's directory."""
         return self._for(dn, "authenticate").authenticate(dn, password)
 
-    def change_own_password(self, dn: str, old: str, new: str) -> None:
-        """Change a password knowing the old one."""
-        self._for(dn, "change_own_password").change_own_password(dn, old, new)
+    def refuses_current_password(self, dn: str) -> bool:
+        """What the account's directory does."""
+        return self._for(dn, "set_password").refuses_current_password(dn)
+
+    def change_own_password(
+        self, dn: str, old: str, new: str, *, before: Callable[[LoginResult], None] | None = None
+    ) -> None:
+        """Change a password knowing the old one, with one bind on the account's directory."""
+        directory = self._for(dn, "change_own_password")
+        directory.change_own_password(dn, old, new, before=before)
 
     def write_recovery(
         self, dn: str, changes: Mapping[RecoveryField, Sequence[RecoveryValue]]

@@ -12,7 +12,7 @@ from ldap3.core.exceptions import LDAPInvalidFilterError
 
 from sspr.directory.dialects import check
 from sspr.directory.entries import RawAttributes
-from sspr.domain.errors import DirectoryRefused, PartialWrite, PasswordRefused
+from sspr.domain.errors import CurrentPassword, DirectoryRefused, PartialWrite, PasswordRefused
 
 Scope = Literal["BASE", "SUBTREE"]
 SIZE_LIMIT_EXCEEDED = 4
@@ -64,6 +64,8 @@ def logged(operation: str, dn: str) -> Iterator[None]:
     """Log the server's own words when it refuses a write (they never hold a password)."""
     try:
         yield
+    except CurrentPassword:
+        raise  # the user's choice, shown as a rule: nothing for the admin
     except (PasswordRefused, DirectoryRefused, PartialWrite) as refused:
         _logger.warning("%s refused for %s: %s", operation, dn, refused)
         raise

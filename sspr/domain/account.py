@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from sspr.domain.answers import encode_custom_question, normalize_answer
+from sspr.domain.answer_rules import NewAnswer, answer_problems
+from sspr.domain.answers import encode_custom_question
 from sspr.domain.audit import AuditEvent, Outcome
 from sspr.domain.channels import Channel
 from sspr.domain.codes import CodePolicy
@@ -33,8 +34,6 @@ from sspr.domain.reset import ResetService
 from sspr.domain.sessions import TokenSessions
 from sspr.domain.settings import DomainSettings, Profile
 
-MIN_ANSWER = 3
-
 
 @dataclass
 class AccountSession:
@@ -49,16 +48,6 @@ class AccountSession:
     password_state: str = ""
     # A new mobile or address waiting for its code, masked, by kind ("mobile", "email").
     pending: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NewAnswer:
-    """One question and its answer, as typed on the enrolment form."""
-
-    question_id: str
-    answer: str
-    confirmation: str
-    custom_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +97,12 @@ class AccountService:
         entry = self._reset.identify(profile, identifier.strip())
         password = normalize_password(password)  # é typed either way: the form written (NFC)
         result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
+        return self._judge_login(profile, entry, result), result
+
+    def _judge_login(
+        self, profile: Profile, entry: UserEntry | None, result: LoginResult
+    ) -> UserEntry:
+        """The account a bind proved, or the error to show; audited either way."""
         dn = entry.dn if entry else None
         right_password = result.ok or result.expired or result.locked
         if entry is None or not (right_password or result.disabled or result.account_expired):
@@ -123,7 +118,7 @@ class AccountService:
             raise AccountUnusable(unusable)
         state = "expired" if result.expired else "must_change" if result.must_change else None
         self._login_audit(Outcome.SUCCESS, dn, profile.id, state)
-        return entry, result
+        return entry
 
     def confirm_password(self, entry: UserEntry, password: str) -> None:
         """Check the current password again before a sensitive change."""
@@ -191,7 +186,7 @@ class AccountService:
         self, profile: Profile, entry: UserEntry, answers: Sequence[NewAnswer], lang: str
     ) -> None:
         """Check and store the answers (normalised, argon2id), replacing the previous ones."""
-        problems = self._answer_problems(profile, entry, answers, lang)
+        problems = answer_problems(self._settings, profile, entry, answers, lang)
         if problems:
             raise AnswerProblems(problems)
         values: list[str] = []
@@ -203,44 +198,6 @@ class AccountService:
             values.append(self._hasher.store(question_id, new.answer).encode())
         self._directory.write_recovery(entry.dn, {"answers": values})
         self._changed(profile, entry, "questions", lang)
-
-    def _answer_problems(
-        self, profile: Profile, entry: UserEntry, answers: Sequence[NewAnswer], lang: str
-    ) -> list[tuple[int, str]]:
-        problems: list[tuple[int, str]] = []
-        seen_answers: set[str] = set()
-        seen_questions: set[str] = set()
-        for index, new in enumerate(answers):
-            text = self._question_text(profile, new, lang)
-            codes = self._answer_problems_of(entry, new, text, seen_answers, seen_questions)
-            problems.extend((index, code) for code in codes)
-            seen_answers.add(normalize_answer(new.answer))
-            seen_questions.add(normalize_answer(text) if text else new.question_id)
-        return problems
-
-    def _question_text(self, profile: Profile, new: NewAnswer, lang: str) -> str:
-        if new.question_id == "custom":
-            return new.custom_text.strip() if profile.custom_questions else ""
-        question = self._settings.question(new.question_id)
-        return question.text.get(lang) if question else ""
-
-    @staticmethod
-    def _answer_problems_of(
-        entry: UserEntry, new: NewAnswer, text: str, answers: set[str], questions: set[str]
-    ) -> list[str]:
-        """Every problem of one answer: the user fixes them all in one go."""
-        normalized = normalize_answer(new.answer)
-        question_words = set(normalize_answer(text).replace("?", " ").split())
-        checks = [
-            ("unknown_question", len(text) < 5),
-            ("same_question", normalize_answer(text) in questions),
-            ("mismatch", normalized != normalize_answer(new.confirmation)),
-            ("too_short", len(normalized) < MIN_ANSWER),
-            ("in_question", bool(normalized) and set(normalized.split()) <= question_words),
-            ("is_login", bool(entry.login) and normalize_answer(entry.login) in normalized),
-            ("same_answer", normalized in answers),
-        ]
-        return [code for code, failed in checks if failed]
 
     # -- mobile and email --------------------------------------------------------------------
 
@@ -344,29 +301,50 @@ class AccountService:
     ) -> None:
         """The one-form change: identifier, current password and the new one, in one request.
 
-        Nothing about the new password is said before the current one is proven: the rules
-        that read the account (names inside, the current password) would tell on it.
+        One bind proves the current password and carries the change. Nothing about the new
+        password is said before that proof: the rules that read the account (names inside,
+        the current password) would tell on it.
         """
         old, new = normalize_password(old), normalize_password(new)
-        entry, _ = self.login(profile, identifier, old)
         mismatch = new != normalize_password(confirmation)
-        # The typed current password has just been proven: no directory round trip.
-        assessment = self._reset.assess(profile, entry, new, known_current=old, by_user=True)
-        if assessment.failed:
-            raise PolicyViolations(assessment.failed, assessment, mismatch=mismatch)
-        if mismatch:
-            raise PasswordMismatch()
-        self._write_own(profile, entry, old, new, lang)
+        entry = self._reset.identify(profile, identifier.strip())
 
-    def _write_own(self, profile: Profile, entry: UserEntry, old: str, new: str, lang: str) -> None:
+        def proven(result: LoginResult) -> None:
+            account = self._judge_login(profile, entry, result)
+            # The typed current password has just been proven: no directory round trip.
+            assessment = self._reset.assess(profile, account, new, known_current=old, by_user=True)
+            if assessment.failed:
+                raise PolicyViolations(assessment.failed, assessment, mismatch=mismatch)
+            if mismatch:
+                raise PasswordMismatch()
+
+        if entry is None or not old:
+            return proven(LoginResult(ok=False))  # fails as a wrong password: nothing to bind
+        self._write_own(profile, entry, old, new, lang, before=proven)
+        return None
+
+    def _write_own(
+        self, profile: Profile, entry: UserEntry, old: str, new: str, lang: str,
+        before: Callable[[LoginResult], None] | None = None,
+    ) -> None:  # fmt: skip
+        # What `before` refuses (a wrong password, a rule) was audited there, not a change.
+        judged = before is None
+
+        def check(result: LoginResult) -> None:
+            nonlocal judged
+            if before is not None:
+                before(result)
+            judged = True
+
         try:
-            self._directory.change_own_password(entry.dn, old, new)
+            self._directory.change_own_password(entry.dn, old, new, before=check)
         except (InvalidCredentials, PasswordRefused) as refused:
             reason = getattr(getattr(refused, "reason", None), "value", "invalid_credentials")
-            self._audit.record(
-                AuditEvent.ACCOUNT_PASSWORD_CHANGED, Outcome.FAILURE, user_dn=entry.dn,
-                profile=profile.id, cause=reason,
-            )  # fmt: skip
+            if judged:
+                self._audit.record(
+                    AuditEvent.ACCOUNT_PASSWORD_CHANGED, Outcome.FAILURE, user_dn=entry.dn,
+                    profile=profile.id, cause=reason,
+                )  # fmt: skip
             raise
         self._audit.record(
             AuditEvent.ACCOUNT_PASSWORD_CHANGED, Outcome.SUCCESS, user_dn=entry.dn,

@@ -151,6 +151,13 @@ class PasswordRefused(Refusal):
         self.detail = detail
 
 
+class CurrentPassword(PasswordRefused):
+    """The new password is the current one: the directory would not write it."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(PasswordRefusal.IN_HISTORY, detail)
+
+
 class PolicyViolations(Refusal):
     """The new password breaks one or more rules; all of them are listed, and whether the
     confirmation differs too (so the user learns every problem at once)."""

@@ -12,6 +12,7 @@ from sspr.domain.breach import BreachVerdict
 from sspr.domain.directory_rules import merged
 from sspr.domain.errors import (
     AccountUnusable,
+    CurrentPassword,
     DeliveryFailed,
     FlowExpired,
     PartialWrite,
@@ -80,12 +81,18 @@ class PasswordStep:
         flow, profile, entry = self._proven(flow)
         password = normalize_password(password)
         mismatch = password != normalize_password(confirmation)
-        assessment = self.assess(profile, entry, password)
+        # A mismatch is shown with every failed rule: then not_current is asked now.
+        assessment = self.assess(profile, entry, password, current_by_write=not mismatch)
         if assessment.failed:
             raise PolicyViolations(assessment.failed, assessment, mismatch=mismatch)
         if mismatch:
             raise PasswordMismatch()
-        self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
+        try:
+            self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
+        except CurrentPassword:
+            # The not_current rule, answered by the write itself (nothing was written).
+            assessment.failed.insert(0, Rule("not_current"))
+            raise PolicyViolations(assessment.failed, assessment, mismatch=False) from None
         notice = partial(
             self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang
         )
@@ -143,12 +150,15 @@ class PasswordStep:
         *,
         known_current: str | None = None,
         by_user: bool = False,
+        current_by_write: bool = False,
     ) -> Assessment:
         """Measure a new password; the directory and the range service are asked last.
 
         `known_current` is the current password when the user has just proven it: then the
         directory need not be asked whether the new one is the same. The directory's own
-        rules count (`by_user`: a change with the user's rights, else a reset).
+        rules count (`by_user`: a change with the user's rights, else a reset). With
+        `current_by_write` the caller writes a password that passes and turns CurrentPassword
+        into not_current.
         """
         policy = self.policy_for_account(profile, entry, by_user=by_user)
         assessment = policy.assess(password, user_context(entry))
@@ -156,7 +166,8 @@ class PasswordStep:
         if policy.not_current and (
             password == known_current
             if known_current is not None
-            else self._directory.is_current_password(entry.dn, password)
+            else self._asks_current(entry.dn, policy, current_by_write, failed)
+            and self._directory.is_current_password(entry.dn, password)
         ):
             failed.insert(0, Rule("not_current"))
         if policy.not_breached and not failed and self._breaches is not None:
@@ -167,6 +178,18 @@ class PasswordStep:
             elif verdict is BreachVerdict.UNAVAILABLE_BLOCKED:
                 failed.append(Rule("breach_unavailable"))
         return assessment
+
+    def _asks_current(
+        self, dn: str, policy: PasswordPolicy, by_write: bool, failed: list[Rule]
+    ) -> bool:
+        """Whether not_current needs a question to the directory before the write.
+
+        Not when the write itself refuses the current password, unless the password fails
+        anyway (every failed rule is shown at once) or goes to the range service next (the
+        current password's hash prefix is not sent there).
+        """
+        by_write = by_write and self._directory.refuses_current_password(dn)
+        return not by_write or bool(failed) or (policy.not_breached and self._breaches is not None)
 
     def _write(
         self, flow: Flow, profile: Profile, entry: UserEntry, password: str, *, must_change: bool
@@ -182,6 +205,9 @@ class PasswordStep:
         reason = "temporary" if must_change else None
         try:
             self._directory.set_password(entry.dn, password, must_change=must_change)
+        except CurrentPassword:
+            self._restore(flow)  # a rule the page shows, not a refusal to audit
+            raise
         except PasswordRefused as refused:
             self._audit.record(
                 AuditEvent.PASSWORD_CHANGED, Outcome.FAILURE, user_dn=entry.dn, profile=profile.id,

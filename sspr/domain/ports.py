@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -131,11 +131,17 @@ class Directory(Protocol):
         """Tell whether `password` is the current one, without reading any hash."""
         ...
 
+    def refuses_current_password(self, dn: str) -> bool:
+        """Whether set_password refuses `dn`'s current password with CurrentPassword: the
+        write then answers the not_current rule itself, with no question beforehand."""
+        ...
+
     def set_password(self, dn: str, password: str, *, must_change: bool = False) -> None:
         """Write a new password as the service account, unlocking the account.
 
-        PasswordRefused: nothing was written. PartialWrite: the password was written but the
-        must-change flag is not as asked.
+        PasswordRefused: nothing was written (CurrentPassword when it is the current one, if
+        the directory says so). PartialWrite: the password was written but the must-change
+        flag is not as asked.
         """
         ...
 
@@ -143,8 +149,15 @@ class Directory(Protocol):
         """Bind as the user, on a connection of its own, and report the ppolicy state."""
         ...
 
-    def change_own_password(self, dn: str, old: str, new: str) -> None:
-        """Change a password knowing the old one, with the user's own rights."""
+    def change_own_password(
+        self, dn: str, old: str, new: str, *, before: Callable[[LoginResult], None] | None = None
+    ) -> None:
+        """Change a password knowing the old one, with the user's own rights.
+
+        `before` is given the outcome of the bind that proves the old password, before
+        anything is written; whatever it raises stops the change. One bind then serves
+        both the proof and the change.
+        """
         ...
 
     def write_recovery(

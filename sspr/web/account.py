@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from sspr.domain.account import AccountSession, NewAnswer
+from sspr.domain.account import AccountSession
+from sspr.domain.answer_rules import NewAnswer
 from sspr.domain.channels import Channel
 from sspr.domain.errors import (
     AccountUnusable,

@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from sspr.delivery import smtp as smtp_module
 from sspr.delivery.smtp import SmtpMailer
 from sspr.domain.errors import DeliveryFailed
 from sspr.domain.ports import OutgoingMail
@@ -57,17 +58,23 @@ class Keeper:
     mechanisms: list[str] = field(default_factory=list)
     # Every transaction's envelope recipients, kept at RCPT: delivered or not.
     recipients: list[str] = field(default_factory=list)
+    # The client's address and port of each message: one per connection.
+    peers: list[Any] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
 
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         self.recipients.append(address)
+        if address in self.refused:
+            return "550 5.1.1 No such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         ssl_object = server.transport.get_extra_info("ssl_object")
         auth = session.auth_data
+        self.peers.append(session.peer)
         self.messages.append(
             Received(
                 mail_from=envelope.mail_from,
@@ -276,3 +283,77 @@ def test_a_rehearsal_does_all_but_send(smtp_server: Start, tls: Tls) -> None:
     assert [m.rcpt_tos for m in keeper.messages] == [["jeanne.martin@example.org"]]
     with pytest.raises(DeliveryFailed):
         mailer(free_port()).rehearse(MAIL)  # a decoy fails like a send when the server is down
+
+
+# -- kept sessions ----------------------------------------------------------------------------
+
+
+def test_messages_and_rehearsals_share_one_kept_session(smtp_server: Start, tls: Tls) -> None:
+    port, keeper = smtp_server(tls_context=tls.server, require_starttls=True, auth=True)
+    secured = mailer(port, security="starttls", username=USER, password=PASSWORD,
+                     ssl_context=tls.client)  # fmt: skip
+    secured.send(MAIL)
+    secured.rehearse(MAIL)
+    secured.send(MAIL)
+    assert len(keeper.messages) == 2 and len(set(keeper.peers)) == 1
+    assert len(keeper.mechanisms) == 1  # one login for the three
+
+
+def test_a_refusal_is_still_a_delivery_failure_and_the_next_send_works(
+    smtp_server: Start,
+) -> None:
+    port, keeper = smtp_server()
+    keeper.refused.add(MAIL.to)
+    plain = mailer(port)
+    with pytest.raises(DeliveryFailed, match="RecipientsRefused"):
+        plain.send(MAIL)
+    keeper.refused.clear()
+    plain.send(MAIL)
+    assert [m.rcpt_tos for m in keeper.messages] == [[MAIL.to]]
+
+
+def test_a_session_the_server_closed_is_replaced(smtp_server: Start) -> None:
+    port, keeper = smtp_server()
+    plain = mailer(port)
+    plain.send(MAIL)
+    [(kept, _)] = plain._idle
+    kept.sock.shutdown(socket.SHUT_RDWR)  # as a server's idle timeout would end it
+    plain.send(MAIL)
+    assert len(keeper.messages) == 2 and len(set(keeper.peers)) == 2
+
+
+def test_a_kept_session_found_dead_at_mail_from_is_retried_once(
+    smtp_server: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, keeper = smtp_server()
+    plain = mailer(port)
+    plain.send(MAIL)
+    [(kept, _)] = plain._idle
+    kept.sock.shutdown(socket.SHUT_RDWR)
+    # Dropped without a word (a firewall): nothing to read, so only MAIL FROM finds out.
+    monkeypatch.setattr(smtp_module, "_dropped", lambda smtp: False)
+    plain.send(MAIL)
+    assert len(keeper.messages) == 2
+
+
+def test_an_idle_session_is_not_kept_past_its_time(
+    smtp_server: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, keeper = smtp_server()
+    plain = mailer(port)
+    monkeypatch.setattr(smtp_module, "KEEP_SECONDS", 0.0)
+    plain.send(MAIL)
+    plain.send(MAIL)
+    assert len(set(keeper.peers)) == 2
+
+
+def test_accented_names_and_an_international_address(smtp_server: Start) -> None:
+    port, keeper = smtp_server(enable_SMTPUTF8=True)
+    accented = mailer(port, sender="Région Île-de-France <no-reply@example.org>")
+    accented.send(MAIL)
+    accented.send(OutgoingMail(to="jérôme@exemple.fr", subject="Code", text="Votre code : é"))
+    first, second = (received.parsed() for received in keeper.messages)
+    assert first["From"] == "Région Île-de-France <no-reply@example.org>"
+    assert first["Subject"] == "Votre code de vérification"
+    assert keeper.messages[1].rcpt_tos == ["jérôme@exemple.fr"]  # sent with SMTPUTF8
+    assert second["To"] == "jérôme@exemple.fr" and "Votre code : é" in second.get_content()

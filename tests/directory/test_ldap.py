@@ -36,6 +36,7 @@ from tests.helpers import (
     Account,
     can_bind,
     directory_config_for,
+    new_account,
     operational,
 )
 
@@ -263,8 +264,39 @@ def test_the_connection_is_reused(directory: LdapDirectory, slapd: Slapd, accoun
     [first] = directory.pool.idle()
     directory.read_user(account.dn)
     directory.set_password(account.dn, NEW_PASSWORD)
+    assert first.request is None  # ldap3's copy of the exop, which holds the password: dropped
     directory.find_users(PEOPLE, ["email"], account.mail, limit=2)
     assert directory.pool.idle() == (first,)
+
+
+def test_user_binds_rebind_one_kept_connection(
+    directory: LdapDirectory, slapd: Slapd, account: Account
+) -> None:
+    assert directory.authenticate(account.dn, account.password).ok
+    [kept] = directory.pool.user_idle()
+    # The user's password is not kept while it waits, nor the bind request that carried it.
+    assert kept.password is None and kept.request is None
+    assert kept.extend.standard.who_am_i() == f"dn:{account.dn}"
+    other = new_account(slapd)
+    assert not directory.authenticate(other.dn, "not-the-password").ok
+    # A failed bind leaves the connection anonymous: nobody's rights linger on it.
+    assert directory.pool.user_idle() == (kept,) and not kept.extend.standard.who_am_i()
+    directory.change_own_password(account.dn, account.password, NEW_PASSWORD)
+    assert directory.pool.user_idle() == (kept,) and kept.request is None  # the exop's too
+    assert kept not in directory.pool.idle()  # never lent to the service account's work
+    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+
+
+def test_a_kept_user_connection_dropped_by_a_restart_is_replaced(private_slapd: Slapd) -> None:
+    directory = private_directory(private_slapd)
+    dn = demo_dn(private_slapd, "jeanne.martin")
+    password = next(a for a in DEMO_ACCOUNTS if a.login == "jeanne.martin").password
+    assert directory.authenticate(dn, password).ok
+    [before] = directory.pool.user_idle()
+    private_slapd.restart()
+    assert directory.authenticate(dn, password).ok
+    assert directory.pool.user_idle() != (before,)
+    directory.close()
 
 
 def test_failover_to_the_second_url(slapd: Slapd) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from sspr.config import Settings
 from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd
-from tests.helpers import can_bind, csrf_token, lock_out
+from sspr.directory.ldap import LdapDirectory
+from tests.helpers import build_app, can_bind, csrf_token, https_client, lock_out
 
 NEW_PASSWORD = "Nouveau-Mot2passe!"
 
@@ -45,6 +47,32 @@ def test_one_get_and_one_post_change_the_password(
     assert [(e["outcome"], e["channel"]) for e in changed] == [("success", None)]
     assert _events(audit_lines, "password.changed") == []  # not the end of a reset
     assert any(mail.to == account.mail and "modifié" in mail.subject for mail in outbox.mails)
+
+
+def test_one_bind_proves_the_current_password_and_carries_the_change(
+    settings: Settings, outbox: Outbox, make_account: Any, slapd: Slapd
+) -> None:
+    operations: list[str] = []
+    directory = LdapDirectory(
+        settings.directory,
+        slapd.service_password,
+        # The policy entry is read once and cached: not this flow's own work.
+        on_latency=lambda op, _: operations.append(op) if op != "password_rules" else None,
+    )
+    lines = io.StringIO()
+    client = https_client(build_app(settings, outbox, lines, directory=directory))
+    account = make_account("usager")
+    _change(client, account.login, "not-the-password")
+    assert operations == ["find_users", "memberships", "change_own_password"]
+    # A wrong password is a failed login, not a failed change.
+    assert [e["cause"] for e in _events(lines, "account.login")] == ["invalid_credentials"]
+    assert _events(lines, "account.password_changed") == []
+    operations.clear()
+    assert "modifié" in _change(client, account.login, account.password).text
+    assert operations == ["find_users", "memberships", "change_own_password"]
+    assert [e["outcome"] for e in _events(lines, "account.login")] == ["failure", "success"]
+    assert can_bind(slapd.url, account.dn, NEW_PASSWORD)
+    directory.close()
 
 
 def _without_token(html: str) -> str:

@@ -174,6 +174,34 @@ def test_the_current_password_is_refused_through_the_directory(
     assert 'data-rule="not_current" class="rule-failed' in page.text
 
 
+def test_the_write_itself_answers_not_current_and_the_flow_goes_on(
+    settings: Settings, outbox: Any, make_account: Any, slapd: Slapd
+) -> None:
+    from sspr.directory.ldap import LdapDirectory
+
+    operations: list[str] = []
+    directory = LdapDirectory(
+        settings.directory,
+        slapd.service_password,
+        # The policy entry is read once and cached: not this flow's own work.
+        on_latency=lambda op, _: operations.append(op) if op != "password_rules" else None,
+    )
+    lines = io.StringIO()
+    client = https_client(build_app(settings, outbox, lines, directory=directory))
+    account: Account = make_account("usager", {"birth_city": "Paris"}, password="Ancien-Passw0rd")
+    identify(client, account.login)
+    answer(client, "Paris")
+    operations.clear()
+    page = choose(client, "Ancien-Passw0rd")
+    assert 'data-rule="not_current" class="rule-failed' in page.text
+    # No question before the write: slapd refused the current password, nothing was written.
+    assert operations == ["read_user", "set_password"]
+    assert [e for e in audit_events(lines) if e["event"] == "password.changed"] == []
+    assert choose(client, GOOD_PASSWORD).headers["Location"] == "/reset/done"
+    assert can_bind(slapd.url, account.dn, GOOD_PASSWORD)
+    directory.close()
+
+
 def test_confirmation_must_match(client: FlaskClient, make_account: Any) -> None:
     account: Account = make_account("usager", {"birth_city": "Paris"})
     identify(client, account.login)

@@ -107,8 +107,8 @@ class _FreezingAfterWrite:
         self._real.set_password(dn, password, must_change=must_change)
         self._freeze()
 
-    def change_own_password(self, dn: str, old: str, new: str) -> None:
-        self._real.change_own_password(dn, old, new)
+    def change_own_password(self, dn: str, old: str, new: str, **checks: Any) -> None:
+        self._real.change_own_password(dn, old, new, **checks)
         self._freeze()
 
 
