@@ -90,8 +90,9 @@ class PasswordStep:
         try:
             self._write(flow, profile, entry, password, must_change=profile.must_change_after_reset)
         except CurrentPassword:
-            # The not_current rule, answered by the write itself (nothing was written).
-            assessment.failed.insert(0, Rule("not_current"))
+            # The current password's rule, answered by the write itself (nothing was written).
+            policy = self.policy_for_account(profile, entry, by_user=False)
+            assessment.failed.insert(0, policy.current_rule())
             raise PolicyViolations(assessment.failed, assessment, mismatch=False) from None
         notice = partial(
             self._notifier.password_changed, entry=entry, profile=profile.id, lang=flow.lang
@@ -169,7 +170,7 @@ class PasswordStep:
             else self._asks_current(entry.dn, policy, current_by_write, failed)
             and self._directory.is_current_password(entry.dn, password)
         ):
-            failed.insert(0, Rule("not_current"))
+            failed.insert(0, policy.current_rule())
         if policy.not_breached and not failed and self._breaches is not None:
             # Only a password that passes everything else is worth a call, and a leak.
             verdict = self._breaches.verdict(password, user_dn=entry.dn, profile=profile.id)

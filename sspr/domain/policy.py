@@ -154,15 +154,18 @@ class PasswordPolicy:
         """Return a copy with some rules changed."""
         return dataclasses.replace(self, **changes)
 
+    def current_rule(self) -> Rule:
+        """The rule a reuse of the current password breaks: the history's when there is one."""
+        # A history of N passwords counts the current one: one sentence says both.
+        return Rule("history", self.history) if self.history else Rule("not_current")
+
     def rules(self) -> list[Rule]:
         """List the rules that are on, in the order users read them."""
         return list(self._rules())
 
     def _rules(self) -> Iterator[Rule]:
-        if self.not_current:
-            yield Rule("not_current")
-        if self.history:
-            yield Rule("history", self.history)
+        if self.not_current or self.history:
+            yield self.current_rule()
         if self.max_length is not None:
             yield Rule("length", (self.min_length, self.max_length))
         else:

@@ -113,7 +113,7 @@ def test_the_reset_pages(
     tour.check("password")
     assert focused_id(page) == "password"
     # « (vérifié à l'envoi) » reads on with its rule, not wrapped into a column of its own.
-    note = page.locator('li[data-rule="not_current"] .rule-note').bounding_box()
+    note = page.locator('li[data-rule="history"] .rule-note').bounding_box()
     assert note is not None and note["width"] > 100, note
     page.locator("#password").fill("abc")
     page.locator("#confirmation").fill("abd")

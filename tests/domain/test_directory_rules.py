@@ -177,3 +177,13 @@ def test_the_helpdesks_temporary_password_meets_the_directorys_policy(domain: Do
     # sspr's generator makes 16 characters unless asked more: the directory would refuse them.
     assert password is not None and len(password) >= 24
     assert domain.directory.authenticate(account.dn, password).ok
+
+
+def test_a_history_says_not_current_too_in_one_rule() -> None:
+    ours = PasswordPolicy(min_length=8, not_current=True)
+    assert Rule("not_current") in ours.rules()
+    with_history = ours.with_changes(history=5)
+    listed = [rule.code for rule in with_history.rules()]
+    assert listed.count("history") == 1 and "not_current" not in listed
+    assert with_history.current_rule() == Rule("history", 5)
+    assert ours.current_rule() == Rule("not_current")

@@ -356,7 +356,7 @@ def test_change_password_lists_every_rule_and_notifies(
     assert "Mot de passe actuel incorrect." in page.text
     page = submit(client, "/account/password", {"current": account.password,
                   "password": account.password, "confirmation": account.password})  # fmt: skip
-    assert 'data-rule="not_current" class="rule-failed' in page.text
+    assert 'data-rule="history" class="rule-failed' in page.text
     response = submit(client, "/account/password", {"current": account.password,
                       "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})  # fmt: skip
     assert response.headers["Location"] == "/account/"

@@ -108,7 +108,7 @@ def test_every_failing_rule_is_listed_and_not_current_needs_no_directory(
 ) -> None:
     account = make_account("usager", password="Initial-Passw0rd!")
     response = _change(client, account.login, account.password, new=account.password)
-    assert 'data-rule="not_current" class="rule-failed' in response.text
+    assert 'data-rule="history" class="rule-failed' in response.text
     short = _change(client, account.login, account.password, new="court")
     assert 'data-rule="min_length" class="rule-failed' in short.text
     assert can_bind(slapd.url, account.dn, account.password)

@@ -106,7 +106,7 @@ def test_full_reset_with_the_security_question(
 
     page = client.get("/reset/password")
     for rule in (
-        "être différent de l&#39;ancien",
+        "être différent de vos 5 derniers mots de passe",
         "comporter au moins 10 caractères",
         "comporter au moins 1 majuscule",
         "comporter au moins 1 minuscule",
@@ -171,7 +171,7 @@ def test_the_current_password_is_refused_through_the_directory(
     identify(client, account.login)
     answer(client, "Paris")
     page = choose(client, "Ancien-Passw0rd")
-    assert 'data-rule="not_current" class="rule-failed' in page.text
+    assert 'data-rule="history" class="rule-failed' in page.text
 
 
 def test_the_write_itself_answers_not_current_and_the_flow_goes_on(
@@ -193,7 +193,7 @@ def test_the_write_itself_answers_not_current_and_the_flow_goes_on(
     answer(client, "Paris")
     operations.clear()
     page = choose(client, "Ancien-Passw0rd")
-    assert 'data-rule="not_current" class="rule-failed' in page.text
+    assert 'data-rule="history" class="rule-failed' in page.text
     # No question before the write: slapd refused the current password, nothing was written.
     assert operations == ["read_user", "set_password"]
     assert [e for e in audit_events(lines) if e["event"] == "password.changed"] == []
