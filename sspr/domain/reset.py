@@ -73,6 +73,7 @@ class ResetService:
             parts.store, parts.counter, "proofs", settings.proof_attempts
         )
         self._password = PasswordStep(settings, parts, policies, self._flows)
+        self._apart = frozenset(p.id for p in settings.profiles if settings.apart(p))
 
     # -- step 1: identify ------------------------------------------------------------------
 
@@ -103,6 +104,13 @@ class ResetService:
         """Return the one account the identifier names in this profile, or None if ambiguous."""
         if not identifier:
             return None
+        if profile.id in self._apart:
+            # One search answers who and whether in the profile, for every case alike: an
+            # account outside the filter, unknown or ambiguous costs that same one search.
+            found = self._directory.find_users(
+                profile.base, profile.identifier, identifier, limit=2, within=profile.filter
+            )
+            return found[0] if len(found) == 1 else None
         entries = self._directory.find_users(profile.base, profile.identifier, identifier, limit=2)
         if len(entries) != 1:
             # The membership query a found account costs, on the profile's base instead:

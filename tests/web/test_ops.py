@@ -210,7 +210,7 @@ def test_a_question_reset_moves_the_counters_and_the_latency_histogram(
         == 1
     )
     assert moved("sspr_proofs_failed_total", reason="wrong_answer", directory="default") == 1
-    for operation in ("find_users", "memberships", "read_user", "set_password"):
+    for operation in ("find_users", "read_user", "set_password"):
         assert (
             moved(
                 "sspr_directory_operation_seconds_count", operation=operation, directory="default"
