@@ -45,6 +45,8 @@ class Flow:
     # the password page shows the directory's rules without reading the account again.
     policy_dn: str | None = None
     changed_at: float | None = None
+    # The channels proved so far, in order: the end of the reset names them ("email+sms").
+    proved: tuple[str, ...] = ()
 
     @property
     def proven(self) -> bool:
@@ -76,7 +78,8 @@ class Flow:
         """Read back what state() gave."""
         data = dict(data, id=token)
         data["steps"] = tuple(tuple(step) for step in data["steps"])
-        for name in ("available", "questions"):
+        data.setdefault("proved", ())
+        for name in ("available", "questions", "proved"):
             data[name] = tuple(data[name])
         return cls(**data)
 

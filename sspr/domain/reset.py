@@ -272,7 +272,8 @@ class ResetService:
             AuditEvent.PROOF_SUCCEEDED, Outcome.SUCCESS, user_dn=entry.dn, profile=flow.profile,
             channel=flow.channel,
         )  # fmt: skip
-        advanced = _with_sole_channel(replace(flow, done=flow.done + 1, channel=""))
+        proved = (*flow.proved, flow.channel)
+        advanced = _with_sole_channel(replace(flow, done=flow.done + 1, channel="", proved=proved))
         # A new id at each proof: a flow id seen before the proof is worth nothing after it.
         advanced = replace(advanced, id=self._flows.rotate(flow.id, advanced.state()))
         if advanced.proven:

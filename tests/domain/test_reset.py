@@ -42,6 +42,7 @@ def test_a_reset_writes_the_password_audits_notifies_and_ends_the_flow(domain: D
         account.dn,
         None,
     )
+    assert changed["channel"] == "question"  # the proofs that led to it
     assert [mail.to for mail in domain.mails()] == [account.mail]
     with pytest.raises(FlowExpired):
         domain.reset.load(flow_id)
