@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,9 +69,8 @@ class Flow:
 
     def state(self) -> dict[str, object]:
         """What the session keeps: everything but the id, which is the session's token."""
-        data = asdict(self)
-        data.pop("id")
-        return data
+        # Read directly, not with asdict(): its deep copy costs more than the JSON after it.
+        return {name: getattr(self, name) for name in _STATE_FIELDS}
 
     @classmethod
     def from_state(cls, token: str, data: dict[str, Any]) -> Flow:
@@ -82,6 +81,9 @@ class Flow:
         for name in ("available", "questions", "proved"):
             data[name] = tuple(data[name])
         return cls(**data)
+
+
+_STATE_FIELDS = tuple(name for name in Flow.__dataclass_fields__ if name != "id")
 
 
 def password_state(entry: UserEntry) -> str:
