@@ -74,8 +74,10 @@ class Flow:
 
     @classmethod
     def from_state(cls, token: str, data: dict[str, Any]) -> Flow:
-        """Read back what state() gave."""
-        data = dict(data, id=token)
+        """Read back what state() gave, here or on a host of another version (a rolling
+        upgrade): a field this version lacks is left out, one it adds takes its default."""
+        data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        data["id"] = token
         data["steps"] = tuple(tuple(step) for step in data["steps"])
         data.setdefault("proved", ())
         for name in ("available", "questions", "proved"):
