@@ -7,8 +7,6 @@ every worker's values through MultiProcessCollector; without it, each worker cou
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Callable
 
@@ -16,61 +14,18 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from sspr.domain.audit import AuditEvent, AuditRecord, Outcome
-from sspr.domain.ports import Store
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Directory operations take milliseconds; the top buckets catch a failing-over server.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 UNKNOWN = "unknown"
-# Enough to cover the longest chain of steps a profile may configure.
-KEPT_PROOFS = 5
-
-
-class ProofTrail:
-    """The channels an account proved itself with, kept in the store until its reset completes.
-
-    password.changed does not say which channels led to it, and the proofs may have been
-    made on other workers or hosts: the shared store remembers them for the flow's lifetime.
-    """
-
-    def __init__(self, store: Store, ttl: float) -> None:
-        self._store = store
-        self._ttl = ttl
-
-    def proved(self, user_dn: str, channel: str) -> None:
-        """Remember one more proof of this account."""
-        key = self._key(user_dn)
-        channels = self._decode(self._store.get(key))
-        channels = [*channels, channel][-KEPT_PROOFS:]
-        self._store.set(key, json.dumps(channels).encode(), self._ttl)
-
-    def completed(self, user_dn: str, steps: int) -> str:
-        """The channels of the last `steps` proofs, as "email+sms"; forgotten afterwards."""
-        channels = self._decode(self._store.take(self._key(user_dn)))
-        if steps < 1 or len(channels) < steps:
-            return UNKNOWN
-        return "+".join(channels[-steps:])
-
-    @staticmethod
-    def _key(user_dn: str) -> str:
-        # Hashed like flow keys: a dump of the store names no account.
-        return "metrics:proofs:" + hashlib.sha256(user_dn.casefold().encode()).hexdigest()
-
-    @staticmethod
-    def _decode(raw: bytes | None) -> list[str]:
-        if raw is None:
-            return []
-        value = json.loads(raw)
-        return [str(item) for item in value] if isinstance(value, list) else []
 
 
 class Metrics:
     """The counters and the latency histogram of one application."""
 
-    def __init__(self, trail: ProofTrail | None, steps_of: Callable[[str], int]) -> None:
+    def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self._trail = trail
-        self._steps_of = steps_of
         self.resets_started = self._counter(
             "sspr_resets_started",
             "Reset flows started (identify submitted)",
@@ -130,11 +85,9 @@ class Metrics:
         match record.event:
             case AuditEvent.RESET_REQUESTED:
                 self.resets_started.labels(profile=profile, directory=directory).inc()
-            case AuditEvent.PROOF_SUCCEEDED if self._trail is not None:
-                self._trail.proved(_label(record.user_dn), _label(record.channel))
             case AuditEvent.PASSWORD_CHANGED if record.outcome is Outcome.SUCCESS:
-                channel = self._channels(record)
-                self.resets_completed.labels(profile, channel, directory).inc()
+                # The line names the flow's proofs ("email+sms"): no store round trip.
+                self.resets_completed.labels(profile, _label(record.channel), directory).inc()
             case AuditEvent.PROOF_FAILED:
                 self.proofs_failed.labels(reason=_label(record.cause), directory=directory).inc()
             case AuditEvent.CODE_SENT if record.outcome is Outcome.SUCCESS:
@@ -143,11 +96,6 @@ class Metrics:
                 self.breach_checks.labels(outcome=record.outcome.value).inc()
             case AuditEvent.ACCOUNT_BLOCKED | AuditEvent.RATELIMIT_HIT:
                 self.rate_limit_hits.labels(kind=_label(record.cause)).inc()
-
-    def _channels(self, record: AuditRecord) -> str:
-        if self._trail is None or record.user_dn is None:
-            return UNKNOWN
-        return self._trail.completed(record.user_dn, self._steps_of(_label(record.profile)))
 
 
 def _label(value: str | None) -> str:

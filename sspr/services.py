@@ -35,7 +35,7 @@ from sspr.domain.ports import (
 from sspr.domain.reset import ResetService
 from sspr.domain.settings import DomainSettings
 from sspr.domain.sources import Sources
-from sspr.metrics import Metrics, ProofTrail
+from sspr.metrics import Metrics
 from sspr.notices import TemplateNotifier
 from sspr.store import open_audit_trail, open_store
 from sspr.store.limits_storage import StoreStorage
@@ -91,7 +91,7 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
     """Build every service from the settings, with the collaborators given."""
     clock = given.clock
     store = given.store or _open_store(settings, secrets, clock)
-    metrics = _metrics(settings, store)
+    metrics = Metrics()
     # A directory passed in keeps its own latency hook (the journey bench counts with it).
     directory = given.directory or open_directory(
         settings, secrets.ldap_passwords, latency=metrics.latency_hook, clock=clock
@@ -206,13 +206,6 @@ def _hasher(settings: Settings) -> AnswerHasher:
     return AnswerHasher(
         time_cost=costs.time_cost, memory_kib=costs.memory_kib, parallelism=costs.parallelism
     )
-
-
-def _metrics(settings: Settings, store: Store) -> Metrics:
-    """This app's metrics; the store remembers proofs so completions carry their channels."""
-    steps = {profile.id: len(profile.steps()) for profile in settings.profiles}
-    trail = ProofTrail(store, settings.flow_ttl_seconds)
-    return Metrics(trail, lambda profile_id: steps.get(profile_id, 0))
 
 
 def _open_store(settings: Settings, secrets: Secrets, clock: Clock) -> Store:

@@ -77,14 +77,23 @@ class LdapDirectory:
     # -- the Directory protocol ------------------------------------------------------------
 
     def find_users(
-        self, base: str, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+        self,
+        base: str,
+        kinds: Sequence[IdentifierKind],
+        value: str,
+        *,
+        limit: int,
+        within: str | None = None,
     ) -> list[UserEntry]:
-        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`."""
+        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`
+        (and that match the LDAP filter `within`, a profile's, when given)."""
         if not value or not kinds or limit < 1:
             return []
         ldap_filter = identifier_filter(self._config, kinds, value)
         if ldap_filter is None:
             return []  # DOMAINE\login of another domain: nobody here
+        if within is not None:
+            ldap_filter = f"(&{ldap_filter}{within})"
         found = self.pool.read(
             "find_users",
             lambda conn: self._search(conn, base, ldap_filter, SUBTREE, self._attributes, limit),

@@ -129,15 +129,24 @@ class MemoryDirectory:
     # -- the Directory protocol ----------------------------------------------------------------
 
     def find_users(
-        self, base: str, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+        self,
+        base: str,
+        kinds: Sequence[IdentifierKind],
+        value: str,
+        *,
+        limit: int,
+        within: str | None = None,
     ) -> list[UserEntry]:
-        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`."""
+        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`
+        (and that match the LDAP filter `within`, a profile's, when given)."""
         self._answer("find_users")
         if not value or not kinds or limit < 1:
             return []
         ldap_filter = identifier_filter(self._config, kinds, value)
         if ldap_filter is None:
             return []
+        if within is not None:
+            ldap_filter = f"(&{ldap_filter}{within})"
         return self._search(base, ldap_filter, limit)
 
     def memberships(self, dn: str, candidates: Iterable[tuple[str, str, str]]) -> set[str]:

@@ -77,10 +77,18 @@ class RoutingDirectory:
     # -- the Directory protocol ----------------------------------------------------------------
 
     def find_users(
-        self, base: str, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+        self,
+        base: str,
+        kinds: Sequence[IdentifierKind],
+        value: str,
+        *,
+        limit: int,
+        within: str | None = None,
     ) -> list[UserEntry]:
-        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`."""
-        return self._for(base, "find_users").find_users(base, kinds, value, limit=limit)
+        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`
+        (and that match the LDAP filter `within`, a profile's, when given)."""
+        directory = self._for(base, "find_users")
+        return directory.find_users(base, kinds, value, limit=limit, within=within)
 
     def memberships(self, dn: str, candidates: Iterable[tuple[str, str, str]]) -> set[str]:
         """The candidates of the directory holding `dn` whose base and filter hold it."""

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO
 
@@ -89,9 +89,13 @@ class AuditRecord:
 
     def as_line(self) -> dict[str, object]:
         """The JSON object of the line: the standard fields, then the event's details."""
-        line: dict[str, object] = {k: v for k, v in asdict(self).items() if k != "detail"}
+        # Fields read directly: asdict() deep-copies, three times the cost of the line.
+        line: dict[str, object] = {name: getattr(self, name) for name in _LINE_FIELDS}
         line.update((k, v) for k, v in self.detail.items() if k not in line)
         return line
+
+
+_LINE_FIELDS = tuple(name for name in AuditRecord.__dataclass_fields__ if name != "detail")
 
 
 # Every line carries these, null when they do not apply, so the trail has one schema.

@@ -141,10 +141,16 @@ class Explainer:
     def _verdict(self, profile: Profile, identifier: str) -> Verdict:
         """The reset service's identification, step by step (see ResetService.identify)."""
         decoy = DECOY
-        entries = self._directory.find_users(profile.base, profile.identifier, identifier, limit=2)
+        # The same search as the reset's: with the filter when the profile stands apart.
+        within = profile.filter if self._settings.apart(profile) else None
+        entries = self._directory.find_users(
+            profile.base, profile.identifier, identifier, limit=2, within=within
+        )
         if not entries:
             kinds = " or ".join(profile.identifier)
-            return Verdict(profile.id, decoy, f"no account under {profile.base} has this {kinds}")
+            matching = f" and matches {within}" if within else ""
+            why = f"no account under {profile.base} has this {kinds}{matching}"
+            return Verdict(profile.id, decoy, why)
         if len(entries) > 1:
             return Verdict(profile.id, decoy, "several accounts match: none is chosen")
         entry = entries[0]

@@ -225,7 +225,7 @@ class PasswordStep:
             raise
         self._audit.record(
             AuditEvent.PASSWORD_CHANGED, Outcome.SUCCESS, user_dn=entry.dn, profile=profile.id,
-            cause=reason,
+            cause=reason, channel="+".join(flow.proved) or None,
         )  # fmt: skip
 
     def _restore(self, flow: Flow) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -13,6 +14,9 @@ MASK = "•"
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
+# A flow asks for its account's mobile several times (channels, masks, the send, the check):
+# parsed once. Bounded; a number is no secret to the process that sends it codes.
+@functools.lru_cache(maxsize=1024)
 def normalize_mobile(raw: str, default_region: str = "FR") -> str | None:
     """The E.164 form of a valid mobile number ("06 12 34 56 78" → "+33612345678"), or None."""
     try:

@@ -114,9 +114,16 @@ class Directory(Protocol):
     """
 
     def find_users(
-        self, base: str, kinds: Sequence[IdentifierKind], value: str, *, limit: int
+        self,
+        base: str,
+        kinds: Sequence[IdentifierKind],
+        value: str,
+        *,
+        limit: int,
+        within: str | None = None,
     ) -> list[UserEntry]:
-        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`."""
+        """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`
+        (and that match the LDAP filter `within`, a profile's, when given)."""
         ...
 
     def memberships(self, dn: str, candidates: Iterable[tuple[str, str, str]]) -> set[str]:

@@ -73,6 +73,7 @@ class ResetService:
             parts.store, parts.counter, "proofs", settings.proof_attempts
         )
         self._password = PasswordStep(settings, parts, policies, self._flows)
+        self._apart = frozenset(p.id for p in settings.profiles if settings.apart(p))
 
     # -- step 1: identify ------------------------------------------------------------------
 
@@ -97,12 +98,19 @@ class ResetService:
             )  # fmt: skip
         else:
             self._audit.record(AuditEvent.RESET_REQUESTED, Outcome.NO_ACCOUNT, profile=profile.id)
-        return self._enter_step(flow, entry)
+        return self._enter_step(flow, entry, saved=flow)
 
     def identify(self, profile: Profile, identifier: str) -> UserEntry | None:
         """Return the one account the identifier names in this profile, or None if ambiguous."""
         if not identifier:
             return None
+        if profile.id in self._apart:
+            # One search answers who and whether in the profile, for every case alike: an
+            # account outside the filter, unknown or ambiguous costs that same one search.
+            found = self._directory.find_users(
+                profile.base, profile.identifier, identifier, limit=2, within=profile.filter
+            )
+            return found[0] if len(found) == 1 else None
         entries = self._directory.find_users(profile.base, profile.identifier, identifier, limit=2)
         if len(entries) != 1:
             # The membership query a found account costs, on the profile's base instead:
@@ -119,7 +127,7 @@ class ResetService:
     def _new_flow(
         self, profile: Profile, identifier: str, subject: str, entry: UserEntry | None, lang: str
     ) -> Flow:
-        flow = self._new_flows.build(profile, identifier, subject, entry, lang)
+        flow = _with_sole_channel(self._new_flows.build(profile, identifier, subject, entry, lang))
         return replace(flow, id=self._flows.open(flow.state()))
 
     # -- step 2: prove on each step's channel -----------------------------------------------
@@ -164,7 +172,7 @@ class ResetService:
 
     def answer(self, flow_id: str, answers: Mapping[str, str]) -> Flow:
         """Check the answers; every question is hashed whatever happens, so timing says nothing."""
-        flow = self._current(flow_id, Channel.QUESTION)
+        flow = self._current(self.load(flow_id), Channel.QUESTION)
         entry = self._read(flow)
         stored = {a.question_id: a for a in parse_stored(entry.answers)} if entry else {}
         results = [self._hasher.verify(stored.get(q), answers.get(q, "")) for q in flow.questions]
@@ -193,7 +201,7 @@ class ResetService:
         flow = self.load(flow_id)
         if flow.channel not in CODE_CHANNELS:
             raise StepNotAllowed()
-        flow = self._current(flow_id, flow.channel)
+        flow = self._current(flow)
         # A typing slip (a letter in an SMS code, a digit missing) is no guess: no try used.
         self._code_policies[flow.channel].check_shape(code)
         check = partial(
@@ -248,9 +256,9 @@ class ResetService:
             raise CodeInvalid(self._fail(flow, "wrong_code"))
         return self._prove(flow, entry)
 
-    def _current(self, flow_id: str, channel: str) -> Flow:
-        flow = self.load(flow_id)
-        if flow.proven or flow.channel != channel:
+    def _current(self, flow: Flow, channel: str | None = None) -> Flow:
+        """The flow, if a proof on `channel` (by default its own) is what it waits for."""
+        if flow.proven or flow.channel != (channel or flow.channel):
             raise StepNotAllowed()
         self._limiter.ensure_allowed(flow.subject)
         return flow
@@ -264,21 +272,23 @@ class ResetService:
             AuditEvent.PROOF_SUCCEEDED, Outcome.SUCCESS, user_dn=entry.dn, profile=flow.profile,
             channel=flow.channel,
         )  # fmt: skip
+        proved = (*flow.proved, flow.channel)
+        advanced = _with_sole_channel(replace(flow, done=flow.done + 1, channel="", proved=proved))
         # A new id at each proof: a flow id seen before the proof is worth nothing after it.
-        advanced = replace(flow, id=self._flows.rotate(flow.id), done=flow.done + 1, channel="")
+        advanced = replace(advanced, id=self._flows.rotate(flow.id, advanced.state()))
         if advanced.proven:
             # Told only now, to the account's owner: identification kept the neutral answer.
             self._password.refuse_unusable(advanced, entry)
-        return self._enter_step(advanced, entry)
+        return self._enter_step(advanced, entry, saved=advanced)
 
-    def _enter_step(self, flow: Flow, entry: UserEntry | None) -> Flow:
-        """Select a step's only channel by itself, sending its code straight away."""
-        options = flow.options()
-        if len(options) == 1:
-            flow = replace(flow, channel=options[0])
-            if flow.channel in CODE_CHANNELS:
-                flow = self._send_first_code(flow, entry)
-        self._save(flow)
+    def _enter_step(self, flow: Flow, entry: UserEntry | None, *, saved: Flow) -> Flow:
+        """Select a step's only channel by itself, sending its code straight away; the flow
+        is written again only when that changed it from what was `saved`."""
+        flow = _with_sole_channel(flow)
+        if flow.channel in CODE_CHANNELS and len(flow.options()) == 1:
+            flow = self._send_first_code(flow, entry)
+        if flow != saved:
+            self._save(flow)
         return flow
 
     def _send_first_code(self, flow: Flow, entry: UserEntry | None) -> Flow:
@@ -394,3 +404,9 @@ class ResetService:
 
     def _drop(self, flow: Flow) -> None:
         self._flows.close(flow.id)
+
+
+def _with_sole_channel(flow: Flow) -> Flow:
+    """The flow with its step's channel chosen when the step offers only one."""
+    options = flow.options()
+    return replace(flow, channel=options[0]) if len(options) == 1 else flow

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sspr.domain.channels import Channel
-from sspr.domain.dn import deepest_base
+from sspr.domain.dn import deepest_base, dn_key, is_within
 from sspr.domain.helpdesk_actions import REASONS_REQUIRED_BY_DEFAULT, HelpdeskAction
 from sspr.domain.limits import Limit
 from sspr.domain.ports import IdentifierKind
@@ -157,6 +157,18 @@ class DomainSettings:
     def question(self, question_id: str) -> Question | None:
         """The question with this id, if any."""
         return next((q for q in self.questions if q.id == question_id), None)
+
+    def apart(self, profile: Profile) -> bool:
+        """Whether no other profile's base holds this profile's base or lies under it.
+
+        An account found under such a profile's base with its filter is in that profile and
+        in no other: the identification search answers for membership, no query is added.
+        """
+        base = dn_key(profile.base)
+        if base is None:
+            return False
+        others = (dn_key(other.base) for other in self.profiles if other.id != profile.id)
+        return not any(k is None or is_within(k, base) or is_within(base, k) for k in others)
 
     def membership_candidates(self) -> list[tuple[str, str, str]]:
         """(id, base, filter) of every profile, as the directory's memberships() takes them."""

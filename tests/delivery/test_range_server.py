@@ -24,7 +24,7 @@ def sha1(password: str) -> str:
 
 
 def checker(url: str, lines: io.StringIO, on_unavailable: str = "allow", timeout: float = 2):  # type: ignore[no-untyped-def]
-    metrics = Metrics(None, lambda profile: 0)
+    metrics = Metrics()
     audit = AuditLog([lines], observers=[metrics.observe_event])
     check = BreachCheck(HttpPwnedRanges(url, timeout=timeout), audit, on_unavailable)  # type: ignore[arg-type]
     return check, metrics

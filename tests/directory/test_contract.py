@@ -50,6 +50,15 @@ def test_the_kinds_decide_which_attributes_are_searched(backend: Backend) -> Non
     assert find(top, ["login"], "", limit=2) == [] and find(top, [], account.login, limit=2) == []
 
 
+def test_a_filter_within_narrows_the_search_as_a_profile_does(backend: Backend) -> None:
+    account = backend.account()
+    find, top = backend.directory.find_users, everyone(backend)
+    own = f"(uid={account.login})"
+    assert [e.dn for e in find(top, ["login"], account.login, limit=2, within=own)] == [account.dn]
+    assert find(top, ["login"], account.login, limit=2, within="(uid=someone-else)") == []
+    assert find(top, ["login"], account.login, limit=2, within=EVERYONE)[0].dn == account.dn
+
+
 def test_equality_ignores_case(backend: Backend) -> None:
     account = backend.account()
     [entry] = backend.directory.find_users(

@@ -42,6 +42,7 @@ def test_a_reset_writes_the_password_audits_notifies_and_ends_the_flow(domain: D
         account.dn,
         None,
     )
+    assert changed["channel"] == "question"  # the proofs that led to it
     assert [mail.to for mail in domain.mails()] == [account.mail]
     with pytest.raises(FlowExpired):
         domain.reset.load(flow_id)
@@ -145,3 +146,56 @@ def test_a_temporary_password_must_be_changed(make_domain: MakeDomain) -> None:
     domain.reset.send_temporary_password(proven_flow(domain, account))
     entry = domain.directory.read_user(account.dn)
     assert entry is not None and entry.must_change
+
+
+def counted(domain: Domain, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The directory operations the services make from now on."""
+    calls: list[str] = []
+    for name in ("find_users", "memberships", "read_user"):
+        real = getattr(domain.directory, name)
+
+        def spy(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(domain.directory, name, spy)
+    return calls
+
+
+def with_usager_filter(raw: dict[str, Any]) -> None:
+    raw["profiles"][0]["filter"] = "(givenName=Test)"
+
+
+def test_a_profile_apart_is_identified_by_one_search_with_its_filter(
+    make_domain: MakeDomain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    domain = make_domain(with_usager_filter)
+    usager, profile = domain.person(answers=ANSWERS), domain.profile("usager")
+    outside = usager.dn.replace(usager.login, "sans-prenom")
+    domain.directory.add(outside, {"objectClass": ["inetOrgPerson"], "uid": ["sans-prenom"]})
+    assert domain.rules.apart(profile)
+    calls = counted(domain, monkeypatch)
+    for identifier, expected in ((usager.login, usager.dn), ("sans-prenom", None), ("x", None)):
+        calls.clear()
+        entry = domain.reset.identify(profile, identifier)
+        assert (entry.dn if entry else None) == expected
+        assert calls == ["find_users"], identifier
+
+
+def with_everyone(raw: dict[str, Any]) -> None:
+    everyone = dict(raw["profiles"][0], id="tous", base="ou=people,dc=example,dc=org")
+    raw["profiles"].append(everyone)
+
+
+def test_overlapping_profiles_ask_the_server_for_memberships(
+    make_domain: MakeDomain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    domain = make_domain(with_everyone)
+    usager, profile = domain.person(answers=ANSWERS), domain.profile("usager")
+    assert not domain.rules.apart(profile) and not domain.rules.apart(domain.profile("tous"))
+    calls = counted(domain, monkeypatch)
+    for identifier in (usager.login, "nobody-here"):
+        calls.clear()
+        # In both profiles: ambiguous, so no one; an unknown costs the same operations.
+        assert domain.reset.identify(profile, identifier) is None
+        assert calls == ["find_users", "memberships"], identifier

@@ -136,13 +136,24 @@ def test_code_channel_decoys_cost_what_a_send_costs(
     assert_same_time({name: times[1:] for name, times in samples.items()})  # warm-up dropped
 
 
+def overlapping(settings: Settings) -> Settings:
+    """A second profile over the whole people branch: usager's accounts are in two bases."""
+    raw = settings.model_dump(mode="json")
+    everyone = dict(raw["profiles"][0], id="tous", base=raw["directory"]["base_dn"])
+    raw["profiles"].append(everyone)
+    return Settings.model_validate(raw)
+
+
+@pytest.mark.parametrize("bases", ["apart", "overlapping"])
 def test_every_case_costs_the_same_directory_operations(
-    settings: Settings, outbox: Any, cases: dict[str, str], slapd: Slapd
+    settings: Settings, outbox: Any, cases: dict[str, str], slapd: Slapd, bases: str
 ) -> None:
+    """A profile apart from the others is answered by one search with its filter; one whose
+    base overlaps another's asks the memberships too: in each, every case alike."""
     from sspr.directory.ldap import LdapDirectory
 
     operations: list[str] = []
-    config = neutral_settings(settings)
+    config = neutral_settings(settings if bases == "apart" else overlapping(settings))
     directory = LdapDirectory(
         config.directory, slapd.service_password, on_latency=lambda op, _: operations.append(op)
     )
@@ -153,4 +164,6 @@ def test_every_case_costs_the_same_directory_operations(
         identify_timed(https_client(app), identifier)
         seen[name] = list(operations)
     assert len({tuple(ops) for ops in seen.values()}) == 1, seen
+    expected = ["find_users"] if bases == "apart" else ["find_users", "memberships"]
+    assert seen["unknown account"] == expected
     directory.close()

@@ -210,7 +210,7 @@ def test_a_question_reset_moves_the_counters_and_the_latency_histogram(
         == 1
     )
     assert moved("sspr_proofs_failed_total", reason="wrong_answer", directory="default") == 1
-    for operation in ("find_users", "memberships", "read_user", "set_password"):
+    for operation in ("find_users", "read_user", "set_password"):
         assert (
             moved(
                 "sspr_directory_operation_seconds_count", operation=operation, directory="default"
@@ -319,7 +319,7 @@ def test_the_channel_survives_a_change_of_worker(
 
 
 def test_a_password_changed_in_mon_compte_is_no_reset() -> None:
-    metrics = Metrics(None, lambda profile: 1)
+    metrics = Metrics()
     # No resolver: the directory is unknown, like the channel.
     labels = {"profile": "usager", "channel": "unknown", "directory": "unknown"}
     completed = ("sspr_resets_completed_total", labels)
@@ -332,7 +332,7 @@ def test_a_password_changed_in_mon_compte_is_no_reset() -> None:
 
 
 def test_a_per_source_limit_is_a_rate_limit_hit() -> None:
-    metrics = Metrics(None, lambda profile: 1)
+    metrics = Metrics()
     audit = AuditLog([io.StringIO()], observers=[metrics.observe_event])
     audit.record(AuditEvent.RATELIMIT_HIT, Outcome.FAILURE, cause="source_reset")
     hits = ("sspr_rate_limit_hits_total", {"kind": "source_reset"})
@@ -346,7 +346,7 @@ WORKER = textwrap.dedent(
     import io
     from sspr.domain.audit import AuditEvent, AuditLog, Outcome
     from sspr.metrics import Metrics
-    metrics = Metrics(None, lambda profile: 1)
+    metrics = Metrics()
     audit = AuditLog([io.StringIO()], observers=[metrics.observe_event])
     audit.record(AuditEvent.RESET_REQUESTED, Outcome.SUCCESS, profile="usager",
                  directory="default")
