@@ -37,6 +37,7 @@ from ldap3 import NONE, SUBTREE, Connection, Server
 from bench.httpkit import ROOT, Browser, SmsSink, cpu_seconds, gunicorn, process_tree
 from sspr.demo.data import PROFILE_UNITS, demo_ldif
 from sspr.demo.outbox import MailCatcher, Outbox
+from sspr.demo.run import demo_range_server
 from sspr.demo.slapd import Slapd, free_port, ldif_attr, ssha
 from sspr.domain.answers import AnswerHasher
 
@@ -67,6 +68,8 @@ class Bench:
         self._answer = AnswerHasher().store("birth_city", "Lyon").encode()
         self.slapd.start(demo_ldif(self.slapd.suffix, AnswerHasher()))
         self.catcher.start()
+        # The élu's policy asks the range service (HIBP's protocol) as production would.
+        self.ranges = demo_range_server().start()
 
     def accounts(self, journey: str, count: int) -> list[dict[str, str]]:
         """`count` fresh accounts in the journey's profile, added in one go."""
@@ -104,6 +107,7 @@ class Bench:
         raw["directory"].update(urls=[self.slapd.url], bind_dn=self.slapd.service_dn)
         raw["store"] = {"backend": "sqlite", "path": str(workdir / "store.sqlite3")}
         raw["mail"]["smtp"]["port"] = self.catcher.port
+        raw["breach"]["url"] = self.ranges.url
         raw["audit"] = {"stdout": False, "file": str(workdir / "audit.jsonl")}
         raw["proof_attempts"] = {"max_failures": 1000, "window_seconds": 60, "lockout_seconds": 60}
         for profile in raw["profiles"]:
@@ -116,6 +120,7 @@ class Bench:
     def stop(self) -> None:
         """Stop every server of the run."""
         self.catcher.stop()
+        self.ranges.stop()
         self.sms.stop()
         self.slapd.stop()
 
