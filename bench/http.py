@@ -8,7 +8,8 @@ It starts a private slapd (ppolicy on), an SMTP catcher, an SMS sink, and sspr u
 change, the /account/ change, the question, email-code and SMS-code resets — runs at each
 concurrency with a distinct account per flow, each simulated user on its own kept-alive
 connection, following redirects as a browser does; every new password is then checked with
-a bind. Server CPU is the utime+stime of gunicorn's processes and slapd's, from /proc. In the
+a bind. Each journey (and the floor) first runs WARM_UP flows that are not counted. Server
+CPU is the utime+stime of gunicorn's processes and slapd's, from /proc. In the
 same run: the raw ldap3 ceiling of the flow's own LDAP work (search + password modify on
 persistent connections) and a bare Flask + ldap3 one-form change (bench/floor_app.py), the
 floor of this stack. With --runs N everything runs N times in turn and each figure is the
@@ -52,6 +53,9 @@ PROFILE_OF = {
     "ceiling": "usager",
 }
 CODE = re.compile(r"\b([A-Z0-9]{6})\b")
+# Flows run first and not counted, so every worker has loaded its lists and opened its
+# connections: the figures are a running service's, not a starting one's.
+WARM_UP = 16
 Step = tuple[str, float]
 
 
@@ -451,6 +455,7 @@ def _sspr(bench: Bench, workdir: Path, args: argparse.Namespace) -> dict[str, An
     with gunicorn("bench.http_app:app", port, env, args.workers) as master:
         pids = [*process_tree(master), bench.slapd.pid or 0]
         for name in args.journeys:
+            run(name, JOURNEYS[name], bench, port, [], 8, WARM_UP)
             results[name] = {
                 str(c): run(name, JOURNEYS[name], bench, port, pids, c, args.flows)
                 for c in args.concurrency
@@ -474,6 +479,7 @@ def _floor(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     }
     with gunicorn("bench.floor_app:app", port, env, args.workers) as master:
         pids = [*process_tree(master), bench.slapd.pid or 0]
+        run("floor", journey_floor, bench, port, [], 8, WARM_UP)
         return {
             str(c): run("floor", journey_floor, bench, port, pids, c, args.flows)
             for c in args.concurrency

@@ -33,15 +33,13 @@ from typing import Any
 import redis
 import yaml
 
-from bench.http import JOURNEYS, Bench, _machine, run
+from bench.http import JOURNEYS, WARM_UP, Bench, _machine, run
 from bench.httpkit import ROOT, TICKS, Browser, cpu_seconds, gunicorn, process_tree
 from sspr.demo.slapd import free_port
 
 REDIS_SERVER = "/usr/bin/redis-server"
 # The demo's failed-proof limit; the journeys never fail a proof, so it never blocks them.
 MAX_FAILURES = 5
-# Flows of each journey run, not counted, before measuring it.
-WARM_UP = 8
 BEGIN, END = "<!-- bench/scale.py results -->", "<!-- end of bench/scale.py results -->"
 
 
