@@ -22,6 +22,7 @@ from sspr.services import Given, build_services
 from sspr.web import (
     account,
     captcha,
+    catalogs,
     change,
     helpdesk,
     i18n,
@@ -141,6 +142,7 @@ def setup_extensions(app: Flask) -> None:
     """CSRF tokens on every form, and translations."""
     CSRFProtect(app)
     Babel(app, locale_selector=i18n.select_locale)
+    catalogs.install(app)
 
 
 def setup_templates(app: Flask, settings: Settings) -> None:
