@@ -31,6 +31,7 @@ from sspr.web import (
     quality,
     reset,
     security,
+    templating,
     texts,
 )
 from sspr.web.context import EXTENSION, services
@@ -86,6 +87,9 @@ def create_app(
     setup_error_pages(app)
     setup_notices(app, testing)
     security.install(app, settings)
+    if not testing:
+        # Tests build many apps and render a few pages of each: only serving compiles all.
+        templating.compile_all(app)
     return app
 
 

@@ -1,0 +1,34 @@
+"""Every template is compiled before the first visitor; a broken one is left to fail where used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from jinja2 import TemplateSyntaxError
+
+from sspr.web.templating import compile_all
+
+
+def cached_names(app: Flask) -> set[str]:
+    assert app.jinja_env.cache is not None
+    return {name for _, name in app.jinja_env.cache}
+
+
+def test_every_page_and_mail_is_compiled(app: Flask) -> None:
+    names = app.jinja_env.list_templates(extensions=("html", "txt"))
+    assert {"base.html", "change/form.html", "mail/changed.txt"} <= set(names)
+    assert compile_all(app) == len(names)
+    assert cached_names(app) >= set(names)
+
+
+def test_a_broken_template_is_skipped_and_still_fails_where_used(tmp_path: Path) -> None:
+    (tmp_path / "good.html").write_text("{{ 1 + 1 }}")
+    (tmp_path / "broken.txt").write_text("{% if %}")
+    (tmp_path / "notes.md").write_text("{% if %}")
+    app = Flask(__name__, template_folder=str(tmp_path))
+    assert compile_all(app) == 1
+    assert cached_names(app) == {"good.html"}
+    with pytest.raises(TemplateSyntaxError):
+        app.jinja_env.get_template("broken.txt")
