@@ -33,6 +33,7 @@ from sspr.web import (
     security,
     templating,
     texts,
+    widgets,
 )
 from sspr.web.context import EXTENSION, services
 from sspr.web.errors import setup_error_pages
@@ -143,8 +144,9 @@ def setup_audit_batches(app: Flask) -> None:
 
 
 def setup_extensions(app: Flask) -> None:
-    """CSRF tokens on every form, and translations."""
+    """CSRF tokens on every form, translations, and the forms' inputs."""
     CSRFProtect(app)
+    widgets.install()
     Babel(app, locale_selector=i18n.select_locale)
     catalogs.install(app)
 
