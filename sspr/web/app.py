@@ -31,8 +31,8 @@ from sspr.web import (
     quality,
     reset,
     security,
-    templating,
     texts,
+    warmup,
     widgets,
 )
 from sspr.web.context import EXTENSION, services
@@ -89,8 +89,8 @@ def create_app(
     setup_notices(app, testing)
     security.install(app, settings)
     if not testing:
-        # Tests build many apps and render a few pages of each: only serving compiles all.
-        templating.compile_all(app)
+        # Tests build many apps and render a few pages of each: only serving warms up.
+        warmup.warm_up(app, i18n.LANGUAGES)
     return app
 
 

@@ -1,4 +1,5 @@
-"""Every template is compiled before the first visitor; a broken one is left to fail where used."""
+"""Templates are compiled and the languages' date formats read before the first visitor; a broken
+template is left to fail where used."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from flask import Flask
 from jinja2 import TemplateSyntaxError
 
-from sspr.web.templating import compile_all
+from sspr.web.warmup import compile_templates, load_locale_data
 
 
 def cached_names(app: Flask) -> set[str]:
@@ -19,7 +20,7 @@ def cached_names(app: Flask) -> set[str]:
 def test_every_page_and_mail_is_compiled(app: Flask) -> None:
     names = app.jinja_env.list_templates(extensions=("html", "txt"))
     assert {"base.html", "change/form.html", "mail/changed.txt"} <= set(names)
-    assert compile_all(app) == len(names)
+    assert compile_templates(app) == len(names)
     assert cached_names(app) >= set(names)
 
 
@@ -28,7 +29,15 @@ def test_a_broken_template_is_skipped_and_still_fails_where_used(tmp_path: Path)
     (tmp_path / "broken.txt").write_text("{% if %}")
     (tmp_path / "notes.md").write_text("{% if %}")
     app = Flask(__name__, template_folder=str(tmp_path))
-    assert compile_all(app) == 1
+    assert compile_templates(app) == 1
     assert cached_names(app) == {"good.html"}
     with pytest.raises(TemplateSyntaxError):
         app.jinja_env.get_template("broken.txt")
+
+
+def test_the_languages_dates_are_read_before_the_first_notice() -> None:
+    from babel import localedata
+
+    load_locale_data(["fr", "en"])
+    # Babel's own cache, which format_datetime reads from.
+    assert {"fr", "en"} <= set(localedata._cache)
