@@ -13,6 +13,9 @@ from typing import Any
 
 from flask import Flask, g
 from flask_babel import Domain
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 # Where Flask-Babel keeps the request's locale (flask_babel._get_current_context). Should a
 # later Flask-Babel keep it elsewhere, every lookup falls back to Flask-Babel's own: slower,
@@ -53,5 +56,20 @@ def install(app: Flask) -> None:
         npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
-    # `_` is Jinja's alias that looks `gettext` up again on each call: point it at it.
-    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
+    # `_` and `gettext`, called dozens of times a page, skip Jinja's two wrappers around them.
+    template_gettext = _template_gettext(domain)
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
+
+
+def _template_gettext(domain: RequestCachedDomain) -> Any:
+    """Jinja's newstyle gettext (markup in autoescaped templates, %(name)s filled), in one call."""
+
+    @pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+        text = domain.get_translations().ugettext(string)
+        if eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - our catalogs, trusted as Jinja's gettext trusts them
+        # As Jinja's: always a format string ("%%" is "%"), values escaped in markup.
+        return text % variables if variables or "%" in text else text
+
+    return gettext

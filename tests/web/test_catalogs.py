@@ -35,3 +35,14 @@ def test_a_language_chosen_mid_request_shows_after_a_refresh(app: Flask) -> None
 
 def test_outside_any_application_strings_are_the_msgids(app: Flask) -> None:
     assert gettext("Valider") == "Valider"
+
+
+def test_template_strings_escape_values_in_pages_only(app: Flask) -> None:
+    greeting = "{{ _('Connecté en tant que %(name)s (%(login)s)', name=name, login='jo') }}"
+    page = app.jinja_env.from_string(greeting)
+    mail = app.jinja_env.from_string("{% autoescape false %}" + greeting + "{% endautoescape %}")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert page.render(name="<Jo>") == "Logged in as &lt;Jo&gt; (jo)"
+        assert mail.render(name="<Jo>") == "Logged in as <Jo> (jo)"
+        # Always a format string, as Jinja's newstyle gettext: "%%" shows "%".
+        assert render_template_string("{{ _('100 %%') }}|{{ _('a') }}") == "100 %|a"
