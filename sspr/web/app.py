@@ -22,6 +22,7 @@ from sspr.services import Given, build_services
 from sspr.web import (
     account,
     captcha,
+    catalogs,
     change,
     helpdesk,
     i18n,
@@ -31,6 +32,8 @@ from sspr.web import (
     reset,
     security,
     texts,
+    warmup,
+    widgets,
 )
 from sspr.web.context import EXTENSION, services
 from sspr.web.errors import setup_error_pages
@@ -85,6 +88,9 @@ def create_app(
     setup_error_pages(app)
     setup_notices(app, testing)
     security.install(app, settings)
+    if not testing:
+        # Tests build many apps and render a few pages of each: only serving warms up.
+        warmup.warm_up(app, i18n.LANGUAGES)
     return app
 
 
@@ -138,9 +144,11 @@ def setup_audit_batches(app: Flask) -> None:
 
 
 def setup_extensions(app: Flask) -> None:
-    """CSRF tokens on every form, and translations."""
+    """CSRF tokens on every form, translations, and the forms' inputs."""
     CSRFProtect(app)
+    widgets.install()
     Babel(app, locale_selector=i18n.select_locale)
+    catalogs.install(app)
 
 
 def setup_templates(app: Flask, settings: Settings) -> None:

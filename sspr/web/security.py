@@ -15,19 +15,24 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 def install(app: Flask, settings: Settings) -> None:
     """Add the headers to every response; trust X-Forwarded-* only from configured hops."""
-    csp = content_security_policy(settings)
+    headers_for_all = [
+        ("Content-Security-Policy", content_security_policy(settings)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    with_hsts = [*headers_for_all, ("Strict-Transport-Security", HSTS)]
     https = settings.public_url.scheme == "https"
 
     def add_headers(response: Response) -> Response:
+        # A header a view set wins (the link page's Referrer-Policy): only missing ones are
+        # added, in one pass over the response's headers rather than one per header.
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if https or request.is_secure:
-            headers.setdefault("Strict-Transport-Security", HSTS)
+        present = {name.lower() for name, _ in headers}
+        wanted = with_hsts if https or request.is_secure else headers_for_all
+        headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         return response
 
     app.after_request(add_headers)

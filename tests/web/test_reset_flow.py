@@ -495,6 +495,7 @@ def test_security_headers(client: FlaskClient) -> None:
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cache-Control"] == "no-store"
+    assert all(len(headers.getlist(name)) == 1 for name, _ in headers)
     client.get("/reset/usager")  # the form's CSRF token opens a session
     cookie = client.get_cookie("__Host-sspr")
     assert cookie is not None and cookie.secure and cookie.http_only
