@@ -159,6 +159,12 @@ def _unlimited(rate_limits: dict[str, Any]) -> dict[str, Any]:
 # -- the journeys: each returns its steps' durations -------------------------------------------
 
 
+def _what_it_says(page: str) -> str:
+    """A page's heading and alerts, enough to tell why a journey ended elsewhere."""
+    found = re.findall(r"<h1[^>]*>(.*?)</h1>|role=\"alert\"[^>]*>(.*?)</", page, re.S)
+    return " | ".join(" ".join(part.split()) for pair in found for part in pair if part)[:300]
+
+
 def _timed(steps: list[Step], name: str, action: Callable[[], str]) -> str:
     started = time.perf_counter()
     page = action()
@@ -224,7 +230,7 @@ def _reset(b: Browser, bench: Bench, account: dict[str, str], journey: str) -> l
         "password",
         lambda: b.submit("/reset/password", {"password": NEW, "confirmation": NEW}, page),
     )
-    assert "modifié" in done, f"the {journey} reset failed"
+    assert "modifié" in done, f"the {journey} reset failed: {_what_it_says(done)}"
     return steps
 
 
