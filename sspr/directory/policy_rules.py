@@ -43,6 +43,9 @@ DOMAIN_PASSWORD_COMPLEX = 0x1
 # AD's complexity: 3 classes of 4 (upper, lower, digit, other), no login nor name part.
 AD_COMPLEX_CLASSES = 3
 _TICKS_PER_SECOND = 10_000_000
+# Policies kept per directory: a directory has a handful, but the DN comes from each account's
+# pwdPolicySubentry (or PSO), so a bound keeps odd or hostile values from growing the cache.
+MAX_CACHED_POLICIES = 64
 
 _logger = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ class _Cached:
 
 
 class RulesCache:
-    """Rules by policy DN, each kept `ttl` seconds of the injected clock; thread-safe."""
+    """Rules by policy DN, each kept `ttl` seconds of the injected clock; bounded; thread-safe."""
 
     def __init__(self, clock: Clock, ttl: float) -> None:
         self._clock = clock
@@ -74,8 +77,17 @@ class RulesCache:
             return cached.rules
         rules = load()
         with self._lock:
+            self._items.pop(key, None)
+            if len(self._items) >= MAX_CACHED_POLICIES:
+                self._items = {k: c for k, c in self._items.items() if now < c.until}
+            while len(self._items) >= MAX_CACHED_POLICIES:
+                del self._items[next(iter(self._items))]  # the oldest loaded goes first
             self._items[key] = _Cached(rules, now + self._ttl)
         return rules
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
 
 
 def ppolicy_rules(dn: str, values: Values) -> DirectoryPasswordRules:

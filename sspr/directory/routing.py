@@ -69,10 +69,22 @@ class RoutingDirectory:
         return deepest_base(dn, self._areas)
 
     def _for(self, dn: str, operation: str) -> Directory:
+        return self.directories[self._name_for(dn, operation)]
+
+    def _name_for(self, dn: str, operation: str) -> str:
         name = self.name_of(dn)
         if name is None:
             raise DirectoryRefused(operation, f"no configured directory holds {dn}")
-        return self.directories[name]
+        return name
+
+    def _routed_back(self, name: str, entries: list[UserEntry]) -> list[UserEntry]:
+        """The entries found in `name` whose DN routes back to it.
+
+        With one base_dn nested in another's, the outer directory may hold entries in the
+        inner one's area: every later operation on such a DN (read, reset, bind) would reach
+        the inner directory, and another person's account of the same DN.
+        """
+        return [entry for entry in entries if self.name_of(entry.dn) == name]
 
     # -- the Directory protocol ----------------------------------------------------------------
 
@@ -87,8 +99,9 @@ class RoutingDirectory:
     ) -> list[UserEntry]:
         """Return up to `limit` accounts under `base` whose identifier of `kinds` is `value`
         (and that match the LDAP filter `within`, a profile's, when given)."""
-        directory = self._for(base, "find_users")
-        return directory.find_users(base, kinds, value, limit=limit, within=within)
+        name = self._name_for(base, "find_users")
+        found = self.directories[name].find_users(base, kinds, value, limit=limit, within=within)
+        return self._routed_back(name, found)
 
     def memberships(self, dn: str, candidates: Iterable[tuple[str, str, str]]) -> set[str]:
         """The candidates of the directory holding `dn` whose base and filter hold it."""
@@ -146,8 +159,9 @@ class RoutingDirectory:
         self, base: str, attribute: str, value: str, *, limit: int
     ) -> list[UserEntry]:
         """Return up to `limit` entries under `base` whose `attribute` equals `value`."""
-        directory = self._for(base, "find_by_attribute")
-        return directory.find_by_attribute(base, attribute, value, limit=limit)
+        name = self._name_for(base, "find_by_attribute")
+        found = self.directories[name].find_by_attribute(base, attribute, value, limit=limit)
+        return self._routed_back(name, found)
 
     def search_people(
         self, query: str, scopes: Sequence[tuple[str, str]], *, offset: int, limit: int
@@ -163,7 +177,7 @@ class RoutingDirectory:
             page, _ = self.directories[name].search_people(
                 query, own, offset=0, limit=wanted - len(found)
             )
-            found += page
+            found += self._routed_back(name, page)
         return found[offset : offset + limit], len(found) > offset + limit
 
     def _scopes_by_directory(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from sspr.domain.dn import dn_key
+
 Event = dict[str, object]
 
 
@@ -53,6 +55,8 @@ def _is_user(parsed: Event, wanted: str) -> bool:
         return True
     dn = str(parsed.get("user_dn") or "").casefold()
     if "=" in wanted:
-        return dn == wanted
+        # As LDAP compares names (an agent may type or paste spaces after the commas).
+        key = dn_key(wanted)
+        return bool(dn) and key is not None and dn_key(dn) == key
     values = {part.partition("=")[2].strip() for part in dn.split(",")}
     return wanted in values or str(parsed.get("agent") or "").casefold() == wanted

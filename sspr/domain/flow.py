@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +58,11 @@ class Flow:
         if self.proven:
             return ()
         return tuple(c for c in self.steps[self.done] if c in self.available)
+
+    def with_sole_channel(self) -> Flow:
+        """The flow with its step's channel chosen when the step offers only one."""
+        options = self.options()
+        return replace(self, channel=options[0]) if len(options) == 1 else self
 
     def account(self) -> UserEntry | None:
         """What the flow knows of its account for the directory's policy (its DN, policy and

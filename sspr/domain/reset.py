@@ -33,11 +33,7 @@ from sspr.domain.keys import account_subject
 from sspr.domain.limits import AttemptLimiter
 from sspr.domain.new_flows import NewFlows
 from sspr.domain.password_step import PasswordStep
-from sspr.domain.policy import (
-    Assessment,
-    PasswordPolicy,
-    Rule,
-)
+from sspr.domain.policy import Assessment, PasswordPolicy
 from sspr.domain.ports import UserEntry
 from sspr.domain.sessions import TokenSessions
 from sspr.domain.settings import DomainSettings, Profile
@@ -127,7 +123,7 @@ class ResetService:
     def _new_flow(
         self, profile: Profile, identifier: str, subject: str, entry: UserEntry | None, lang: str
     ) -> Flow:
-        flow = _with_sole_channel(self._new_flows.build(profile, identifier, subject, entry, lang))
+        flow = self._new_flows.build(profile, identifier, subject, entry, lang).with_sole_channel()
         return replace(flow, id=self._flows.open(flow.state()))
 
     # -- step 2: prove on each step's channel -----------------------------------------------
@@ -273,7 +269,7 @@ class ResetService:
             channel=flow.channel,
         )  # fmt: skip
         proved = (*flow.proved, flow.channel)
-        advanced = _with_sole_channel(replace(flow, done=flow.done + 1, channel="", proved=proved))
+        advanced = replace(flow, done=flow.done + 1, channel="", proved=proved).with_sole_channel()
         # A new id at each proof: a flow id seen before the proof is worth nothing after it.
         advanced = replace(advanced, id=self._flows.rotate(flow.id, advanced.state()))
         if advanced.proven:
@@ -284,7 +280,7 @@ class ResetService:
     def _enter_step(self, flow: Flow, entry: UserEntry | None, *, saved: Flow) -> Flow:
         """Select a step's only channel by itself, sending its code straight away; the flow
         is written again only when that changed it from what was `saved`."""
-        flow = _with_sole_channel(flow)
+        flow = flow.with_sole_channel()
         if flow.channel in CODE_CHANNELS and len(flow.options()) == 1:
             flow = self._send_first_code(flow, entry)
         if flow != saved:
@@ -376,10 +372,6 @@ class ResetService:
         """Generate a password the policy accepts, write it as must-change, and mail it."""
         return self._password.send_temporary(self.load(flow_id))
 
-    def failed_rules(self, profile: Profile, entry: UserEntry, password: str) -> list[Rule]:
-        """Every rule the password breaks, the directory answering for the current password."""
-        return self._password.assess(profile, entry, password).failed
-
     def assess(
         self,
         profile: Profile,
@@ -404,9 +396,3 @@ class ResetService:
 
     def _drop(self, flow: Flow) -> None:
         self._flows.close(flow.id)
-
-
-def _with_sole_channel(flow: Flow) -> Flow:
-    """The flow with its step's channel chosen when the step offers only one."""
-    options = flow.options()
-    return replace(flow, channel=options[0]) if len(options) == 1 else flow

@@ -7,6 +7,8 @@ import uuid
 from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
 from sspr.directory.policy_rules import (
+    MAX_CACHED_POLICIES,
+    RulesCache,
     ad_domain_rules,
     ad_pso_rules,
     domain_root,
@@ -134,3 +136,17 @@ def test_domain_root() -> None:
     assert domain_root("OU=people,OU=sspr,DC=corp,DC=example,DC=org") == "DC=corp,DC=example,DC=org"
     assert domain_root("dc=example,dc=org") == "dc=example,dc=org"
     assert domain_root("o=corp") == "o=corp"
+
+
+def test_the_policy_cache_keeps_a_bounded_number_of_policies() -> None:
+    clock = FakeClock()
+    cache = RulesCache(clock, ttl=300)
+    rules = DirectoryPasswordRules(source="cn=p")
+    for index in range(MAX_CACHED_POLICIES * 3):
+        # pwdPolicySubentry is an account's attribute: its values must not grow the cache.
+        cache.get(f"cn=p{index},ou=policies", lambda: rules)
+    assert len(cache) <= MAX_CACHED_POLICIES
+    loads: list[str] = []
+    last = f"cn=p{MAX_CACHED_POLICIES * 3 - 1},ou=policies"
+    cache.get(last, lambda: loads.append(last) or rules)  # type: ignore[func-returns-value]
+    assert loads == []  # the most recent policies are the ones kept

@@ -85,6 +85,24 @@ def test_another_directorys_profile_filters_are_never_sent(two: Two) -> None:
     assert two.router.memberships(account.dn, candidates) == {"other"}
 
 
+def test_an_account_found_in_one_directory_is_never_handed_to_another() -> None:
+    # base_dn nested in another's (the demo's layout): an entry the outer directory holds in
+    # the inner one's area would be routed, for its reset, to the inner directory's account
+    # of the same DN, someone else's.
+    clock = FakeClock(1_800_000_000.0)
+    first = MemoryDirectory(memory_config(), clock=clock)
+    other = MemoryDirectory(memory_config(OTHER_SUFFIX), clock=clock)
+    stray = MemoryBackend(first, clock, suffix=OTHER_SUFFIX).account(mail="stray@first.test")
+    router = RoutingDirectory(
+        {"first": first, "other": other}, [("first", SUFFIX), ("other", OTHER_SUFFIX)]
+    )
+    assert first.find_users(SUFFIX, ["login"], stray.login, limit=2) != []
+    assert router.find_users(SUFFIX, ["login"], stray.login, limit=2) == []
+    assert router.find_by_attribute(SUFFIX, "mail", stray.mail, limit=2) == []
+    page, more = router.search_people(stray.login, [(SUFFIX, EVERYONE)], offset=0, limit=5)
+    assert page == [] and not more
+
+
 def test_search_pages_run_across_the_directories_in_turn(two: Two) -> None:
     token = "zq" + uuid.uuid4().hex[:8]
     mine = [two.first.account(mail=f"{token}.{i}@first.test") for i in range(3)]

@@ -53,3 +53,10 @@ def test_reading_stops_at_the_limit_and_broken_lines_are_skipped() -> None:
 
 def test_an_empty_trail_has_no_events() -> None:
     assert recent_events([]) == []
+
+
+def test_a_dn_matches_as_ldap_compares_names() -> None:
+    lines = newest_first({"event": "proof.failed", "outcome": "failure", "user_dn": JEANNE})
+    typed = "UID=jeanne.martin, ou=usagers, ou=people, dc=example, dc=org"
+    assert [e["event"] for e in recent_events(lines, user=typed)] == ["proof.failed"]
+    assert recent_events(lines, user=f"uid=paul.durand,{JEANNE.partition(',')[2]}") == []
