@@ -15,7 +15,8 @@ class AccountSessions(Strict):
     """Sessions of "Mon compte" after a login."""
 
     idle_timeout_seconds: int = Field(default=900, ge=60, le=86400)
-    """A session unused this long ends."""
+    """A session unused this long ends (up to a tenth of it, at most a minute, sooner: a page
+    view slides the timeout only once that much has passed since the last)."""
     reauth_seconds: int = Field(default=300, ge=30, le=3600)
     """A change of recovery data needs the password typed within this window."""
     reminder_snooze_days: int = Field(default=183, ge=1, le=3650)
@@ -38,7 +39,8 @@ class HelpdeskConfig(Strict):
     filter: LdapFilter | None = None
     """Staff entries must match this LDAP filter (with `group_dn`, both must hold)."""
     idle_timeout_seconds: int = Field(default=900, ge=60, le=86400)
-    """A console session unused this long ends."""
+    """A console session unused this long ends (up to a tenth of it, at most a minute, sooner:
+    a page view slides the timeout only once that much has passed since the last)."""
     temporary_password_requires: Literal["identity_check", "reason"] = "identity_check"
     """identity_check: a temporary password needs the caller's identity checked first;
     reason: a written reason may stand in for the check."""

@@ -82,7 +82,9 @@ class AccountService:
         self._code_policies = code_policies
         self._now = now
         # The logged-in users: the cookie holds only a random token.
-        self.sessions = TokenSessions(parts.store, "acct", settings.account_idle_seconds)
+        self.sessions = TokenSessions(
+            parts.store, "acct", settings.account_idle_seconds, parts.clock
+        )
 
     def now(self) -> float:
         """The service's clock, so sessions and snoozes follow an injected one in tests."""

@@ -71,7 +71,9 @@ class HelpdeskService:
         self._code_policies = code_policies
         self._now = now
         # The agents' sessions: a cookie of their own holds only a random token.
-        self.sessions = TokenSessions(parts.store, "helpdesk:session", config.idle_timeout_seconds)
+        self.sessions = TokenSessions(
+            parts.store, "helpdesk:session", config.idle_timeout_seconds, parts.clock
+        )
         self._submissions = Submissions(
             parts.store, "helpdesk:submitted", config.idle_timeout_seconds
         )

@@ -64,7 +64,7 @@ class ResetService:
         self._flow_codes = FlowCodes(settings, parts, code_policies)
         self._new_flows = NewFlows(settings, secret, self._flow_codes.destination)
         # The flow's id is its session token: the only thing the browser holds.
-        self._flows = TokenSessions(parts.store, "flow", settings.flow_ttl_seconds)
+        self._flows = TokenSessions(parts.store, "flow", settings.flow_ttl_seconds, parts.clock)
         self._limiter = AttemptLimiter(
             parts.store, parts.counter, "proofs", settings.proof_attempts
         )

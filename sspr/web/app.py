@@ -90,7 +90,8 @@ def create_app(
     security.install(app, settings)
     if not testing:
         # Tests build many apps and render a few pages of each: only serving warms up.
-        warmup.warm_up(app, i18n.LANGUAGES)
+        policies = [built.reset.policy_for(profile) for profile in built.rules.profiles]
+        warmup.warm_up(app, i18n.LANGUAGES, policies)
     return app
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from sspr.domain.flow import Flow
-from sspr.domain.sessions import TokenSessions, fingerprint
+from sspr.domain.sessions import TokenSessions, fingerprint, slide_margin
 from sspr.store.sqlite import SqliteStore
 from tests.clock import FakeClock
 
 
 @pytest.fixture
-def sessions(store: SqliteStore) -> TokenSessions:
-    return TokenSessions(store, "test", idle_ttl=600)
+def sessions(store: SqliteStore, clock: FakeClock) -> TokenSessions:
+    return TokenSessions(store, "test", idle_ttl=600, clock=clock)
 
 
 def test_a_session_holds_its_state_under_the_tokens_hash(
@@ -31,6 +31,61 @@ def test_unknown_and_empty_tokens_have_no_session(sessions: TokenSessions) -> No
     assert sessions.load("") is None
     assert sessions.load("made-up") is None
     assert sessions.touch("made-up") is None
+
+
+def test_the_slide_margin_is_a_minute_or_a_tenth_of_a_short_timeout() -> None:
+    assert slide_margin(900) == 60
+    assert slide_margin(600) == 60
+    assert slide_margin(300) == 30
+    assert slide_margin(60) == 6
+
+
+def test_a_touch_soon_after_a_write_only_reads(
+    sessions: TokenSessions, store: SqliteStore, clock: FakeClock
+) -> None:
+    token = sessions.open({"n": 1})
+    key = f"test:{fingerprint(token)}"
+    clock.advance(59)
+    assert sessions.touch(token) == {"n": 1}
+    assert store.ttl(key) == pytest.approx(600 - 59)  # not slid: within the margin
+    clock.advance(1)
+    assert sessions.touch(token) == {"n": 1}
+    assert store.ttl(key) == pytest.approx(600)  # the margin reached: slid
+
+
+def test_the_idle_timeout_is_exact_within_the_margin(
+    sessions: TokenSessions, clock: FakeClock
+) -> None:
+    token = sessions.open({"n": 1})
+    # A page view every 25 s: one in three writes (at 75, 150 and 225 s), 60 s having passed.
+    for _ in range(10):
+        clock.advance(25)
+        assert sessions.touch(token) == {"n": 1}
+    # The last view at 250 s, the last write at 225 s: the session dies 575 s after the last
+    # view, no earlier than 600 - 60 s and never later than 600 s.
+    clock.advance(574)
+    assert sessions.load(token) == {"n": 1}
+    clock.advance(1)
+    assert sessions.load(token) is None
+
+
+def test_a_new_state_is_always_written(
+    sessions: TokenSessions, store: SqliteStore, clock: FakeClock
+) -> None:
+    token = sessions.open({"n": 1})
+    clock.advance(1)
+    assert sessions.touch(token, {"n": 2}) == {"n": 2}
+    assert store.ttl(f"test:{fingerprint(token)}") == pytest.approx(600)
+    assert sessions.load(token) == {"n": 2}
+
+
+def test_a_session_written_by_a_former_version_is_slid(
+    sessions: TokenSessions, store: SqliteStore
+) -> None:
+    token = "former"
+    store.set(f"test:{fingerprint(token)}", b'{"n": 1}', 300)
+    assert sessions.touch(token) == {"n": 1}
+    assert store.ttl(f"test:{fingerprint(token)}") == pytest.approx(600)
 
 
 def test_the_idle_timeout_slides_with_each_touch(sessions: TokenSessions, clock: FakeClock) -> None:
@@ -74,9 +129,9 @@ def test_closing_ends_the_session(sessions: TokenSessions) -> None:
     sessions.close("")  # nothing to close: no error
 
 
-def test_kinds_of_sessions_do_not_mix(store: SqliteStore) -> None:
-    flows = TokenSessions(store, "flow", 600)
-    accounts = TokenSessions(store, "acct", 600)
+def test_kinds_of_sessions_do_not_mix(store: SqliteStore, clock: FakeClock) -> None:
+    flows = TokenSessions(store, "flow", 600, clock)
+    accounts = TokenSessions(store, "acct", 600, clock)
     token = flows.open({"n": 1})
     assert accounts.load(token) is None
 

@@ -9,7 +9,9 @@ import pytest
 from flask import Flask
 from jinja2 import TemplateSyntaxError
 
-from sspr.web.warmup import compile_templates, load_locale_data
+from sspr.domain import policy as policy_module
+from sspr.domain.policy import PasswordPolicy
+from sspr.web.warmup import compile_templates, load_locale_data, score_once
 
 
 def cached_names(app: Flask) -> set[str]:
@@ -41,3 +43,15 @@ def test_the_languages_dates_are_read_before_the_first_notice() -> None:
     load_locale_data(["fr", "en"])
     # Babel's own cache, which format_datetime reads from.
     assert {"fr", "en"} <= set(localedata._cache)
+
+
+def test_each_guessability_policy_scores_once_before_the_first_visitor() -> None:
+    policy_module._plain_guesser.cache_clear()
+    policies = [
+        PasswordPolicy(min_guess_score=3),
+        PasswordPolicy(),
+        PasswordPolicy(min_guess_score=2),
+    ]
+    assert score_once(policies) == 2
+    # zxcvbn's own dictionaries, for a policy built without the French lists, were built too.
+    assert policy_module._plain_guesser.cache_info().currsize == 1
