@@ -25,7 +25,7 @@ from sspr.domain.errors import (
 )
 from sspr.domain.flow import Collaborators, password_state, registered_questions
 from sspr.domain.keys import account_subject, subject_key
-from sspr.domain.masks import mask_email
+from sspr.domain.masks import decoy_dn, mask_email
 from sspr.domain.notify import notify_after_write
 from sspr.domain.phone import first_mobile, mask_mobile, normalize_mobile
 from sspr.domain.policy import normalize_password
@@ -98,8 +98,15 @@ class AccountService:
         """Bind as the user; unknown accounts and wrong passwords fail alike."""
         entry = self._reset.identify(profile, identifier.strip())
         password = normalize_password(password)  # é typed either way: the form written (NFC)
-        result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
+        result = self._bind(profile, entry, password)
         return self._judge_login(profile, entry, result), result
+
+    def _bind(self, profile: Profile, entry: UserEntry | None, password: str) -> LoginResult:
+        """Bind as the account; an unknown one binds to a decoy, in the same time, and fails."""
+        if entry is None:
+            self._directory.authenticate(decoy_dn(profile.base), password)
+            return LoginResult(False)
+        return self._directory.authenticate(entry.dn, password)
 
     def _judge_login(
         self, profile: Profile, entry: UserEntry | None, result: LoginResult
@@ -321,7 +328,7 @@ class AccountService:
                 raise PasswordMismatch()
 
         if entry is None or not old:
-            return proven(LoginResult(ok=False))  # fails as a wrong password: nothing to bind
+            return proven(self._bind(profile, entry, old))  # fails as a wrong password
         self._write_own(profile, entry, old, new, lang, before=proven)
         return None
 

@@ -13,6 +13,7 @@ from sspr.domain.errors import (
     PasswordRefused,
 )
 from sspr.domain.helpdesk_model import Agent
+from sspr.domain.masks import decoy_dn
 from sspr.domain.policy import normalize_password
 from sspr.domain.ports import Directory, LoginResult, UserEntry
 from sspr.domain.settings import HelpdeskRules
@@ -30,7 +31,11 @@ class StaffAccess:
         """Bind as the staff member, then check the access rule; failures are audited."""
         entry = self._staff_entry(identifier)
         password = normalize_password(password)  # é typed either way: the form written (NFC)
-        result = self._directory.authenticate(entry.dn, password) if entry else LoginResult(False)
+        # An unknown identifier binds to a decoy, so that it takes a staff member's time.
+        dn = entry.dn if entry else decoy_dn(self._config.base)
+        result = self._directory.authenticate(dn, password)
+        if entry is None:
+            result = LoginResult(False)  # whatever the decoy's bind said
         # The typed identifier is never logged: people type passwords in the wrong field.
         agent = entry.login if entry else None
         unusable = "disabled" if result.disabled else "expired" if result.account_expired else None

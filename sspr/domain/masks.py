@@ -54,3 +54,12 @@ def decoy_mobile(seed: bytes, region: str) -> str:
 def _rng(seed: bytes) -> random.Random:
     # Not for secrets: a stable draw per identifier, so a retried decoy looks the same.
     return random.Random(seed)  # noqa: S311
+
+
+# No account has this name: a bind to it costs the round trip a wrong password costs.
+DECOY_RDN = "cn=sspr-decoy-account"
+
+
+def decoy_dn(base: str) -> str:
+    """The DN an unknown identifier's login binds to, so it takes a known one's time."""
+    return f"{DECOY_RDN},{base}"

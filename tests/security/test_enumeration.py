@@ -167,3 +167,42 @@ def test_every_case_costs_the_same_directory_operations(
     expected = ["find_users"] if bases == "apart" else ["find_users", "memberships"]
     assert seen["unknown account"] == expected
     directory.close()
+
+
+def test_a_login_with_an_unknown_identifier_binds_as_a_wrong_password_does(
+    settings: Settings, outbox: Any, make_account: Any, slapd: Slapd
+) -> None:
+    """An unknown identifier binds to a decoy DN: one search and one bind, as a known account
+    with a wrong password, at /account/, the one-form change and the helpdesk's login."""
+    from sspr.directory.ldap import LdapDirectory
+    from tests.helpers import submit
+
+    account = make_account("usager")
+    operations: list[str] = []
+    config = neutral_settings(settings)
+    directory = LdapDirectory(
+        config.directory, slapd.service_password, on_latency=lambda op, _: operations.append(op)
+    )
+    app = build_app(config, outbox, io.StringIO(), directory=directory)
+    forms = {
+        "/account/login/usager": {"password": "Wrong-Passw0rd!"},
+        "/change/usager": {"current": "Wrong-Passw0rd!", "password": "Nouveau-Passw0rd-26!",
+                           "confirmation": "Nouveau-Passw0rd-26!"},
+        "/helpdesk/login": {"password": "Wrong-Passw0rd!"},
+    }  # fmt: skip
+    for url, form in forms.items():
+        submit(https_client(app), url, {"identifier": "warm.up", **form})  # the policy's cache
+        seen = {}
+        for name, login in (("known", account.login), ("unknown", "nobody.at.all")):
+            operations.clear()
+            response = submit(https_client(app), url, {"identifier": login, **form})
+            assert response.status_code == 200, (url, name)
+            seen[name] = list(operations)
+        binds = {"authenticate", "change_own_password"}
+        if url == "/helpdesk/login":  # staff live elsewhere: both identifiers are unknown there
+            assert seen["known"] == seen["unknown"] == ["find_by_attribute", "authenticate"], seen
+            continue
+        assert len(seen["known"]) == len(seen["unknown"]) == 2, (url, seen)
+        assert seen["known"][0] == seen["unknown"][0] == "find_users", (url, seen)
+        assert {seen["known"][1], seen["unknown"][1]} <= binds, (url, seen)
+    directory.close()
