@@ -19,6 +19,7 @@ from sspr.config import DirectoryConfig
 from sspr.directory.connection import ConnectionPool
 from sspr.directory.entries import decoded, first
 from sspr.directory.search import search
+from sspr.domain.dn import DnKey, dn_key
 from sspr.domain.errors import DirectoryRefused
 from sspr.domain.ports import Clock, DirectoryPasswordRules, SystemClock, UserEntry
 
@@ -63,13 +64,14 @@ class RulesCache:
         self._clock = clock
         self._ttl = ttl
         self._lock = threading.Lock()
-        self._items: dict[str, _Cached] = {}
+        self._items: dict[DnKey | str, _Cached] = {}
 
     def get(
         self, dn: str, load: Callable[[], DirectoryPasswordRules | None]
     ) -> DirectoryPasswordRules | None:
         """The rules of `dn`, loaded when absent or stale (a failed load is not kept)."""
-        key = dn.lower()
+        # The one DN comparison (case, spaces, escapes folded); an unparsable DN as written.
+        key = dn_key(dn) or dn
         now = self._clock.now()
         with self._lock:
             cached = self._items.get(key)
