@@ -330,21 +330,18 @@ class MemoryDirectory:
         return datetime.fromtimestamp(self._clock.now(), UTC)
 
     def _key(self, dn: str) -> DnKey:
-        key = dn_key(dn)
-        if key is None:
+        if (key := dn_key(dn)) is None:
             raise DirectoryRefused("dn", f"Invalid DN syntax (34): {dn}")
         return key
 
     def _get(self, dn: str, operation: str) -> _Entry:
-        entry = self._entries.get(self._key(dn))
-        if entry is None:
+        if (entry := self._entries.get(self._key(dn))) is None:
             raise DirectoryRefused(operation, f"No such object (32): {dn}")
         return entry
 
     def _search(self, base: str, ldap_filter: str, limit: int) -> list[UserEntry]:
         matches = compile_filter(ldap_filter)
-        base_key = dn_key(base)
-        if base_key is None:
+        if (base_key := dn_key(base)) is None:
             raise DirectoryRefused(f"search under {base}", "Invalid DN syntax (34)")
         with self._lock:
             entries = list(self._entries.items())
