@@ -105,17 +105,14 @@ class LdapDirectory:
         target = dn_key(dn)
         if target is None:
             return set()
-        queries: list[tuple[str, str]] = []
-        for candidate_id, base, ldap_filter in candidates:
-            base_key = dn_key(base)
-            if base_key is None or not is_within(target, base_key):
-                continue
-            # Asked to the server even for (objectClass=*): every identification then costs
-            # the same round trips, whichever profile the account is in (no timing oracle).
-            queries.append((candidate_id, ldap_filter))
+        keys = [(candidate_id, dn_key(base), f) for candidate_id, base, f in candidates]
+        # Every candidate costs one search, even for (objectClass=*) or a base that does not
+        # hold the entry (its answer then ignored): no timing oracle on the profiles it is in.
+        queries = [(i if k is not None and is_within(target, k) else None, f) for i, k, f in keys]
         if not queries:
             return set()
-        return self.pool.read("memberships", lambda conn: self._matching(conn, dn, queries))
+        found = self.pool.read("memberships", lambda conn: self._matching(conn, dn, queries))
+        return {candidate_id for candidate_id in found if candidate_id is not None}
 
     def read_user(self, dn: str) -> UserEntry | None:
         """Read one account by DN, or None when it no longer exists."""
@@ -387,7 +384,9 @@ class LdapDirectory:
         return search(conn, base, ldap_filter, scope, attributes, limit,
                       time_limit=self.pool.time_limit, missing_ok=missing_ok)  # fmt: skip
 
-    def _matching(self, conn: Connection, dn: str, queries: list[tuple[str, str]]) -> set[str]:
+    def _matching(
+        self, conn: Connection, dn: str, queries: list[tuple[str | None, str]]
+    ) -> set[str | None]:
         """One BASE search per filter: the ids whose filter holds the entry."""
         return {
             candidate_id

@@ -158,10 +158,10 @@ class MemoryDirectory:
         entry = self._entries.get(target)
         matched = set()
         for candidate_id, base, ldap_filter in candidates:
-            base_key = dn_key(base)
+            # A broken filter is refused, as by a server, which is asked every filter.
+            matches, base_key = compile_filter(ldap_filter), dn_key(base)
             if base_key is None or not is_within(target, base_key):
                 continue
-            matches = compile_filter(ldap_filter)  # a broken filter is refused, as by a server
             if entry is not None and matches(entry.values):
                 matched.add(candidate_id)
         return matched

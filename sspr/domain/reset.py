@@ -108,17 +108,16 @@ class ResetService:
             )
             return found[0] if len(found) == 1 else None
         entries = self._directory.find_users(profile.base, profile.identifier, identifier, limit=2)
-        if len(entries) != 1:
-            # The membership query a found account costs, on the profile's base instead:
-            # deliberate directory work, so the response time does not tell the cases apart.
-            self._directory.memberships(profile.base, [(profile.id, profile.base, profile.filter)])
-            return None
-        entry = entries[0]
-        candidates = [(p.id, p.base, p.filter) for p in self._settings.profiles]
         # Membership is decided by the server, and a user in several profiles is ambiguous.
-        if self._directory.memberships(entry.dn, candidates) != {profile.id}:
+        # Each candidate costs one search whether it holds the account or not, so no case
+        # (and the profile's base stands in for a missing account) takes longer than another.
+        candidates = [(p.id, p.base, p.filter) for p in self._settings.overlapping(profile)]
+        if len(entries) != 1:
+            self._directory.memberships(profile.base, candidates)
             return None
-        return entry
+        if self._directory.memberships(entries[0].dn, candidates) != {profile.id}:
+            return None
+        return entries[0]
 
     def _new_flow(
         self, profile: Profile, identifier: str, subject: str, entry: UserEntry | None, lang: str

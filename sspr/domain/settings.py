@@ -164,11 +164,16 @@ class DomainSettings:
         An account found under such a profile's base with its filter is in that profile and
         in no other: the identification search answers for membership, no query is added.
         """
+        return [p.id for p in self.overlapping(profile)] == [profile.id]
+
+    def overlapping(self, profile: Profile) -> list[Profile]:
+        """The profiles an account under this profile's base may be in: itself, and those
+        whose base holds its base or lies under it (every profile if a base does not parse)."""
         base = dn_key(profile.base)
-        if base is None:
-            return False
-        others = (dn_key(other.base) for other in self.profiles if other.id != profile.id)
-        return not any(k is None or is_within(k, base) or is_within(base, k) for k in others)
+        keys = [(other, dn_key(other.base)) for other in self.profiles]
+        if base is None or any(key is None for _, key in keys):
+            return list(self.profiles)
+        return [p for p, k in keys if k is not None and (is_within(k, base) or is_within(base, k))]
 
     def membership_candidates(self) -> list[tuple[str, str, str]]:
         """(id, base, filter) of every profile, as the directory's memberships() takes them."""

@@ -126,17 +126,20 @@ def test_memberships_compare_dns_case_insensitively(backend: Backend) -> None:
     assert backend.directory.memberships(account.dn, [("u", base, EVERYONE)]) == {"u"}
 
 
-def test_memberships_skip_bases_that_do_not_hold_the_dn(backend: Backend) -> None:
+def test_memberships_count_only_bases_that_hold_the_dn(backend: Backend) -> None:
     account = backend.account("usagers")
     suffix = backend.suffix
-    # A broken filter would be refused if it were ever evaluated: the base rules these out.
+    # Filters that hold every entry: the base alone rules these out.
     candidates = [
-        ("elsewhere", people(suffix, "elus"), "(((broken"),
-        ("sibling", people(suffix, "usagers2"), "(((broken"),
-        ("deeper", f"uid=x,{people(suffix, 'usagers')}", "(((broken"),
+        ("elsewhere", people(suffix, "elus"), EVERYONE),
+        ("sibling", people(suffix, "usagers2"), EVERYONE),
+        ("deeper", f"uid=x,{people(suffix, 'usagers')}", EVERYONE),
         ("everything", people(suffix, "usagers"), EVERYONE),
     ]
     assert backend.directory.memberships(account.dn, candidates) == {"everything"}
+    # Every filter is asked, whatever its base (one search each: no timing oracle).
+    with pytest.raises(DirectoryRefused):
+        backend.directory.memberships(account.dn, [*candidates, ("x", suffix, "(((broken")])
 
 
 def test_a_broken_filter_is_a_refusal_not_an_outage(backend: Backend) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ldap3 import BASE, NONE, Connection, Server
@@ -68,24 +69,26 @@ def test_empty_value_or_no_kind_finds_nothing_without_a_round_trip(slapd: Slapd)
 # -- memberships and read_user ----------------------------------------------------------------
 
 
-def test_memberships_skip_bases_that_do_not_hold_the_dn(slapd: Slapd) -> None:
-    calls: list[str] = []
-    directory = LdapDirectory(
-        directory_config_for(slapd),
-        slapd.service_password,
-        on_latency=lambda operation, _: calls.append(operation),
-    )
-    # A broken filter would raise if it were ever sent: the base alone rules these out.
+def test_memberships_cost_one_search_per_candidate_whatever_its_base(slapd: Slapd) -> None:
+    directory = LdapDirectory(directory_config_for(slapd), slapd.service_password)
+    searches: list[str] = []
+    search = directory._search
+
+    def counted(*args: Any) -> Any:
+        searches.append(args[2])  # the filter
+        return search(*args)
+
+    directory._search = counted  # type: ignore[method-assign]
     candidates = [
-        ("elsewhere", f"ou=elus,ou=people,{slapd.suffix}", "(((broken"),
-        ("sibling", f"ou=usagers2,ou=people,{slapd.suffix}", "(((broken"),
-        ("deeper", f"uid=x,ou=usagers,ou=people,{slapd.suffix}", "(((broken"),
-        ("everything", f"ou=usagers,ou=people,{slapd.suffix}", "(objectClass=*)"),
+        ("elsewhere", f"ou=elus,ou=people,{slapd.suffix}", "(objectClass=*)"),
+        ("deeper", f"uid=x,ou=usagers,ou=people,{slapd.suffix}", "(uid=*)"),
+        ("everything", f"ou=usagers,ou=people,{slapd.suffix}", "(cn=*)"),
     ]
     assert directory.memberships(demo_dn(slapd, "jeanne.martin"), candidates) == {"everything"}
-    # Only the one base that holds the DN is asked, even for (objectClass=*): every
-    # identification costs the same round trips (see tests/security/test_enumeration.py).
-    assert calls == ["memberships"]
+    # A base that does not hold the DN is asked too, its answer ignored: whichever profiles
+    # an account is in, identification costs the same searches (tests/security).
+    assert searches == ["(objectClass=*)", "(uid=*)", "(cn=*)"]
+    directory.close()
 
 
 def test_every_demo_account_is_found_with_its_answer(private_slapd: Slapd) -> None:

@@ -157,13 +157,23 @@ def test_every_case_costs_the_same_directory_operations(
     directory = LdapDirectory(
         config.directory, slapd.service_password, on_latency=lambda op, _: operations.append(op)
     )
+    # The LDAP searches under the port's operations: one membership query may be several.
+    search, searches = directory._search, []
+
+    def counted(*args: Any) -> Any:
+        searches.append(args[2])  # the filter
+        return search(*args)
+
+    directory._search = counted  # type: ignore[method-assign]
     app = build_app(config, outbox, io.StringIO(), directory=directory)
-    seen = {}
+    seen, searched = {}, {}
     for name, identifier in cases.items():
         operations.clear()
+        searches.clear()
         identify_timed(https_client(app), identifier)
-        seen[name] = list(operations)
+        seen[name], searched[name] = list(operations), len(searches)
     assert len({tuple(ops) for ops in seen.values()}) == 1, seen
+    assert len(set(searched.values())) == 1, searched
     expected = ["find_users"] if bases == "apart" else ["find_users", "memberships"]
     assert seen["unknown account"] == expected
     directory.close()
