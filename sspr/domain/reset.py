@@ -262,15 +262,17 @@ class ResetService:
         if password_state(entry) != flow.password_state:
             self._drop(flow)
             raise FlowExpired()
+        proved = (*flow.proved, flow.channel)
+        advanced = replace(flow, done=flow.done + 1, channel="", proved=proved).with_sole_channel()
+        # A new id at each proof (the old one worthless after it); of two at once, one goes on.
+        if (new_id := self._flows.rotate(flow.id, advanced.state())) is None:
+            raise FlowExpired()
         self._limiter.succeed(flow.subject)
         self._audit.record(
             AuditEvent.PROOF_SUCCEEDED, Outcome.SUCCESS, user_dn=entry.dn, profile=flow.profile,
             channel=flow.channel,
         )  # fmt: skip
-        proved = (*flow.proved, flow.channel)
-        advanced = replace(flow, done=flow.done + 1, channel="", proved=proved).with_sole_channel()
-        # A new id at each proof: a flow id seen before the proof is worth nothing after it.
-        advanced = replace(advanced, id=self._flows.rotate(flow.id, advanced.state()))
+        advanced = replace(advanced, id=new_id)
         if advanced.proven:
             # Told only now, to the account's owner: identification kept the neutral answer.
             self._password.refuse_unusable(advanced, entry)

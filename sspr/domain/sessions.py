@@ -90,14 +90,17 @@ class TokenSessions:
             self._write(token, current)
         return current
 
-    def rotate(self, token: str, state: Mapping[str, Any] | None = None) -> str:
-        """A new token for the session (`state` replacing its own), the old one dead at once.
+    def rotate(self, token: str, state: Mapping[str, Any] | None = None) -> str | None:
+        """A new token for the session (`state` replacing its own), the old one dead at once;
+        None when the old one was already gone.
 
         A token seen before a change of privilege (a proof, a login) is worth nothing after.
+        The old session is taken, so of two requests rotating it at once only one goes on.
         """
-        current = dict(state) if state is not None else self.load(token) or {}
-        self.close(token)
-        return self.open(current)
+        raw = self._store.take(self._key(token)) if token else None
+        if raw is None:
+            return None
+        return self.open(dict(state) if state is not None else _state(raw)[0])
 
     def close(self, token: str) -> None:
         """End the session, server side."""

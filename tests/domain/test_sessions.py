@@ -122,6 +122,15 @@ def test_rotating_kills_the_old_token_and_keeps_the_state(sessions: TokenSession
     assert sessions.load(rotated) is None and sessions.load(again) == {"n": 2}
 
 
+def test_of_two_rotations_of_one_session_only_one_goes_on(sessions: TokenSessions) -> None:
+    token = sessions.open({"n": 1})
+    first = sessions.rotate(token, {"n": 2})
+    assert first is not None and sessions.load(first) == {"n": 2}
+    # A request that loaded the session before the first rotation gets nothing.
+    assert sessions.rotate(token, {"n": 3}) is None
+    assert sessions.rotate("", {"n": 3}) is None
+
+
 def test_closing_ends_the_session(sessions: TokenSessions) -> None:
     token = sessions.open({"n": 1})
     sessions.close(token)
