@@ -27,6 +27,8 @@ from ldap3.core.exceptions import (
     LDAPInvalidFilterError,
     LDAPInvalidScopeError,
     LDAPResponseTimeoutError,
+    LDAPSessionTerminatedByServerError,
+    LDAPSocketSendError,
 )
 from pyasn1.error import PyAsn1Error
 
@@ -54,6 +56,11 @@ _GARBLED = (LDAPException, PyAsn1Error, KeyError, IndexError, ValueError, TypeEr
 
 class Unreachable(Exception):
     """This URL did not answer or refused us for a reason another URL may not share."""
+
+    def __init__(self, message: str, *, maybe_judged: bool = False) -> None:
+        super().__init__(message)
+        # The request went out and no answer came back: the server may have acted on it.
+        self.maybe_judged = maybe_judged
 
 
 class _Retryable(Exception):
@@ -236,8 +243,12 @@ class ConnectionPool:
         if kept is not None:
             try:
                 return kept, self._bind_as(kept, dn, password)
-            except Unreachable:
-                unbind(kept)  # dropped since it was checked: a fresh connection instead
+            except Unreachable as exc:
+                unbind(kept)
+                if exc.maybe_judged:
+                    # Binding again could count one wrong password twice toward the lockout.
+                    raise DirectoryUnavailable(f"bind: {exc}") from exc
+                # Dropped since it was checked, the bind unread: a fresh connection instead.
         problems: list[str] = []
         for url in self._config.urls:
             conn = self._connection(url, None, None)
@@ -257,7 +268,10 @@ class ConnectionPool:
         try:
             bound = bool(conn.bind(read_server_info=False, controls=[PPOLICY_REQUEST]))
         except (*_BROKEN, *_GARBLED) as exc:
-            raise Unreachable(reason(exc)) from exc
+            # Only a connection closed by the server, or a send that failed, surely left the
+            # bind unread; a timeout or a reset may come after the server judged it.
+            unread = isinstance(exc, LDAPSessionTerminatedByServerError | LDAPSocketSendError)
+            raise Unreachable(reason(exc), maybe_judged=not unread) from exc
         finally:
             conn.password = None  # not kept in memory while the connection waits (nor below)
         if not bound and conn.result["result"] in SERVER_DOWN_CODES:

@@ -451,6 +451,32 @@ def test_a_write_whose_outcome_is_unknown_is_not_retried(private_slapd: Slapd) -
     directory.close()
 
 
+def test_a_user_bind_whose_outcome_is_unknown_is_not_sent_again(private_slapd: Slapd) -> None:
+    """A bind that went out unanswered may have counted a failure: binding again elsewhere
+    could count one wrong password twice toward the lockout."""
+    directory = private_directory(private_slapd, operation_timeout=0.5)
+    dn = demo_dn(private_slapd, "jeanne.martin")
+    password = next(a for a in DEMO_ACCOUNTS if a.login == "jeanne.martin").password
+    assert directory.authenticate(dn, password).ok  # a kept user connection now waits
+    opened: list[str] = []
+    connection = directory.pool._connection
+
+    def counted(*args: Any) -> Any:
+        opened.append(args[0])
+        return connection(*args)
+
+    directory.pool._connection = counted  # type: ignore[method-assign]
+    assert private_slapd.pid is not None
+    stop_process(private_slapd.pid)
+    try:
+        with pytest.raises(DirectoryUnavailable, match="bind"):
+            directory.authenticate(dn, "Not-the-Passw0rd")
+    finally:
+        os.kill(private_slapd.pid, signal.SIGCONT)
+    assert opened == []  # no second bind on a fresh connection
+    directory.close()
+
+
 def stop_process(pid: int) -> None:
     """SIGSTOP, then wait until the kernel says it is stopped: kill() returns before."""
     os.kill(pid, signal.SIGSTOP)
