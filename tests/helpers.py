@@ -270,3 +270,16 @@ def lock_out(slapd: Slapd, dn: str) -> None:
         if "pwdAccountLockedTime" in slapd.search(dn, "(objectClass=*)", "pwdAccountLockedTime"):
             return
     raise AssertionError(f"{dn} was never locked")
+
+
+def record_calls(owner: Any, method: str, argument: int) -> list[Any]:
+    """Let `owner.method` run as before, recording each call's positional `argument`."""
+    calls: list[Any] = []
+    original = getattr(owner, method)
+
+    def recorded(*args: Any) -> Any:
+        calls.append(args[argument])
+        return original(*args)
+
+    setattr(owner, method, recorded)
+    return calls

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from ldap3 import BASE, NONE, Connection, Server
@@ -39,6 +38,7 @@ from tests.helpers import (
     directory_config_for,
     new_account,
     operational,
+    record_calls,
 )
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -71,14 +71,7 @@ def test_empty_value_or_no_kind_finds_nothing_without_a_round_trip(slapd: Slapd)
 
 def test_memberships_cost_one_search_per_candidate_whatever_its_base(slapd: Slapd) -> None:
     directory = LdapDirectory(directory_config_for(slapd), slapd.service_password)
-    searches: list[str] = []
-    search = directory._search
-
-    def counted(*args: Any) -> Any:
-        searches.append(args[2])  # the filter
-        return search(*args)
-
-    directory._search = counted  # type: ignore[method-assign]
+    searches = record_calls(directory, "_search", 2)  # the filters
     candidates = [
         ("elsewhere", f"ou=elus,ou=people,{slapd.suffix}", "(objectClass=*)"),
         ("deeper", f"uid=x,ou=usagers,ou=people,{slapd.suffix}", "(uid=*)"),
@@ -458,14 +451,7 @@ def test_a_user_bind_whose_outcome_is_unknown_is_not_sent_again(private_slapd: S
     dn = demo_dn(private_slapd, "jeanne.martin")
     password = next(a for a in DEMO_ACCOUNTS if a.login == "jeanne.martin").password
     assert directory.authenticate(dn, password).ok  # a kept user connection now waits
-    opened: list[str] = []
-    connection = directory.pool._connection
-
-    def counted(*args: Any) -> Any:
-        opened.append(args[0])
-        return connection(*args)
-
-    directory.pool._connection = counted  # type: ignore[method-assign]
+    opened = record_calls(directory.pool, "_connection", 0)  # the URLs
     assert private_slapd.pid is not None
     stop_process(private_slapd.pid)
     try:

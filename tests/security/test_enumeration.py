@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from sspr.config import Settings
 from sspr.demo.slapd import Slapd
+from tests.helpers import record_calls
 from tests.web.conftest import build_app, csrf_token, https_client
 
 SAMPLES = 30
@@ -158,13 +159,7 @@ def test_every_case_costs_the_same_directory_operations(
         config.directory, slapd.service_password, on_latency=lambda op, _: operations.append(op)
     )
     # The LDAP searches under the port's operations: one membership query may be several.
-    search, searches = directory._search, []
-
-    def counted(*args: Any) -> Any:
-        searches.append(args[2])  # the filter
-        return search(*args)
-
-    directory._search = counted  # type: ignore[method-assign]
+    searches = record_calls(directory, "_search", 2)  # the filters
     app = build_app(config, outbox, io.StringIO(), directory=directory)
     seen, searched = {}, {}
     for name, identifier in cases.items():
