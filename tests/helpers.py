@@ -26,6 +26,7 @@ from sspr.config import DirectoryConfig, Settings
 from sspr.delivery.sms import TwilioSmsSender
 from sspr.demo.outbox import Outbox, OutboxTransport
 from sspr.demo.slapd import Slapd, SlapdError, ldif_attr
+from sspr.directory.ldap import LdapDirectory
 from sspr.domain.answers import AnswerHasher
 from sspr.web.app import create_app
 
@@ -283,3 +284,14 @@ def record_calls(owner: Any, method: str, argument: int) -> list[Any]:
 
     setattr(owner, method, recorded)
     return calls
+
+
+def counting_directory(
+    config: DirectoryConfig, password: str, *, ignored: tuple[str, ...] = ()
+) -> tuple[LdapDirectory, list[str]]:
+    """A directory on the real server, and the list of the port operations it then makes."""
+    operations: list[str] = []
+    directory = LdapDirectory(
+        config, password, on_latency=lambda op, _: None if op in ignored else operations.append(op)
+    )
+    return directory, operations

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 from sspr.config import Settings
 from sspr.demo.slapd import Slapd
-from tests.helpers import record_calls
+from tests.helpers import counting_directory, record_calls
 from tests.web.conftest import build_app, csrf_token, https_client
 
 SAMPLES = 30
@@ -151,13 +151,8 @@ def test_every_case_costs_the_same_directory_operations(
 ) -> None:
     """A profile apart from the others is answered by one search with its filter; one whose
     base overlaps another's asks the memberships too: in each, every case alike."""
-    from sspr.directory.ldap import LdapDirectory
-
-    operations: list[str] = []
     config = neutral_settings(settings if bases == "apart" else overlapping(settings))
-    directory = LdapDirectory(
-        config.directory, slapd.service_password, on_latency=lambda op, _: operations.append(op)
-    )
+    directory, operations = counting_directory(config.directory, slapd.service_password)
     # The LDAP searches under the port's operations: one membership query may be several.
     searches = record_calls(directory, "_search", 2)  # the filters
     app = build_app(config, outbox, io.StringIO(), directory=directory)
@@ -179,15 +174,11 @@ def test_a_login_with_an_unknown_identifier_binds_as_a_wrong_password_does(
 ) -> None:
     """An unknown identifier binds to a decoy DN: one search and one bind, as a known account
     with a wrong password, at /account/, the one-form change and the helpdesk's login."""
-    from sspr.directory.ldap import LdapDirectory
     from tests.helpers import submit
 
     account = make_account("usager")
-    operations: list[str] = []
     config = neutral_settings(settings)
-    directory = LdapDirectory(
-        config.directory, slapd.service_password, on_latency=lambda op, _: operations.append(op)
-    )
+    directory, operations = counting_directory(config.directory, slapd.service_password)
     app = build_app(config, outbox, io.StringIO(), directory=directory)
     forms = {
         "/account/login/usager": {"password": "Wrong-Passw0rd!"},

@@ -12,8 +12,14 @@ from flask.testing import FlaskClient
 from sspr.config import Settings
 from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd
-from sspr.directory.ldap import LdapDirectory
-from tests.helpers import build_app, can_bind, csrf_token, https_client, lock_out
+from tests.helpers import (
+    build_app,
+    can_bind,
+    counting_directory,
+    csrf_token,
+    https_client,
+    lock_out,
+)
 
 NEW_PASSWORD = "Nouveau-Mot2passe!"
 
@@ -52,12 +58,9 @@ def test_one_get_and_one_post_change_the_password(
 def test_one_bind_proves_the_current_password_and_carries_the_change(
     settings: Settings, outbox: Outbox, make_account: Any, slapd: Slapd
 ) -> None:
-    operations: list[str] = []
-    directory = LdapDirectory(
-        settings.directory,
-        slapd.service_password,
-        # The policy entry is read once and cached: not this flow's own work.
-        on_latency=lambda op, _: operations.append(op) if op != "password_rules" else None,
+    # The policy entry is read once and cached: not this flow's own work.
+    directory, operations = counting_directory(
+        settings.directory, slapd.service_password, ignored=("password_rules",)
     )
     lines = io.StringIO()
     client = https_client(build_app(settings, outbox, lines, directory=directory))

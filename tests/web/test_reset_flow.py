@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sspr.config import Settings
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import WebAccount as Account
-from tests.helpers import can_bind, lock_out
+from tests.helpers import can_bind, counting_directory, lock_out
 from tests.web.conftest import build_app, csrf_token, https_client, submit
 
 GOOD_PASSWORD = "Nouveau-Mot2passe!"
@@ -177,14 +177,9 @@ def test_the_current_password_is_refused_through_the_directory(
 def test_the_write_itself_answers_not_current_and_the_flow_goes_on(
     settings: Settings, outbox: Any, make_account: Any, slapd: Slapd
 ) -> None:
-    from sspr.directory.ldap import LdapDirectory
-
-    operations: list[str] = []
-    directory = LdapDirectory(
-        settings.directory,
-        slapd.service_password,
-        # The policy entry is read once and cached: not this flow's own work.
-        on_latency=lambda op, _: operations.append(op) if op != "password_rules" else None,
+    # The policy entry is read once and cached: not this flow's own work.
+    directory, operations = counting_directory(
+        settings.directory, slapd.service_password, ignored=("password_rules",)
     )
     lines = io.StringIO()
     client = https_client(build_app(settings, outbox, lines, directory=directory))
