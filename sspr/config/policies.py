@@ -112,7 +112,8 @@ class BreachConfig(Strict):
     """The Have I Been Pwned range API, or your own mirror of its downloadable corpus: the
     first 5 hexadecimal digits of the password's SHA-1 are appended (a mirror serves each
     prefix's file at that path, e.g. by a rewrite to the downloader's `XXXXX.txt` files), and
-    nothing else of the password leaves the host."""
+    nothing else of the password leaves the host. An outgoing proxy is taken from
+    `HTTPS_PROXY` and `NO_PROXY`, a CA bundle from `REQUESTS_CA_BUNDLE`, when sspr starts."""
     timeout: float = Field(default=2.0, gt=0, le=30)
     """Seconds to wait for the answer."""
     on_unavailable: Literal["allow", "block"] = "allow"

@@ -6,7 +6,9 @@ import hashlib
 import io
 import json
 import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -136,3 +138,64 @@ def test_check_config_asks_the_range_service(range_server: RangeServer, settings
     range_server.status = 503
     row = breach_check(type(settings).model_validate(raw))
     assert not row.ok and "HTTP 503" in row.detail and "let through" in row.detail
+
+
+def test_a_range_is_read_as_the_service_wrote_it() -> None:
+    body = (
+        "0018A45C4D1DEF81644B54AB7F969B88D65:10\r\n"
+        "00D4F6E8FA6EECAD2A3AA415EEC418D38EC:0\r\n"
+        "011053fd0102e94d6ae2f8b83d76faf94f6:3\n"  # LF and lower case, as a mirror may serve
+        "\r\n"
+    )
+    answer = parse_range(body)
+    assert answer["0018A45C4D1DEF81644B54AB7F969B88D65"] == 10
+    assert answer.get("00D4F6E8FA6EECAD2A3AA415EEC418D38EC") == 0
+    assert answer.get("011053FD0102E94D6AE2F8B83D76FAF94F6") == 3
+    assert answer.get("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", 0) == 0
+    assert answer.get("0018A45C4D1DEF81644B54AB7F969B88D6", 0) == 0  # a prefix of a suffix
+    assert len(answer) == 3 and set(answer) == {
+        "0018A45C4D1DEF81644B54AB7F969B88D65",
+        "00D4F6E8FA6EECAD2A3AA415EEC418D38EC",
+        "011053FD0102E94D6AE2F8B83D76FAF94F6",
+    }
+
+
+@pytest.mark.parametrize("body", [
+    "0018A45C4D1DEF81644B54AB7F969B88D65:1\r\n<html>",
+    "0018A45C4D1DEF81644B54AB7F969B88D65\r\n",
+    "0018A45C4D1DEF81644B54AB7F969B88D65:1 0018A45C4D1DEF81644B54AB7F969B88D66:2\r\n",
+    "18A45C4D1DEF81644B54AB7F969B88D65:1\r\n",
+])  # fmt: skip
+def test_any_line_out_of_the_protocol_makes_the_body_unusable(body: str) -> None:
+    with pytest.raises(RangeUnavailable, match="malformed"):
+        parse_range(body)
+
+
+def test_the_proxy_of_the_environment_is_used(
+    range_server: RangeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An HTTP proxy is asked for the absolute URL: the range server stands in for the proxy,
+    # not at the closed loopback port the range URL names.
+    asked: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            body = b"0018A45C4D1DEF81644B54AB7F969B88D65:7\r\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Proxy) as proxy:
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        ranges = HttpPwnedRanges("http://127.0.0.2:9/range/", timeout=2)
+        assert ranges.suffixes("ABCDE")["0018A45C4D1DEF81644B54AB7F969B88D65"] == 7
+        proxy.shutdown()
+    assert asked == ["http://127.0.0.2:9/range/ABCDE"]
