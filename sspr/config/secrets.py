@@ -45,11 +45,6 @@ class Secrets:
     twilio_auth_token: str = ""
     redis_url: str = ""
 
-    @property
-    def ldap_password(self) -> str:
-        """The password of the one directory (or of the first, when there are several)."""
-        return next(iter(self.ldap_passwords.values()), "")
-
     def __repr__(self) -> str:
         # Values must never reach a log or a traceback.
         return "Secrets(…)"

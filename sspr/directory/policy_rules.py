@@ -19,7 +19,7 @@ from sspr.config import DirectoryConfig
 from sspr.directory.connection import ConnectionPool
 from sspr.directory.entries import decoded, first
 from sspr.directory.search import search
-from sspr.domain.dn import DnKey, dn_key
+from sspr.domain.dn import DnKey, dn_items, dn_key
 from sspr.domain.errors import DirectoryRefused
 from sspr.domain.ports import Clock, DirectoryPasswordRules, SystemClock, UserEntry
 
@@ -141,12 +141,11 @@ def _ad_rules(
 
 def domain_root(base_dn: str) -> str:
     """The domain's root (its naming context): the DC= components that end `base_dn`."""
-    parts = [part.strip() for part in base_dn.split(",")]
     tail: list[str] = []
-    for part in reversed(parts):
-        if not part.lower().startswith("dc="):
+    for item in reversed(dn_items(base_dn) or []):
+        if item.partition("=")[0].strip().lower() != "dc":
             break
-        tail.insert(0, part)
+        tail.insert(0, item.strip())
     return ",".join(tail) or base_dn
 
 

@@ -54,6 +54,12 @@ def deepest_base(dn: str, bases: Iterable[tuple[str, str]]) -> str | None:
     return best[1] if best else None
 
 
+def dn_items(dn: str) -> list[str] | None:
+    """A DN's attribute=value items as written (escapes kept), or None if it does not parse."""
+    items = list(_split_items(dn))
+    return None if None in items else [item for item in items if item is not None]
+
+
 def _split_items(dn: str) -> Iterable[str | None]:
     """The attribute=value items of a DN, split at unescaped `,`, `;` and `+`; None if broken."""
     start, index = 0, 0

@@ -43,8 +43,8 @@ FULL_ENV = {
 
 def test_every_secret_is_read_and_none_is_shown(demo_raw: dict[str, Any]) -> None:
     secrets = read_secrets(parse_settings(everything(demo_raw)), FULL_ENV)
-    assert (secrets.secret_key, secrets.ldap_password, secrets.smtp_password) == (
-        KEY, "ldap-secret", "smtp-secret",
+    assert (secrets.secret_key, secrets.ldap_passwords, secrets.smtp_password) == (
+        KEY, {"default": "ldap-secret"}, "smtp-secret",
     )  # fmt: skip
     assert (secrets.twilio_account_sid, secrets.twilio_auth_token) == (SID, TOKEN)
     assert secrets.redis_url == FULL_ENV["SSPR_REDIS_URL"]
@@ -86,7 +86,7 @@ def test_only_configured_parts_need_secrets(demo_raw: dict[str, Any]) -> None:
 def test_parts_brought_by_the_caller_need_no_secret(demo_raw: dict[str, Any]) -> None:
     settings = parse_settings(everything(demo_raw))
     secrets = read_secrets(settings, {"SSPR_LDAP_PASSWORD": "x"}, parts=["directory"])
-    assert secrets.ldap_password == "x"
+    assert secrets.ldap_passwords == {"default": "x"}
 
 
 @pytest.mark.parametrize(

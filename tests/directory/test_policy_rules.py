@@ -136,6 +136,9 @@ def test_domain_root() -> None:
     assert domain_root("OU=people,OU=sspr,DC=corp,DC=example,DC=org") == "DC=corp,DC=example,DC=org"
     assert domain_root("dc=example,dc=org") == "dc=example,dc=org"
     assert domain_root("o=corp") == "o=corp"
+    # An escaped comma is part of its value ("Paris, DC=lycees"), not the end of an item.
+    assert domain_root(r"OU=Paris\, DC=lycees,DC=corp,DC=example") == "DC=corp,DC=example"
+    assert domain_root(r"OU=a\,DC=x,DC=corp , DC=org") == "DC=corp,DC=org"
 
 
 def test_the_policy_cache_keeps_a_bounded_number_of_policies() -> None:
