@@ -18,6 +18,7 @@ ENV SSPR_CONFIG=/etc/sspr/sspr.yaml \
 EXPOSE 8000
 # Each worker keeps one LDAP connection open; the SQLite store in /var/lib/sspr is shared
 # by every worker of the container.
-# Threaded workers with keep-alive, and metrics shared by the workers: see sspr/serving.py.
+# Checks the configuration, then serves it: granian's workers with keep-alive, metrics
+# shared by the workers, the access log on stdout (sspr/serving.py).
 ENV SSPR_BIND=0.0.0.0:8000
-CMD ["gunicorn", "--config", "python:sspr.serving", "--access-logfile", "-", "sspr.wsgi:app"]
+CMD ["sspr", "serve"]

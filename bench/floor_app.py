@@ -2,7 +2,7 @@
 
 One GET (a static form) and one POST: search the account as the service, bind as the user on
 a connection kept per thread, RFC 3062 change with the ppolicy control. No CSRF, session,
-policy, audit, limits or notice: what is left is what Flask, gunicorn and ldap3 cost, so
+policy, audit, limits or notice: what is left is what Flask, the server and ldap3 cost, so
 sspr's own cost is whatever it adds above this.
 """
 

@@ -4,12 +4,12 @@ Run: .venv/bin/python -m bench.http [--flows 48] [--concurrency 1 4 16] [--worke
      .venv/bin/python -m bench.http --instances 2 --store redis   (bench/scale.py)
 
 It starts a private slapd (ppolicy on), an SMTP catcher, an SMS sink, and sspr under
-`gunicorn -c python:sspr.serving` (threaded workers, keep-alive). Each journey — the one-form
+`sspr serve` (granian's workers, keep-alive, access log on). Each journey — the one-form
 change, the /account/ change, the question, email-code and SMS-code resets — runs at each
 concurrency with a distinct account per flow, each simulated user on its own kept-alive
 connection, following redirects as a browser does; every new password is then checked with
 a bind. Each journey (and the floor) first runs WARM_UP flows that are not counted. Server
-CPU is the utime+stime of gunicorn's processes and slapd's, from /proc. In the
+CPU is the utime+stime of the server's processes and slapd's, from /proc. In the
 same run: the raw ldap3 ceiling of the flow's own LDAP work (search + password modify on
 persistent connections) and a bare Flask + ldap3 one-form change (bench/floor_app.py), the
 floor of this stack. With --runs N everything runs N times in turn and each figure is the
@@ -35,7 +35,7 @@ from typing import Any
 import yaml
 from ldap3 import NONE, SUBTREE, Connection, Server
 
-from bench.httpkit import ROOT, Browser, SmsSink, cpu_seconds, gunicorn, process_tree
+from bench.httpkit import ROOT, Browser, SmsSink, cpu_seconds, process_tree, production_server
 from sspr.demo.data import PROFILE_UNITS, demo_ldif
 from sspr.demo.outbox import MailCatcher, Outbox
 from sspr.demo.run import demo_range_server
@@ -131,7 +131,7 @@ class Bench:
         self.slapd.stop()
 
     def server_env(self, workdir: Path, port: int) -> dict[str, str]:
-        """What sspr's gunicorn needs in its environment to serve on `port`."""
+        """What sspr's server needs in its environment to serve on `port`."""
         return {
             "SSPR_CONFIG": str(self.config(workdir, port)),
             "SSPR_SECRET_KEY": "k" * 64,
@@ -460,7 +460,7 @@ def _sspr(bench: Bench, workdir: Path, args: argparse.Namespace) -> dict[str, An
     port = free_port()
     env = bench.server_env(workdir, port)
     results: dict[str, Any] = {}
-    with gunicorn("bench.http_app:app", port, env, args.workers) as master:
+    with production_server("bench.http_app:app", port, env, args.workers) as master:
         pids = [*process_tree(master), bench.slapd.pid or 0]
         for name in args.journeys:
             run(name, JOURNEYS[name], bench, port, [], 8, WARM_UP)
@@ -485,7 +485,7 @@ def _floor(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
         "FLOOR_BIND_PASSWORD": bench.slapd.service_password,
         "FLOOR_BASE": f"ou=people,{bench.slapd.suffix}",
     }
-    with gunicorn("bench.floor_app:app", port, env, args.workers) as master:
+    with production_server("bench.floor_app:app", port, env, args.workers) as master:
         pids = [*process_tree(master), bench.slapd.pid or 0]
         run("floor", journey_floor, bench, port, [], 8, WARM_UP)
         return {

@@ -1,4 +1,4 @@
-"""The app `bench/http.py` serves under gunicorn: the production factory, SMS to a local sink.
+"""The app `bench/http.py` serves under `sspr serve`: the production factory, SMS to a local sink.
 
 Everything is what production builds from SSPR_CONFIG, except the Twilio SDK's HTTP
 transport, which posts each message to the bench's own loopback sink (BENCH_SMS_SINK) so the

@@ -57,13 +57,13 @@ class SmsSink:
 
 
 @contextmanager
-def gunicorn(app: str, port: int, env: dict[str, str], workers: int) -> Iterator[int]:
-    """Serve `app` as production does (sspr/serving.py); yield the master's pid."""
+def production_server(app: str, port: int, env: dict[str, str], workers: int) -> Iterator[int]:
+    """Serve `app` as production does (`sspr serve`, sspr/serving.py); yield the master's pid."""
     command = [
-        str(Path(sys.executable).with_name("gunicorn")), "--config", "python:sspr.serving",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), app,
+        str(Path(sys.executable).with_name("sspr")), "serve", "--app", app,
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
     ]  # fmt: skip
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, our own arguments
+    server = subprocess.Popen(  # noqa: S603 - our own server, our own arguments
         command, cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -80,7 +80,7 @@ def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         if server.poll() is not None:
             error = server.stderr.read().decode() if server.stderr else ""
-            raise SystemExit(f"gunicorn stopped:\n{error[-3000:]}")
+            raise SystemExit(f"the server stopped:\n{error[-3000:]}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/healthz")
@@ -88,7 +88,7 @@ def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> None:
                 return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("gunicorn did not answer")
+    raise SystemExit("the server did not answer")
 
 
 def process_tree(pid: int) -> list[int]:

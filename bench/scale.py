@@ -5,7 +5,7 @@ Run: .venv/bin/python -m bench.http --instances 2 --store redis [--workers 4] [-
 
 It starts what bench/http.py starts, plus a private redis-server on a loopback port (no
 persistence, 256 MB at most, stopped at the end). sspr then runs under the production server
-command twice with the same total of gunicorn workers: one instance with `--workers`, then
+command twice with the same total of workers: one instance with `--workers`, then
 `--instances` instances with an equal share each, every one on that Redis with the same secret
 key (one instance on Redis is the baseline, so the comparison is of instances, not of stores).
 Each simulated browser sends every request to the next instance, as behind a reverse proxy
@@ -34,7 +34,7 @@ import redis
 import yaml
 
 from bench.http import JOURNEYS, WARM_UP, Bench, _machine, run
-from bench.httpkit import ROOT, TICKS, Browser, cpu_seconds, gunicorn, process_tree
+from bench.httpkit import ROOT, TICKS, Browser, cpu_seconds, process_tree, production_server
 from sspr.demo.slapd import free_port
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -115,7 +115,8 @@ def instances(
             port = free_port()
             env = bench.server_env(home, port) | {"SSPR_REDIS_URL": redis_url}
             _on_redis(Path(env["SSPR_CONFIG"]))
-            master = stack.enter_context(gunicorn("bench.http_app:app", port, env, workers))
+            served = production_server("bench.http_app:app", port, env, workers)
+            master = stack.enter_context(served)
             ports.append(port)
             masters.append(master)
         yield ports, masters

@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python -m bench.soak [--minutes 10] [--concurrency 16] [--workers 4]
 
-Same servers as bench/http.py. Every 30 s (SOAK_SAMPLE_SECONDS) it samples each gunicorn
+Same servers as bench/http.py. Every 30 s (SOAK_SAMPLE_SECONDS) it samples each server
 worker's resident memory, open file descriptors and LDAP connections (sockets to slapd's
 port), and the SQLite store: its size with the write-ahead log, and its rows by how long they
 live. Rows of flows, codes and sessions live minutes, hourly limits an hour, and quota
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.http import JOURNEYS, Bench
-from bench.httpkit import Browser, gunicorn, process_tree
+from bench.httpkit import Browser, process_tree, production_server
 from sspr.demo.slapd import free_port
 
 SAMPLE_EVERY = float(os.environ.get("SOAK_SAMPLE_SECONDS", "30"))
@@ -140,7 +140,7 @@ def _soak(bench: Bench, workdir: Path, args: argparse.Namespace) -> dict[str, An
             finally:
                 browser.close()
 
-    with gunicorn("bench.http_app:app", port, env, args.workers) as master:
+    with production_server("bench.http_app:app", port, env, args.workers) as master:
         store = workdir / "store.sqlite3"
         samples = [sample(master, slapd_port, store, flows[0])]
         threads = [threading.Thread(target=user, args=(i,)) for i in range(args.concurrency)]

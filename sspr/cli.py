@@ -7,7 +7,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sspr.config import CONFIG_ENV, DEFAULT_CONFIG, ConfigError, Settings, load_settings
+from sspr.config import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG,
+    ConfigError,
+    Settings,
+    config_path,
+    load_settings,
+)
 from sspr.config.secrets import Secrets, read_secrets
 
 
@@ -20,10 +27,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--host", default="127.0.0.1")
 
-    serve = commands.add_parser("serve", help="serve a configuration with gunicorn")
-    serve.add_argument("config", nargs="?", default=DEFAULT_CONFIG)
-    serve.add_argument("--bind", default="127.0.0.1:8000")
-    serve.add_argument("--workers", type=int, default=2)
+    serve = commands.add_parser("serve", help="serve a configuration (granian, keep-alive)")
+    serve.add_argument("config", nargs="?", default=None, help=f"default: {DEFAULT_CONFIG}")
+    serve.add_argument("--bind", help="host:port (SSPR_BIND; default 127.0.0.1:8000)")
+    serve.add_argument("--workers", type=int, help="processes (SSPR_WORKERS; default 2)")
+    serve.add_argument("--threads", type=int, help="threads a worker (SSPR_THREADS; default 4)")
+    serve.add_argument(
+        "--no-access-log", dest="access_log", action="store_false", default=None,
+        help="no access log on stdout (SSPR_ACCESS_LOG=0)",
+    )  # fmt: skip
+    serve.add_argument("--app", help=argparse.SUPPRESS)  # another WSGI target: benchmarks
 
     check = commands.add_parser("check-config", help="validate a configuration and test it")
     check.add_argument("config")
@@ -47,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(host=args.host, port=args.port)
     if args.command == "serve":
-        return serve_with_gunicorn(args.config, args.bind, args.workers)
+        return serve_configuration(args)
     return check_config(args.config, offline=args.offline, live=args.live)
 
 
@@ -114,21 +127,23 @@ def explain_identifier(path: str, identifier: str, profile_id: str | None) -> in
     return 0
 
 
-def serve_with_gunicorn(config: str, bind: str, workers: int) -> int:
-    """Validate the configuration, then run it under gunicorn."""
-    if check_config(config, offline=True) != 0:
-        return 1
+def serve_configuration(args: argparse.Namespace) -> int:
+    """Check the configuration (stopping at the first problem), then serve it."""
     import os
 
-    from gunicorn.app.wsgiapp import run
+    from sspr.serving import SSPR_APP, ServeOptions
+    from sspr.serving import serve as run_workers
 
-    os.environ[CONFIG_ENV] = str(Path(config).resolve())
-    sys.argv = [
-        "gunicorn", "--config", "python:sspr.serving", "--bind", bind,
-        "--workers", str(workers), "sspr.wsgi:app",
-    ]  # fmt: skip
-    run()
-    return 0
+    if args.app is None:
+        config = args.config or config_path()
+        if check_config(config, offline=True) != 0:
+            return 1
+        # The workers read the file the check read.
+        os.environ[CONFIG_ENV] = str(Path(config).resolve())
+    options = ServeOptions.from_env(
+        bind=args.bind, workers=args.workers, threads=args.threads, access_log=args.access_log
+    )
+    return run_workers(options, args.app or SSPR_APP)
 
 
 if __name__ == "__main__":

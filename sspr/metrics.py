@@ -1,8 +1,9 @@
 """Prometheus metrics, built from audit events and directory latencies (the domain is untouched).
 
-Each application has its own CollectorRegistry, so tests can build many apps. Under gunicorn,
-set PROMETHEUS_MULTIPROC_DIR (before prometheus_client is imported) and /metrics adds up
-every worker's values through MultiProcessCollector; without it, each worker counts alone.
+Each application has its own CollectorRegistry, so tests can build many apps. With several
+workers, PROMETHEUS_MULTIPROC_DIR set before prometheus_client is imported (`sspr serve`
+does it) makes /metrics add up every worker's values through MultiProcessCollector; without
+it, each worker counts alone.
 """
 
 from __future__ import annotations

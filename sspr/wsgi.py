@@ -1,4 +1,4 @@
-"""gunicorn entry point: `gunicorn 'sspr.wsgi:app'`, config path in SSPR_CONFIG."""
+"""The WSGI entry point `sspr.wsgi:app` (`sspr serve` runs it), config path in SSPR_CONFIG."""
 
 from sspr.web.app import create_app_from_env
 

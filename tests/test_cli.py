@@ -118,7 +118,7 @@ def test_check_config_and_serve_name_every_missing_secret(
     ):
         assert expected in out
     assert TWILIO_TOKEN not in out and "short" not in out.replace("is too short", "")
-    # serve checks the same way before gunicorn starts, and stops there.
+    # serve checks the same way before any worker starts, and stops there.
     assert main(["serve", str(path)]) == 1
     assert "environment: 5 error(s)" in capsys.readouterr().out
 

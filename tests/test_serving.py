@@ -1,21 +1,28 @@
-"""`sspr serve`: threaded gunicorn workers that keep connections open, and shared metrics."""
+"""`sspr serve`: granian's workers that keep connections open, shared metrics, checks first."""
 
 from __future__ import annotations
 
 import http.client
+import logging
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from sspr import serving
+from sspr.config.secrets import forget_secrets
 from sspr.demo.slapd import Slapd, free_port
 from tests.helpers import fetch_when_up
 from tests.test_cli import demo_config_for
+
+SECRETS = {
+    "SSPR_SECRET_KEY": "k" * 64,
+    "SSPR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "SSPR_TWILIO_AUTH_TOKEN": "f" * 32,
+}
 
 
 def test_serve_keeps_connections_open_and_sums_the_workers_metrics(
@@ -23,11 +30,8 @@ def test_serve_keeps_connections_open_and_sums_the_workers_metrics(
 ) -> None:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != serving.MULTIPROC_ENV} | {
-        "SSPR_LDAP_PASSWORD": slapd.service_password,
-        "SSPR_SECRET_KEY": "k" * 64,
-        "SSPR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "SSPR_TWILIO_AUTH_TOKEN": "f" * 32,
-    }
+        "SSPR_LDAP_PASSWORD": slapd.service_password, **SECRETS,
+    }  # fmt: skip
     config = demo_config_for(slapd, tmp_path)
     sspr = Path(sys.executable).parent / "sspr"
     server = subprocess.Popen(
@@ -64,28 +68,31 @@ def test_serve_keeps_connections_open_and_sums_the_workers_metrics(
         server.terminate()
         server.wait(timeout=10)
     stderr = server.stderr.read().decode() if server.stderr else ""
-    assert "metrics of all workers in" in stderr
+    made = re.search(r"metrics of all workers in (\S+)", stderr)
+    assert made is not None
+    assert server.returncode == 0 and not Path(made.group(1)).exists()  # removed at exit
 
 
 def test_the_master_makes_a_metrics_directory_and_clears_a_given_one(
-    tmp_path: Path, monkeypatch: object
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    server = SimpleNamespace(log=SimpleNamespace(info=lambda *args: None))
-    os.environ.pop(serving.MULTIPROC_ENV, None)
-    try:
-        serving.share_metrics(server)
-        made = Path(os.environ[serving.MULTIPROC_ENV])
-        assert made.is_dir()
-        (made / "counter_1.db").write_bytes(b"stale")
-        serving.share_metrics(server)  # a restart with the variable set: stale files go
-        assert not list(made.glob("*.db"))
-        serving.on_exit(server)
-        assert not made.exists()
-    finally:
-        os.environ.pop(serving.MULTIPROC_ENV, None)
+    # Empty is unset; monkeypatch then restores the variable's absence whatever is written.
+    monkeypatch.setenv(serving.MULTIPROC_ENV, "")
+    made = serving.share_metrics()
+    assert made is not None and made.is_dir()
+    assert os.environ[serving.MULTIPROC_ENV] == str(made)
+    (made / "counter_1.db").write_bytes(b"stale")
+    assert serving.share_metrics() is None  # a restart with the variable set: stale files go
+    assert not list(made.glob("*.db"))
+    serving.remove_metrics(made)
+    assert not made.exists()
+    # A directory the admin gave is never removed.
+    monkeypatch.setenv(serving.MULTIPROC_ENV, str(tmp_path))
+    serving.remove_metrics(serving.share_metrics())
+    assert tmp_path.is_dir()
 
 
-def test_the_master_names_every_missing_secret_before_any_worker_starts(
+def test_serve_names_every_missing_secret_before_any_worker_starts(
     slapd: Slapd, tmp_path: Path
 ) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SSPR_")} | {
@@ -93,27 +100,44 @@ def test_the_master_names_every_missing_secret_before_any_worker_starts(
         "SSPR_SECRET_KEY": "k" * 64,
         "SSPR_BIND": f"127.0.0.1:{free_port()}",
     }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
+    sspr = Path(sys.executable).parent / "sspr"
     done = subprocess.run(
-        [str(gunicorn), "--config", "python:sspr.serving", "sspr.wsgi:app"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode != 0
+        [str(sspr), "serve"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert "environment: 3 error(s)" in done.stdout
     for name in ("SSPR_LDAP_PASSWORD", "SSPR_TWILIO_ACCOUNT_SID", "SSPR_TWILIO_AUTH_TOKEN"):
-        assert f"environment: {name} (" in done.stderr
-    assert "Booting worker" not in done.stderr
+        assert f"  {name} (" in done.stdout
+    assert "worker" not in (done.stdout + done.stderr).lower()
 
 
-def test_only_sspr_s_own_entry_point_is_checked_by_the_master(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_options_come_from_the_command_line_then_the_environment() -> None:
+    env = {"SSPR_BIND": "[::1]:9000", "SSPR_WORKERS": "3", "SSPR_ACCESS_LOG": "0"}
+    options = serving.ServeOptions.from_env(env, workers=5, threads=None)
+    assert (options.bind, options.workers, options.threads) == ("[::1]:9000", 5, 4)
+    assert options.host_and_port == ("::1", 9000)
+    assert options.access_log is False and options.keepalive_seconds == 75
+    assert serving.ServeOptions.from_env({}).host_and_port == ("127.0.0.1", 8000)
+
+
+def test_secrets_leave_the_environment_once_read(
+    settings: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SSPR_CONFIG", str(tmp_path / "absent.yaml"))
-    monkeypatch.setenv(serving.MULTIPROC_ENV, str(tmp_path))
-    errors: list[str] = []
-    log = SimpleNamespace(info=lambda *args: None, error=lambda *args: errors.append(args[2]))
-    other = SimpleNamespace(app=SimpleNamespace(app_uri="bench.floor_app:app"), log=log)
-    serving.on_starting(other)  # a bench's own factory: nothing of sspr's to check
-    ours = SimpleNamespace(app=SimpleNamespace(app_uri=serving.SSPR_APP), log=log)
-    with pytest.raises(SystemExit, match="1 error"):
-        serving.on_starting(ours)
-    assert errors == ["cannot read the file: No such file or directory"]
+    # granian copies the process environment into every request's environ.
+    for name, value in {**SECRETS, "SSPR_LDAP_PASSWORD": "x", "HOME_OF_SOMETHING": "y"}.items():
+        monkeypatch.setenv(name, value)
+    forget_secrets(settings)  # type: ignore[arg-type]
+    assert not any(name in os.environ for name in [*SECRETS, "SSPR_LDAP_PASSWORD"])
+    assert os.environ["HOME_OF_SOMETHING"] == "y"
+
+
+def test_the_access_log_masks_link_references_in_every_field() -> None:
+    from sspr.web.access_log import RedactingFilter
+
+    fields = {"path": "/reset/link/abc123", "method": "GET", "status": 200}
+    record = logging.LogRecord("granian.access", logging.INFO, "", 0, "%(path)s", (fields,), None)
+    assert RedactingFilter().filter(record) is True
+    assert record.getMessage() == "/reset/link/[masked]"
+    plain = logging.LogRecord("x", logging.INFO, "", 0, "GET %s", ("/reset/link/abc123",), None)
+    RedactingFilter().filter(plain)
+    assert plain.getMessage() == "GET /reset/link/[masked]"

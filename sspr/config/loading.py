@@ -21,7 +21,7 @@ class ConfigError(Exception):
         self.errors = errors
 
 
-# Where the WSGI entry point and the gunicorn master find the file, when not told otherwise.
+# Where the WSGI entry point and `sspr serve` find the file, when not told otherwise.
 CONFIG_ENV = "SSPR_CONFIG"
 DEFAULT_CONFIG = "/etc/sspr/sspr.yaml"
 

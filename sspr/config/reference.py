@@ -36,9 +36,9 @@ INTRO = """\
 attribute docstrings in sspr/config/; edit those, not this file (a test fails when it is
 stale). -->
 
-sspr reads one YAML file: `sspr serve FILE`, or the path in `SSPR_CONFIG` for the
-gunicorn entry point. `sspr check-config FILE` lists every error with its path, checks the
-secrets, then tests the directory, SMTP and Twilio (see [operations](operations.md)).
+sspr reads one YAML file: `sspr serve FILE`, or the path in `SSPR_CONFIG` (for the WSGI
+entry point `sspr.wsgi:app` too). `sspr check-config FILE` lists every error with its path,
+checks the secrets, then tests the directory, SMTP and Twilio (see [operations](operations.md)).
 
 - Unknown keys are errors, so a typo never passes silently.
 - A *text* is a mapping `{fr: "…", en: "…"}`: French is required, English falls back to it.

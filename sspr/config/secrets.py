@@ -124,6 +124,16 @@ def read_secrets(
     )
 
 
+def forget_secrets(settings: Settings) -> None:
+    """Take the secrets out of this process's environment once they are read.
+
+    A WSGI server may copy the environment into every request's environ (granian does, as
+    CGI did): there, anything that shows a request's environ would show them too.
+    """
+    for need in secret_needs(settings):
+        os.environ.pop(need.env, None)
+
+
 def _problem(need: SecretNeed, value: str) -> str | None:
     """What is wrong with one value, naming the variable but never quoting the value."""
     where = f"{need.env} ({need.purpose}, named by {need.setting})"

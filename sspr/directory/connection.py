@@ -42,7 +42,7 @@ LatencyHook = Callable[[str, float], None]
 INVALID_CREDENTIALS = 49
 # The server itself says it cannot serve: another replica may.
 SERVER_DOWN_CODES = frozenset({51, 52})
-# Connections per worker: gunicorn threads share them; more would only queue at the server.
+# Connections per worker: its threads share them; more would only queue at the server.
 POOL_SIZE = 4
 
 # A broken or timed-out connection: the only failures worth a reconnect.
@@ -127,8 +127,8 @@ class ConnectionPool:
     def _slot(self, operation: str) -> Iterator[None]:
         """Wait for a free slot, then report how long the work took (LDAP time, not queueing)."""
         if self._pid != os.getpid():
-            # Inherited across a fork (gunicorn --preload): the sockets are the parent's, and
-            # an unbind would close the parent's sessions too, so just forget them.
+            # Inherited across a fork (an app loaded before its workers fork): the sockets are
+            # the parent's, and an unbind would close the parent's sessions too: forget them.
             self._reset_for(os.getpid())
         slots = self._slots
         with slots:

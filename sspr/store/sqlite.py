@@ -103,7 +103,7 @@ class _Connection(sqlite3.Connection):
 # under the workers' feet, and their increments are lost. The forking thread's connections
 # are therefore closed just before any fork and reopened on next use. Other threads'
 # connections cannot be closed safely from here: forking while they use the store is
-# unsupported (gunicorn's master is single-threaded).
+# unsupported (a server's master forks from one thread).
 _OPEN: weakref.WeakSet[_Connection] = weakref.WeakSet()
 
 

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from sspr.config import Settings, config_path, load_settings
-from sspr.config.secrets import Part, Secrets, read_secrets
+from sspr.config.secrets import Part, Secrets, forget_secrets, read_secrets
 from sspr.domain.errors import StoreUnavailable
 from sspr.domain.ports import Clock, Directory, Mailer, SmsSender, Store, SystemClock
 from sspr.services import Given, build_services
@@ -230,5 +230,8 @@ def _request_context() -> Mapping[str, str | None]:
 
 
 def create_app_from_env() -> Flask:
-    """Build the app from the file named by SSPR_CONFIG (the gunicorn entry point)."""
-    return create_app(load_settings(config_path()))
+    """Build the app from the file named by SSPR_CONFIG (the production entry point)."""
+    settings = load_settings(config_path())
+    app = create_app(settings)
+    forget_secrets(settings)
+    return app

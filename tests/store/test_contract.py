@@ -106,7 +106,7 @@ def test_add_after_delete(store: Store) -> None:
     assert store.add("cooldown", b"2", ttl=60) is True
 
 
-# -- several processes, as several gunicorn workers or hosts would be -------------------------
+# -- several processes, as several server workers or hosts would be --------------------------
 
 
 Results: TypeAlias = "multiprocessing.Queue[list[int]]"
@@ -180,8 +180,8 @@ def test_concurrent_increments_are_never_lost(
 def test_a_store_used_before_fork_stays_correct_in_the_workers(
     backend: Backend, clock: FakeClock
 ) -> None:
-    # gunicorn --preload: the master uses the store, forks workers that share the object, and
-    # goes on using it, then closes it, while they work.
+    # An app loaded before the fork: the master uses the store, forks workers that share the
+    # object, and goes on using it, then closes it, while they work.
     master = backend.open(clock)
     assert master.incr("shared", ttl=3600) == 1
 

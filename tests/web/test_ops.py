@@ -339,7 +339,7 @@ def test_a_per_source_limit_is_a_rate_limit_hit() -> None:
     assert metrics.registry.get_sample_value(*hits) == 1
 
 
-# -- gunicorn's multiprocess mode ------------------------------------------------------------
+# -- several workers: prometheus_client's multiprocess mode ----------------------------------
 
 WORKER = textwrap.dedent(
     """
