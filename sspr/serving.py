@@ -13,8 +13,10 @@ directory; each worker reads its own secrets (sspr.wsgi).
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +29,10 @@ from typing import Any
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The entry point that reads SSPR_CONFIG and the environment's secrets by itself.
 SSPR_APP = "sspr.wsgi:app"
+# The "module:attribute" each worker loads (worker_app), as `serve` was given it.
+TARGET_ENV = "SSPR_SERVE_TARGET"
+# How long a worker has to finish its requests once asked to stop, before it is killed.
+STOP_SECONDS = 30
 _MADE_PREFIX = "sspr-metrics-"
 # Path only: a query string may hold what a user typed (a helpdesk search); the path never
 # does, once email-link references are masked (sspr.web.access_log).
@@ -78,23 +84,25 @@ def _number(text: str | None) -> int | None:
 
 def serve(options: ServeOptions, app: str = SSPR_APP) -> int:
     """Serve `app` with these options until stopped; 0 once stopped cleanly."""
+    os.environ[TARGET_ENV] = app
     made = share_metrics()
     try:
-        granian_server(options, app).serve()
+        granian_server(options).serve()
     finally:
         remove_metrics(made)
     return 0
 
 
-def granian_server(options: ServeOptions, app: str) -> Any:
-    """granian's server for `app` (imported here: the CLI's other commands never need it)."""
+def granian_server(options: ServeOptions) -> Any:
+    """granian's server of worker_app (imported here: the CLI's other commands never need it)."""
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
     from granian.server import Server
 
     host, port = options.host_and_port
     return Server(
-        app,
+        f"{__name__}:worker_app",
+        factory=True,
         address=host,
         port=port,
         interface=Interfaces.WSGI,
@@ -109,7 +117,20 @@ def granian_server(options: ServeOptions, app: str) -> Any:
         # master would: granian's default is to stop serving.
         respawn_failed_workers=True,
         respawn_interval=1.0,
+        workers_kill_timeout=STOP_SECONDS,
     )
+
+
+def worker_app() -> Any:
+    """The app of one worker: granian calls this in each worker, after the fork."""
+    # Until granian's worker sets its own handlers, once this returns, a stop signal would go
+    # to the master's handler inherited across the fork and be lost: the worker, still
+    # loading (warming up takes a second), would then serve on after the master asked it to
+    # stop. A worker asked to stop while it loads has nothing in flight: it just ends.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, signal.SIG_DFL)
+    module, _, attribute = os.environ.get(TARGET_ENV, SSPR_APP).partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def logging_config() -> dict[str, Any]:

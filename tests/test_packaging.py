@@ -57,7 +57,11 @@ def test_wheel_carries_templates_catalogs_and_demo(tmp_path: Path) -> None:
 def test_another_wsgi_server_serves_the_entry_point(
     slapd: Slapd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Admins who run their own server point it at sspr.wsgi:app (here granian's own CLI)."""
+    """Admins who run their own server point it at sspr.wsgi:app (here granian's own CLI).
+
+    One worker: granian alone can miss a stop sent while a worker still loads, which
+    `sspr serve` guards against (tests/test_serving.py).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -71,7 +75,7 @@ def test_another_wsgi_server_serves_the_entry_point(
     granian = Path(sys.executable).parent / "granian"
     server = subprocess.Popen(
         [str(granian), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2", "sspr.wsgi:app"],
+         "--workers", "1", "sspr.wsgi:app"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:

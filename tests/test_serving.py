@@ -141,3 +141,22 @@ def test_the_access_log_masks_link_references_in_every_field() -> None:
     plain = logging.LogRecord("x", logging.INFO, "", 0, "GET %s", ("/reset/link/abc123",), None)
     RedactingFilter().filter(plain)
     assert plain.getMessage() == "GET /reset/link/[masked]"
+
+
+def test_a_stop_asked_while_workers_load_ends_them_all(slapd: Slapd, tmp_path: Path) -> None:
+    # The first worker answers while the second may still be warming up: a stop must end
+    # both, not leave a worker serving that missed its signal.
+    env = os.environ | {"SSPR_LDAP_PASSWORD": slapd.service_password, **SECRETS}
+    config = demo_config_for(slapd, tmp_path)
+    sspr = Path(sys.executable).parent / "sspr"
+    for _ in range(3):
+        port = free_port()
+        server = subprocess.Popen(
+            [str(sspr), "serve", str(config), "--bind", f"127.0.0.1:{port}", "--workers", "3"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            fetch_when_up(f"http://127.0.0.1:{port}/healthz")
+        finally:
+            server.terminate()
+            assert server.wait(timeout=serving.STOP_SECONDS / 3) == 0
