@@ -159,7 +159,7 @@ def setup_templates(app: Flask, settings: Settings) -> None:
         overrides = FileSystemLoader(str(settings.mail.templates_dir))
         app.jinja_loader = ChoiceLoader([overrides, app.jinja_loader])
     app.context_processor(_template_globals)
-    app.add_template_global(texts.text_in_template, "t")
+    app.add_template_global(texts.JourneyTexts(settings).template_global(), "t")
 
 
 def setup_blueprints(app: Flask, *, console: bool, extra: Sequence[Blueprint]) -> None:
