@@ -32,6 +32,7 @@ from sspr.web import (
     reset,
     security,
     texts,
+    urls,
     warmup,
     widgets,
 )
@@ -160,6 +161,7 @@ def setup_templates(app: Flask, settings: Settings) -> None:
         app.jinja_loader = ChoiceLoader([overrides, app.jinja_loader])
     app.context_processor(_template_globals)
     app.add_template_global(texts.JourneyTexts(settings).template_global(), "t")
+    urls.install(app)
 
 
 def setup_blueprints(app: Flask, *, console: bool, extra: Sequence[Blueprint]) -> None:
