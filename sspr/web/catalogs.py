@@ -35,7 +35,7 @@ def _babel_state() -> Any:
 
 
 def request_locale() -> Locale | None:
-    """Flask-Babel's get_locale(), read where it keeps it (2 µs → 0.5 µs)."""
+    """Flask-Babel's get_locale(), read where it keeps it."""
     state = _babel_state()
     locale: Locale | None = getattr(state, "babel_locale", None)
     # None until the request's first string or date: then Flask-Babel picks it.

@@ -25,7 +25,7 @@ def select_locale() -> str:
 
 def current_language() -> str:
     """The language the current page is rendered in (a mail's, under force_locale)."""
-    # Called about ten times a page: Flask-Babel's get_locale costs 2 µs, this 1.
+    # Called about ten times a page: Flask-Babel's get_locale costs 2.1 µs, this 0.3.
     locale = request_locale()
     return locale.language if locale else "fr"
 

@@ -18,24 +18,18 @@ Kept = tuple[Markup, Markup]
 
 
 class JourneyTexts:
-    """The texts of one application's journey (sspr/texts.py), each looked up once.
-
-    A text depends only on its id, the profile, the language, the configuration and the
-    catalogs, none of which change while the application runs: a page's ~9 texts cost a dict
-    lookup each instead of the admin's wording and the catalog searched anew (~7 → 1.5 µs).
-    The keys are bounded: the ids are JOURNEY_TEXTS', the profiles and languages ours.
-    """
+    """The texts of one application's journey (sspr/texts.py), each looked up once."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        # A text depends only on its id, the profile, the language, the configuration and the
+        # catalogs, none of which change while the application runs: a page's ~9 texts cost a
+        # dict lookup each, not the admin's wording and the catalog searched anew (t() in a
+        # template: 10.6 → 2.4 µs). Bounded: JOURNEY_TEXTS' ids, our profiles and languages.
         self._kept: dict[tuple[str, str | None, str], Kept] = {}
 
     def text(self, message_id: str, profile_id: str | None = None, **params: Any) -> Markup:
-        """One text in the current language, placeholders filled.
-
-        The catalogs' texts are markup as gettext gives it to templates; the admin's wording is
-        escaped, and so are the values put in either.
-        """
+        """One text in the current language, placeholders filled (values escaped)."""
         key = (message_id, profile_id, current_language())
         kept = self._kept.get(key)
         if kept is None:
@@ -49,7 +43,8 @@ class JourneyTexts:
     def _look_up(self, message_id: str, profile_id: str | None, lang: str) -> Kept:
         default = JOURNEY_TEXTS[message_id][1]
         wording = self._settings.text(message_id, profile_id, lang)
-        # The catalogs are ours, and trusted as Jinja's own gettext trusts them.
+        # The catalogs are ours, and trusted as Jinja's own gettext trusts them: markup, as
+        # gettext gives it to templates. The admin's wording is text, escaped.
         template = Markup(gettext(default)) if wording is None else escape(wording)  # noqa: S704
         if not template:
             return Markup(), Markup()
