@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from secrets import token_hex
 from typing import IO, Any
@@ -32,6 +32,7 @@ from sspr.web import (
     reset,
     security,
     texts,
+    urls,
     warmup,
     widgets,
 )
@@ -158,8 +159,9 @@ def setup_templates(app: Flask, settings: Settings) -> None:
         assert app.jinja_loader is not None
         overrides = FileSystemLoader(str(settings.mail.templates_dir))
         app.jinja_loader = ChoiceLoader([overrides, app.jinja_loader])
-    app.context_processor(_template_globals)
-    app.add_template_global(texts.text_in_template, "t")
+    app.context_processor(_template_globals(settings))
+    app.add_template_global(texts.JourneyTexts(settings).template_global(), "t")
+    urls.install(app)
 
 
 def setup_blueprints(app: Flask, *, console: bool, extra: Sequence[Blueprint]) -> None:
@@ -211,15 +213,16 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _template_globals() -> dict[str, Any]:
-    settings = services().settings
-    return {
+def _template_globals(settings: Settings) -> Callable[[], dict[str, Any]]:
+    """What every page and mail is given: all fixed for the app but the current language."""
+    fixed = {
         "settings": settings,
         "branding": settings.branding,
-        "lang": i18n.current_language(),
         "languages": i18n.LANGUAGES,
         "return_path": i18n.return_path,
     }
+    # Flask runs it for every render (both parts of each mail too): a dict copy, not a rebuild.
+    return lambda: {**fixed, "lang": i18n.current_language()}
 
 
 def _request_context() -> Mapping[str, str | None]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, render_template_string, session
 from flask_babel import force_locale, gettext, lazy_gettext, refresh
 
+from sspr.web.i18n import current_language
+
 
 def test_python_strings_follow_force_locale_and_back(app: Flask) -> None:
     with app.test_request_context(headers={"Accept-Language": "fr"}):
@@ -46,3 +48,16 @@ def test_template_strings_escape_values_in_pages_only(app: Flask) -> None:
         assert mail.render(name="<Jo>") == "Logged in as <Jo> (jo)"
         # Always a format string, as Jinja's newstyle gettext: "%%" shows "%".
         assert render_template_string("{{ _('100 %%') }}|{{ _('a') }}") == "100 %|a"
+
+
+def test_the_current_language_follows_the_locale_chosen_forced_and_refreshed(app: Flask) -> None:
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert current_language() == "en"
+        with force_locale("fr"):
+            assert current_language() == "fr"
+        assert current_language() == "en"
+        session["lang"] = "fr"
+        refresh()
+        assert current_language() == "fr"
+    # Outside any application: the default, as before.
+    assert current_language() == "fr"

@@ -6,7 +6,9 @@ import io
 import re
 from typing import Any
 
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 
 from sspr.config import Settings
 from sspr.demo.outbox import Outbox
@@ -98,3 +100,28 @@ def test_the_way_back_reads_as_english(client: FlaskClient) -> None:
     page = client.get("/reset/elu")
     assert "Not your situation?" in page.text and "Choose another situation" in page.text
     assert "Change my situation" not in page.text
+
+
+def test_each_application_keeps_its_own_texts(settings: Settings, outbox: Outbox) -> None:
+    # Texts are kept once looked up: per application, so two in one process never mix.
+    kicker = {"identify.kicker": {"fr": "Portail des agents", "en": "Staff portal"}}
+    worded = client_with(settings, outbox, **{"agent-siege": kicker})
+    plain = client_with(settings, outbox)
+    for _round in range(2):
+        assert "Portail des agents" in worded.get("/reset/agent-siege").text
+        assert "Portail des agents" not in plain.get("/reset/agent-siege").text
+        # The profile is part of what is kept: another profile of the same app has no kicker.
+        assert "Portail des agents" not in worded.get("/reset/elu").text
+    worded.get("/lang/en?next=/")
+    assert "Staff portal" in worded.get("/reset/agent-siege").text
+    worded.get("/lang/fr?next=/")
+    assert "Portail des agents" in worded.get("/reset/agent-siege").text
+
+
+def test_a_text_follows_force_locale_within_a_request(app: Flask) -> None:
+    page = "{{ t('chooser.title') }}"
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert render_template_string(page) == "Mot de passe oublié ?"
+        with force_locale("en"):
+            assert render_template_string(page) == "Forgot your password?"
+        assert render_template_string(page) == "Mot de passe oublié ?"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from markupsafe import Markup
+from wtforms.fields.core import Flags
 from wtforms.widgets import core
 
 from sspr.web.forms import IdentifyForm
@@ -37,3 +38,14 @@ def test_the_forms_inputs_use_it(app: Flask) -> None:
         form = IdentifyForm()
         expected = '<input class="input" id="identifier" maxlength="256" name="identifier"'
         assert str(form.identifier(class_="input")).startswith(expected)
+
+
+def test_inputs_list_the_flags_their_validators_set(app: Flask) -> None:
+    flags = Flags()
+    flags.required = True
+    flags.maxlength = 256
+    assert dir(flags) == ["maxlength", "required"]
+    assert repr(flags) == "<wtforms.fields.Flags: {maxlength=256, required=True}>"
+    with app.test_request_context():
+        html = str(IdentifyForm().identifier())
+    assert ' maxlength="256" ' in html and " required " in html.replace(">", " >")
