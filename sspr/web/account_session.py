@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sspr.domain.account import AccountSession
 from sspr.domain.flow import password_state
 from sspr.domain.ports import UserEntry
-from sspr.web.context import Page, services
+from sspr.web.context import Page, fresh_session, services
 
 # Pages a user who must change the password may still see.
 RESTRICTED_OK = {"account.password", "account.logout"}
@@ -32,10 +32,7 @@ def load_user() -> None:
 
 def open_session(current: AccountSession) -> None:
     """A fresh session at login: a new token, a new CSRF secret, nothing carried over."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    fresh_session()
     session["account"] = services().account.sessions.open(asdict(current))
     g.account = current
 
@@ -48,10 +45,7 @@ def save_session(current: AccountSession) -> None:
 def close_session() -> None:
     """Forget the session, server side too, keeping only the language."""
     services().account.sessions.close(session.get("account", ""))
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    fresh_session()
     g.account = None
 
 

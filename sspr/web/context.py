@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app
+from flask import abort, current_app, session
 from werkzeug.wrappers import Response
 
 from sspr.domain.settings import Profile
@@ -26,3 +26,11 @@ def profile_or_404(profile_id: str) -> Profile:
     if profile is None:
         abort(404)
     return profile
+
+
+def fresh_session() -> None:
+    """Empty the session (a new flow, a login, an end), keeping the language chosen."""
+    chosen = session.get("lang")  # sspr.web.i18n's key
+    session.clear()
+    if chosen:
+        session["lang"] = chosen

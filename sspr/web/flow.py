@@ -9,14 +9,14 @@ from sspr.domain.channels import Channel
 from sspr.domain.errors import FlowExpired
 from sspr.domain.flow import Flow
 from sspr.domain.settings import Profile
-from sspr.web.context import Page, services
+from sspr.web.context import Page, fresh_session, services
 from sspr.web.errors import restart
 
 
 def place_flow(flow: Flow, *, fresh: bool = False) -> None:
     """Put the flow's token in the cookie; a fresh flow starts from a clean session."""
     if fresh:
-        session.clear()
+        fresh_session()
     session["flow"] = flow.id
 
 
@@ -44,7 +44,7 @@ def next_url(flow: Flow) -> str:
 
 def finish(profile: Profile, *, temporary: bool) -> Response:
     """End the flow in the session and show the success page."""
-    session.clear()
+    fresh_session()
     session["done"] = profile.id
     session["temporary"] = temporary
     return redirect(url_for("reset.done"))

@@ -150,6 +150,19 @@ def test_a_flow_ends_after_success(client: FlaskClient, make_account: Any) -> No
     assert "Démarche expirée" in page.text
 
 
+def test_the_language_chosen_stays_through_a_reset_and_after_it(
+    client: FlaskClient, make_account: Any
+) -> None:
+    account: Account = make_account("usager", {"birth_city": "Paris"})
+    client.get("/lang/en?next=/")
+    identify(client, account.login)  # a new flow starts from a clean session
+    assert '<html lang="en">' in client.get("/reset/question").text
+    answer(client, "paris")
+    choose(client, GOOD_PASSWORD)
+    assert '<html lang="en">' in client.get("/reset/done").text
+    assert '<html lang="en">' in client.get("/").text
+
+
 # -- server-side checks of the new password -----------------------------------------------
 
 
