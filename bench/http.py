@@ -25,6 +25,7 @@ import platform
 import queue
 import re
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -403,7 +404,7 @@ def main() -> None:
 
         run_scale(args)
         return
-    command = "python -m bench.http" + (f" --runs {args.runs}" if args.runs > 1 else "")
+    command = " ".join(["python -m bench.http", *sys.argv[1:]])
     report: dict[str, Any] = {
         "machine": _machine(),
         "command": command,
