@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime
 import io
 import ipaddress
+import os
 import re
+import signal
 import ssl
+import subprocess
 import time
 import urllib.request
 import uuid
@@ -160,6 +163,30 @@ def fetch_when_up(url: str, attempts: int = 100) -> str:
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer")
+
+
+def stop_server(server: subprocess.Popen[Any], timeout: float = 10) -> int:
+    """Ask a server to stop and return its exit code; one that has not stopped within
+    `timeout` is killed with all its processes (none outlives the test) and fails it."""
+    server.terminate()
+    try:
+        return server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        for pid in _descendants(server.pid):
+            os.kill(pid, signal.SIGKILL)
+        server.kill()
+        server.wait()
+        raise AssertionError(f"{server.args!r} did not stop within {timeout} s") from None
+
+
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        for task in Path(f"/proc/{queue.pop()}/task").glob("*/children"):
+            children = [int(child) for child in task.read_text().split()]
+            found.extend(children)
+            queue.extend(children)
+    return found
 
 
 @dataclass(frozen=True)

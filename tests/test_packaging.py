@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sspr.demo.slapd import Slapd, free_port
-from tests.helpers import fetch_when_up
+from tests.helpers import fetch_when_up, stop_server
 from tests.test_cli import REFERENCE, demo_config_for, follow_a_link
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,8 +82,7 @@ def test_another_wsgi_server_serves_the_entry_point(
         page = fetch_when_up(f"http://127.0.0.1:{port}/")
         assert "Je suis un agent des lycées" in page
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_server(server)
 
 
 def test_the_dockerfiles_command_logs_no_link_reference(slapd: Slapd, tmp_path: Path) -> None:
@@ -105,8 +104,8 @@ def test_the_dockerfiles_command_logs_no_link_reference(slapd: Slapd, tmp_path: 
         fetch_when_up(f"http://127.0.0.1:{port}/")
         follow_a_link(f"http://127.0.0.1:{port}/reset/link/{REFERENCE}")
     finally:
-        server.terminate()
-        output, errors = server.communicate(timeout=10)
+        stop_server(server)
+    output, errors = server.communicate()
     log = output.decode() + errors.decode()
     assert "GET /reset/link/[masked]" in log  # the access log is on, and masks the reference
     assert REFERENCE not in log

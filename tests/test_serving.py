@@ -15,7 +15,7 @@ import pytest
 from sspr import serving
 from sspr.config.secrets import forget_secrets
 from sspr.demo.slapd import Slapd, free_port
-from tests.helpers import fetch_when_up
+from tests.helpers import fetch_when_up, stop_server
 from tests.test_cli import demo_config_for
 
 SECRETS = {
@@ -65,8 +65,7 @@ def test_serve_keeps_connections_open_and_sums_the_workers_metrics(
         )
         assert pings is not None and float(pings.group(1)) == 1 + 8
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_server(server)
     stderr = server.stderr.read().decode() if server.stderr else ""
     made = re.search(r"metrics of all workers in (\S+)", stderr)
     assert made is not None
@@ -158,5 +157,4 @@ def test_a_stop_asked_while_workers_load_ends_them_all(slapd: Slapd, tmp_path: P
         try:
             fetch_when_up(f"http://127.0.0.1:{port}/healthz")
         finally:
-            server.terminate()
-            assert server.wait(timeout=serving.STOP_SECONDS / 3) == 0
+            assert stop_server(server, timeout=serving.STOP_SECONDS / 3) == 0
