@@ -25,19 +25,25 @@ SECRETS = {
 }
 
 
+def sspr_serve(
+    slapd: Slapd, tmp_path: Path, port: int, *, workers: int, stderr: int
+) -> subprocess.Popen[bytes]:
+    """`sspr serve` of the demo configuration on `port`, every secret set."""
+    env = {key: value for key, value in os.environ.items() if key != serving.MULTIPROC_ENV} | {
+        "SSPR_LDAP_PASSWORD": slapd.service_password, **SECRETS,
+    }  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "sspr"), "serve", str(demo_config_for(slapd, tmp_path)),
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+
+
 def test_serve_keeps_connections_open_and_sums_the_workers_metrics(
     slapd: Slapd, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if key != serving.MULTIPROC_ENV} | {
-        "SSPR_LDAP_PASSWORD": slapd.service_password, **SECRETS,
-    }  # fmt: skip
-    config = demo_config_for(slapd, tmp_path)
-    sspr = Path(sys.executable).parent / "sspr"
-    server = subprocess.Popen(
-        [str(sspr), "serve", str(config), "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    server = sspr_serve(slapd, tmp_path, port, workers=2, stderr=subprocess.PIPE)
     try:
         fetch_when_up(f"http://127.0.0.1:{port}/healthz")
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -145,15 +151,9 @@ def test_the_access_log_masks_link_references_in_every_field() -> None:
 def test_a_stop_asked_while_workers_load_ends_them_all(slapd: Slapd, tmp_path: Path) -> None:
     # The first worker answers while the second may still be warming up: a stop must end
     # both, not leave a worker serving that missed its signal.
-    env = os.environ | {"SSPR_LDAP_PASSWORD": slapd.service_password, **SECRETS}
-    config = demo_config_for(slapd, tmp_path)
-    sspr = Path(sys.executable).parent / "sspr"
     for _ in range(3):
         port = free_port()
-        server = subprocess.Popen(
-            [str(sspr), "serve", str(config), "--bind", f"127.0.0.1:{port}", "--workers", "3"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        server = sspr_serve(slapd, tmp_path, port, workers=3, stderr=subprocess.DEVNULL)
         try:
             fetch_when_up(f"http://127.0.0.1:{port}/healthz")
         finally:
