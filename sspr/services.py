@@ -20,6 +20,7 @@ from sspr.domain.breach import BreachCheck
 from sspr.domain.channels import Channel
 from sspr.domain.codes import EMAIL_ALPHABET, SMS_ALPHABET, CodePolicy, CodeService
 from sspr.domain.flow import Collaborators
+from sspr.domain.handed import HandedEntries
 from sspr.domain.helpdesk import HelpdeskService
 from sspr.domain.limits import Counter, SourceLimits
 from sspr.domain.policy import PasswordPolicy
@@ -69,6 +70,8 @@ class Services:
     captcha: Captcha
     # The durable queue of notices (None without a mail server).
     outbox: Outbox | None
+    # The account entry a login or a password change read, for the page it redirects to.
+    handed: HandedEntries
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ def build_services(settings: Settings, secrets: Secrets, secret: str, given: Giv
         source_limits=SourceLimits(counter, limits, audit),
         captcha=Captcha(settings, key, store, counter, clock),
         outbox=outbox,
+        handed=HandedEntries(clock),
     )
 
 

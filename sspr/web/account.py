@@ -29,6 +29,7 @@ from sspr.web.account_session import (
     close_session,
     current_user,
     fresh_proof_required,
+    hand_on,
     load_user,
     login_required,
     open_session,
@@ -113,6 +114,7 @@ def login(profile_id: str) -> Page:
                     password_state(entry),
                 )
             )  # fmt: skip
+            hand_on(entry)
             return redirect(_after_login(profile, entry, state, result.grace_left))
     return render_template("account/login.html", profile=profile, form=form)
 
@@ -326,8 +328,10 @@ def _after_password_change(current: AccountSession, profile: Profile) -> Page:
     """The session follows the new password; a store that fails now cannot undo the change."""
     current.state, current.proved_at, current.grace_left = "ok", services().account.now(), None
     try:
-        current.password_state = password_state(services().account.entry(current.dn))
+        entry = services().account.entry(current.dn)
+        current.password_state = password_state(entry)
         save_session(current)
+        hand_on(entry)
     except StoreUnavailable:
         # The password is changed: say so, and let the user log in again once all is well.
         return render_template("reset/success.html", profile=profile, temporary=False)

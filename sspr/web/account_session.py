@@ -56,11 +56,18 @@ def current_user() -> AccountSession:
 
 
 def account_entry() -> UserEntry:
-    """The logged-in user's directory entry, read once per request."""
+    """The logged-in user's directory entry, read once per request (or handed on to it)."""
     entry: UserEntry | None = g.get("account_entry")
     if entry is None:
-        entry = g.account_entry = services().account.entry(current_user().dn)
+        dn = current_user().dn
+        handed = services().handed.take(session.get("account", ""), dn)
+        entry = g.account_entry = handed or services().account.entry(dn)
     return entry
+
+
+def hand_on(entry: UserEntry) -> None:
+    """Give the entry this request has just read to the page it redirects to."""
+    services().handed.hand_on(session["account"], entry)
 
 
 def login_required(view: Callable[..., Page]) -> Callable[..., Page]:

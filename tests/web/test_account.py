@@ -19,10 +19,11 @@ from sspr.demo.outbox import Outbox
 from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
 from sspr.domain.answers import parse_custom_questions, parse_stored
+from sspr.domain.handed import HAND_ON_SECONDS
 from sspr.store.sqlite import SqliteStore
 from tests.clock import FakeClock
 from tests.helpers import WebAccount as Account
-from tests.helpers import add_policy, age_password, can_bind, lock_out
+from tests.helpers import add_policy, age_password, can_bind, counting_directory, lock_out
 from tests.store.conftest import free_port
 from tests.web.conftest import build_app, csrf_token, https_client, submit
 
@@ -440,6 +441,50 @@ def test_the_session_dies_when_the_password_changes_elsewhere(
     directory_for().set_password(account.dn, "Reset-Ailleurs-2026")  # a reset, or the helpdesk
     response = client.get("/account/")
     assert response.headers["Location"] == "/account/login"
+    assert "Votre mot de passe a changé" in client.get("/account/login").text
+
+
+def _counted_app(settings: Settings, outbox: Outbox, slapd: Slapd, tmp_path: Path):  # type: ignore[no-untyped-def]
+    clock = FakeClock(1_800_000_000.0)
+    # The policy entry is read once and cached: not a page's own work.
+    directory, operations = counting_directory(
+        settings.directory, slapd.service_password, ignored=("password_rules",)
+    )
+    app = build_app(settings, outbox, io.StringIO(), clock=clock, directory=directory,
+                    store=SqliteStore(tmp_path / "s.sqlite3", clock))  # fmt: skip
+    return https_client(app), clock, operations
+
+
+def test_the_page_a_login_or_a_change_leads_to_takes_the_entry_just_read(
+    settings: Settings, outbox: Outbox, make_account: Any, slapd: Slapd, tmp_path: Path
+) -> None:
+    client, _, operations = _counted_app(settings, outbox, slapd, tmp_path)
+    account: Account = make_account("usager", mobile="0612345678")
+    logged_in(client, account)
+    operations.clear()
+    assert client.get("/account/").status_code == 200
+    assert operations == []  # the login's own entry, handed on
+    assert client.get("/account/").status_code == 200
+    assert operations == ["read_user"]  # any other page reads the directory
+    response = submit(client, "/account/password", {
+        "current": account.password, "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD,
+    })  # fmt: skip
+    assert response.headers["Location"] == "/account/"
+    operations.clear()
+    assert "Votre mot de passe est modifié" in client.get("/account/").text
+    assert operations == []  # the entry the change read after writing, handed on
+
+
+def test_a_handed_entry_older_than_its_seconds_is_read_again(
+    settings: Settings, outbox: Outbox, make_account: Any, slapd: Slapd, tmp_path: Path,
+    directory_for: Any,
+) -> None:  # fmt: skip
+    client, clock, _ = _counted_app(settings, outbox, slapd, tmp_path)
+    account: Account = make_account("usager", mobile="0612345678")
+    logged_in(client, account)
+    directory_for().set_password(account.dn, "Reset-Ailleurs-2026")  # a reset, or the helpdesk
+    clock.advance(HAND_ON_SECONDS + 0.5)
+    assert client.get("/account/").headers["Location"] == "/account/login"
     assert "Votre mot de passe a changé" in client.get("/account/login").text
 
 
