@@ -207,6 +207,9 @@ def test_the_account_pages(phone: Page, server: LiveServer, make_account: Any) -
     assert focused_id(page) == "password"
 
 
+LONG_NAME = "prenom.nom.compose.tres.long@region.auvergne.rhone.alpes.fr"
+
+
 def test_the_helpdesk_pages(
     phone: Page, server: LiveServer, make_account: Any, slapd: Slapd
 ) -> None:
@@ -224,6 +227,11 @@ def test_the_helpdesk_pages(
     tour.check("helpdesk-results")
     page.get_by_role("row").filter(has_text=account.login).get_by_role("link").click()
     tour.check("helpdesk-user")
+    # A long unbroken name (a login, an address) wraps instead of widening the page: the
+    # test accounts' logins grow with the suite, and real ones can be longer still.
+    page.evaluate(f"document.querySelector('h1').textContent = '{LONG_NAME}'")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.reload()
     page.get_by_role("link", name="Déverrouiller le compte").click()
     tour.check("helpdesk-confirm")
     page.get_by_role("link", name="Journal d'audit").click()
