@@ -36,6 +36,7 @@ from sspr.web import (
     warmup,
     widgets,
 )
+from sspr.web.bodies import OnePieceBodies
 from sspr.web.context import EXTENSION, services
 from sspr.web.errors import setup_error_pages
 
@@ -89,6 +90,7 @@ def create_app(
     setup_error_pages(app)
     setup_notices(app, testing)
     security.install(app, settings)
+    app.wsgi_app = OnePieceBodies(app.wsgi_app)  # type: ignore[method-assign]
     if not testing:
         # Tests build many apps and render a few pages of each: only serving warms up.
         policies = [built.reset.policy_for(profile) for profile in built.rules.profiles]
