@@ -128,7 +128,8 @@ def explain_identifier(path: str, identifier: str, profile_id: str | None) -> in
 
 
 def serve_configuration(args: argparse.Namespace) -> int:
-    """Check the configuration (stopping at the first problem), then serve it."""
+    """Check the configuration and the secrets (naming every problem, and stopping), then
+    serve it."""
     import os
 
     from sspr.serving import SSPR_APP, ServeOptions

@@ -1,8 +1,8 @@
 """Production serving: granian's WSGI workers with sspr's settings, run by `sspr serve`.
 
 Why granian rather than gunicorn's threaded workers: the HTTP side (parsing, keep-alive,
-writing) runs in Rust, off the GIL, and the same flows cost 6–17% less CPU with a p99 about
-half as long at 4 concurrent users (docs/performance.md, "Serving").
+writing) runs in Rust, off the GIL, and the same flows cost up to a fifth less CPU, with a
+shorter tail (docs/performance.md, "Serving").
 
 Client connections are kept open between requests (HTTP keep-alive), so a journey of several
 pages costs one TCP and TLS handshake. Settings come from the command line or SSPR_* variables
