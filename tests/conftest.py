@@ -15,7 +15,7 @@ from sspr.config import DirectoryConfig, Settings
 from sspr.demo.data import PROFILE_UNITS, demo_ldif
 from sspr.demo.outbox import MailCatcher, Outbox
 from sspr.demo.range_server import RangeServer
-from sspr.demo.run import demo_settings
+from sspr.demo.run import demo_settings, start_directories
 from sspr.demo.slapd import Slapd, ldif_attr, ssha
 from sspr.directory.ldap import LdapDirectory
 from tests.helpers import (
@@ -176,3 +176,12 @@ def range_server() -> Iterator[RangeServer]:
     server = RangeServer(BREACHED).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def slapds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Slapd, Slapd]]:
+    """The demo's two directories (the collectivité's, the agents'), one pair per module."""
+    first, agents = start_directories(tmp_path_factory.mktemp("two"), FAST_HASHER)
+    yield first, agents
+    agents.stop()
+    first.stop()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sspr.config import Settings
-from sspr.demo.run import demo_settings, start_directories
+from sspr.demo.run import demo_settings
 from sspr.demo.slapd import Slapd
 from sspr.directory.ldap import LdapDirectory
 from sspr.directory.memory import MemoryDirectory
@@ -17,7 +16,6 @@ from sspr.directory.routing import RoutingDirectory, open_directory
 from sspr.domain.errors import DirectoryRefused, DirectoryUnavailable
 from tests.clock import FakeClock
 from tests.directory.backends import OTHER_SUFFIX, SUFFIX, MemoryBackend, memory_config
-from tests.helpers import FAST_HASHER
 
 EVERYONE = "(objectClass=*)"
 FIRST_PEOPLE = f"ou=people,{SUFFIX}"
@@ -142,14 +140,6 @@ def test_ping_names_each_directory_that_does_not_answer(two: Two) -> None:
 
 
 # -- on two real slapds ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def slapds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Slapd, Slapd]]:
-    first, agents = start_directories(tmp_path_factory.mktemp("routing"), FAST_HASHER)
-    yield first, agents
-    agents.stop()
-    first.stop()
 
 
 @pytest.fixture

@@ -21,11 +21,11 @@ from sspr.config import Settings
 from sspr.config.secrets import read_secrets
 from sspr.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_STAFF
 from sspr.demo.outbox import MailCatcher, Outbox
-from sspr.demo.run import demo_settings, start_directories
+from sspr.demo.run import demo_settings
 from sspr.demo.slapd import Slapd
 from sspr.directory.routing import RoutingDirectory
 from sspr.explain import run_explain
-from tests.helpers import FAST_HASHER, build_app, can_bind, https_client, submit
+from tests.helpers import build_app, can_bind, https_client, submit
 
 NEW_PASSWORD = "Un-Nouveau-Mot2passe!"
 # The agents of the lycées are under the dgfip policy: 8 to 20 characters.
@@ -35,15 +35,6 @@ AGENT = next(staff for staff in DEMO_STAFF if staff.helpdesk)
 
 def demo(login: str) -> Any:
     return next(account for account in DEMO_ACCOUNTS if account.login == login)
-
-
-@pytest.fixture(scope="module")
-def slapds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Slapd, Slapd]]:
-    """The demo's two directories, for this module (its tests change different accounts)."""
-    first, agents = start_directories(tmp_path_factory.mktemp("two"), FAST_HASHER)
-    yield first, agents
-    agents.stop()
-    first.stop()
 
 
 @pytest.fixture
